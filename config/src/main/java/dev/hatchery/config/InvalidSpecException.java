@@ -1,0 +1,20 @@
+package dev.hatchery.config;
+
+/** A VM spec or setting that cannot be used: names the field, the offending value and how to fix it. */
+public final class InvalidSpecException extends IllegalArgumentException
+{
+    private static final long serialVersionUID = 1L;
+
+    private final String field;
+
+    public InvalidSpecException(final String field, final String value, final String fix)
+    {
+        super("invalid " + field + ": " + value + ": " + fix);
+        this.field = field;
+    }
+
+    public String field()
+    {
+        return field;
+    }
+}

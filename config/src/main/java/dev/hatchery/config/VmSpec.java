@@ -1,0 +1,252 @@
+package dev.hatchery.config;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Objects;
+
+/**
+ * What one VM should be: kernel, initrd, command line, memory, vCPUs, boot-device address, boot timeout.
+ * Immutable; built with {@link Builder} whose {@link Builder#conclude()} validates everything before
+ * any resource is opened, with messages that name the field, the value and the accepted range.
+ */
+public final class VmSpec
+{
+    public static final int MIN_MEM_MIB = 16;
+    /** Guest RAM stays below the MMIO gap (0xd0000000), where the boot device and virtio windows live. */
+    public static final int MAX_MEM_MIB = 3328;
+    public static final long MMIO_GAP_START = 0xd0000000L;
+    public static final long MMIO_GAP_END = 0x1_0000_0000L;
+    public static final long DEFAULT_BOOT_DEVICE_ADDRESS = 0xd0000000L;
+    public static final int DEFAULT_MEM_MIB = 128;
+    public static final Duration DEFAULT_BOOT_TIMEOUT = Duration.ofSeconds(10);
+    public static final int DEFAULT_CONSOLE_BYTES = 64 * 1024;
+    public static final int MAX_CONSOLE_BYTES = 16 * 1024 * 1024;
+
+    private final Path kernel;
+    private final Path initrd;
+    private final String cmdline;
+    private final int memMib;
+    private final int vcpus;
+    private final long bootDeviceAddress;
+    private final Duration bootTimeout;
+    private final int consoleBytes;
+    private final boolean tripleFaultIsStop;
+
+    private VmSpec(final Builder builder)
+    {
+        kernel = builder.kernel;
+        initrd = builder.initrd;
+        cmdline = builder.cmdline;
+        memMib = builder.memMib;
+        vcpus = builder.vcpus;
+        bootDeviceAddress = builder.bootDeviceAddress;
+        bootTimeout = builder.bootTimeout;
+        consoleBytes = builder.consoleBytes;
+        tripleFaultIsStop = builder.tripleFaultIsStop;
+    }
+
+    public static Builder builder()
+    {
+        return new Builder();
+    }
+
+    public Path kernel()
+    {
+        return kernel;
+    }
+
+    /** The initrd, or null when the guest has none. */
+    public Path initrd()
+    {
+        return initrd;
+    }
+
+    public String cmdline()
+    {
+        return cmdline;
+    }
+
+    public int memMib()
+    {
+        return memMib;
+    }
+
+    public long memBytes()
+    {
+        return (long)memMib << 20;
+    }
+
+    public int vcpus()
+    {
+        return vcpus;
+    }
+
+    public long bootDeviceAddress()
+    {
+        return bootDeviceAddress;
+    }
+
+    public Duration bootTimeout()
+    {
+        return bootTimeout;
+    }
+
+    public int consoleBytes()
+    {
+        return consoleBytes;
+    }
+
+    /**
+     * Whether a triple fault after boot-complete is the guest's way of stopping. True for the seed's
+     * flat guest, which ends that way on purpose; for a Linux guest a triple fault is always a failure.
+     */
+    public boolean tripleFaultIsStop()
+    {
+        return tripleFaultIsStop;
+    }
+
+    public Builder toBuilder()
+    {
+        return new Builder().kernel(kernel).initrd(initrd).cmdline(cmdline).memMib(memMib).vcpus(vcpus)
+            .bootDeviceAddress(bootDeviceAddress).bootTimeout(bootTimeout).consoleBytes(consoleBytes).tripleFaultIsStop(tripleFaultIsStop);
+    }
+
+    @Override
+    public String toString()
+    {
+        return "VmSpec{kernel=" + kernel + " initrd=" + initrd + " mem_mib=" + memMib + " vcpus=" + vcpus
+            + " boot_device=0x" + Long.toHexString(bootDeviceAddress) + " boot_timeout_ms=" + bootTimeout.toMillis()
+            + " cmdline=\"" + cmdline + "\"}";
+    }
+
+    /** Fluent setters; nothing is checked until {@link #conclude()}. */
+    public static final class Builder
+    {
+        private Path kernel;
+        private Path initrd;
+        private String cmdline = "";
+        private int memMib = DEFAULT_MEM_MIB;
+        private int vcpus = 1;
+        private long bootDeviceAddress = DEFAULT_BOOT_DEVICE_ADDRESS;
+        private Duration bootTimeout = DEFAULT_BOOT_TIMEOUT;
+        private int consoleBytes = DEFAULT_CONSOLE_BYTES;
+        private boolean tripleFaultIsStop;
+
+        private Builder()
+        {
+        }
+
+        public Builder kernel(final Path kernel)
+        {
+            this.kernel = kernel;
+            return this;
+        }
+
+        public Builder initrd(final Path initrd)
+        {
+            this.initrd = initrd;
+            return this;
+        }
+
+        public Builder cmdline(final String cmdline)
+        {
+            this.cmdline = cmdline;
+            return this;
+        }
+
+        public Builder memMib(final int memMib)
+        {
+            this.memMib = memMib;
+            return this;
+        }
+
+        public Builder vcpus(final int vcpus)
+        {
+            this.vcpus = vcpus;
+            return this;
+        }
+
+        public Builder bootDeviceAddress(final long bootDeviceAddress)
+        {
+            this.bootDeviceAddress = bootDeviceAddress;
+            return this;
+        }
+
+        public Builder bootTimeout(final Duration bootTimeout)
+        {
+            this.bootTimeout = bootTimeout;
+            return this;
+        }
+
+        public Builder consoleBytes(final int consoleBytes)
+        {
+            this.consoleBytes = consoleBytes;
+            return this;
+        }
+
+        public Builder tripleFaultIsStop(final boolean tripleFaultIsStop)
+        {
+            this.tripleFaultIsStop = tripleFaultIsStop;
+            return this;
+        }
+
+        /** Validates every field and returns the spec; the first problem found is thrown as {@link InvalidSpecException}. */
+        public VmSpec conclude()
+        {
+            if (kernel == null)
+            {
+                throw new InvalidSpecException("kernel", "missing", "name a vmlinux ELF file");
+            }
+            if (cmdline == null)
+            {
+                throw new InvalidSpecException("cmdline", "missing", "use \"\" for an empty command line");
+            }
+            if (memMib < MIN_MEM_MIB || memMib > MAX_MEM_MIB)
+            {
+                throw new InvalidSpecException("mem-mib", "mem-mib=" + memMib,
+                    "must be between " + MIN_MEM_MIB + " and " + MAX_MEM_MIB + " (guest RAM stays below the MMIO gap at 0xd0000000)");
+            }
+            if (vcpus != 1)
+            {
+                throw new InvalidSpecException("vcpus", "vcpus=" + vcpus, "only 1 vCPU per VM is supported");
+            }
+            if (bootDeviceAddress < MMIO_GAP_START || bootDeviceAddress > MMIO_GAP_END - 0x1000 || (bootDeviceAddress & 0xfff) != 0)
+            {
+                throw new InvalidSpecException("boot-device", "boot-device=0x" + Long.toHexString(bootDeviceAddress),
+                    "must be a 4 KiB-aligned address inside the MMIO gap [0xd0000000, 0xfffff000]");
+            }
+            if (bootTimeout == null || bootTimeout.isNegative() || bootTimeout.isZero())
+            {
+                throw new InvalidSpecException("boot-timeout", "boot-timeout=" + bootTimeout, "must be a positive duration");
+            }
+            if (consoleBytes < 0 || consoleBytes > MAX_CONSOLE_BYTES)
+            {
+                throw new InvalidSpecException("console-bytes", "console-bytes=" + consoleBytes,
+                    "must be between 0 and " + MAX_CONSOLE_BYTES);
+            }
+            return new VmSpec(this);
+        }
+    }
+
+    @Override
+    public boolean equals(final Object o)
+    {
+        if (this == o)
+        {
+            return true;
+        }
+        if (!(o instanceof VmSpec other))
+        {
+            return false;
+        }
+        return memMib == other.memMib && vcpus == other.vcpus && bootDeviceAddress == other.bootDeviceAddress
+            && consoleBytes == other.consoleBytes && tripleFaultIsStop == other.tripleFaultIsStop && kernel.equals(other.kernel)
+            && Objects.equals(initrd, other.initrd) && cmdline.equals(other.cmdline) && bootTimeout.equals(other.bootTimeout);
+    }
+
+    @Override
+    public int hashCode()
+    {
+        return Objects.hash(kernel, initrd, cmdline, memMib, vcpus, bootDeviceAddress, bootTimeout, consoleBytes, tripleFaultIsStop);
+    }
+}

@@ -1,0 +1,74 @@
+package dev.hatchery.config;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.function.UnaryOperator;
+import java.util.stream.Stream;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+class VmSpecTest
+{
+    private static VmSpec.Builder valid()
+    {
+        return VmSpec.builder().kernel(Path.of("/k/vmlinux"));
+    }
+
+    @Test
+    void shouldApplyDefaultsWhenOnlyTheKernelIsGiven()
+    {
+        final VmSpec spec = valid().conclude();
+
+        assertEquals(128, spec.memMib());
+        assertEquals(128L << 20, spec.memBytes());
+        assertEquals(1, spec.vcpus());
+        assertEquals(0xd0000000L, spec.bootDeviceAddress());
+        assertEquals(Duration.ofSeconds(10), spec.bootTimeout());
+        assertEquals("", spec.cmdline());
+        assertEquals(null, spec.initrd());
+    }
+
+    @Test
+    void shouldRoundTripThroughToBuilder()
+    {
+        final VmSpec spec = valid().initrd(Path.of("/i")).cmdline("console=ttyS0").memMib(256).bootDeviceAddress(0xd0010000L)
+            .bootTimeout(Duration.ofMillis(1500)).consoleBytes(10).tripleFaultIsStop(true).conclude();
+
+        assertEquals(spec, spec.toBuilder().conclude());
+    }
+
+    static Stream<Arguments> invalidSpecs()
+    {
+        return Stream.of(
+            Arguments.of((UnaryOperator<VmSpec.Builder>)b -> b.kernel(null), "invalid kernel: missing: name a vmlinux ELF file"),
+            Arguments.of((UnaryOperator<VmSpec.Builder>)b -> b.memMib(15),
+                "invalid mem-mib: mem-mib=15: must be between 16 and 3328 (guest RAM stays below the MMIO gap at 0xd0000000)"),
+            Arguments.of((UnaryOperator<VmSpec.Builder>)b -> b.memMib(3329),
+                "invalid mem-mib: mem-mib=3329: must be between 16 and 3328 (guest RAM stays below the MMIO gap at 0xd0000000)"),
+            Arguments.of((UnaryOperator<VmSpec.Builder>)b -> b.vcpus(2), "invalid vcpus: vcpus=2: only 1 vCPU per VM is supported"),
+            Arguments.of((UnaryOperator<VmSpec.Builder>)b -> b.bootDeviceAddress(0xc0000000L),
+                "invalid boot-device: boot-device=0xc0000000: must be a 4 KiB-aligned address inside the MMIO gap [0xd0000000, 0xfffff000]"),
+            Arguments.of((UnaryOperator<VmSpec.Builder>)b -> b.bootDeviceAddress(0xd0000010L),
+                "invalid boot-device: boot-device=0xd0000010: must be a 4 KiB-aligned address inside the MMIO gap [0xd0000000, 0xfffff000]"),
+            Arguments.of((UnaryOperator<VmSpec.Builder>)b -> b.bootTimeout(Duration.ZERO),
+                "invalid boot-timeout: boot-timeout=PT0S: must be a positive duration"),
+            Arguments.of((UnaryOperator<VmSpec.Builder>)b -> b.consoleBytes(-1),
+                "invalid console-bytes: console-bytes=-1: must be between 0 and 16777216"),
+            Arguments.of((UnaryOperator<VmSpec.Builder>)b -> b.cmdline(null), "invalid cmdline: missing: use \"\" for an empty command line"));
+    }
+
+    @ParameterizedTest
+    @MethodSource("invalidSpecs")
+    void shouldRejectInvalidFieldsWithAMessageNamingFieldValueAndFix(final UnaryOperator<VmSpec.Builder> change, final String message)
+    {
+        final InvalidSpecException ex = assertThrows(InvalidSpecException.class, () -> change.apply(valid()).conclude());
+
+        assertEquals(message, ex.getMessage());
+    }
+}

@@ -1,0 +1,107 @@
+package dev.hatchery.kvm;
+
+import com.sun.jna.LastErrorException;
+
+/**
+ * The open /dev/kvm system descriptor. Opened once per process: the API version, capabilities,
+ * vCPU mmap size and supported CPUID table are read here once and shared by every VM.
+ */
+public final class Kvm implements AutoCloseable
+{
+    public static final String DEFAULT_PATH = "/dev/kvm";
+    public static final int API_VERSION = 12;
+
+    private final int fd;
+    private final int vcpuMmapSize;
+    private final Cpuid supportedCpuid;
+    private boolean closed;
+
+    private Kvm(final int fd)
+    {
+        this.fd = fd;
+        try
+        {
+            final int version = Syscalls.ioctl(fd, KvmIoctls.KVM_GET_API_VERSION, 0, "KVM_GET_API_VERSION");
+            if (version != API_VERSION)
+            {
+                throw new KvmUnavailableException("unsupported KVM API: api_version=" + version + " expected=" + API_VERSION);
+            }
+            for (final KvmCapability capability : KvmCapability.values())
+            {
+                if (checkExtension(capability) <= 0)
+                {
+                    throw new KvmUnavailableException("KVM lacks a required capability: " + capability + " (" + capability.number() + ")");
+                }
+            }
+            vcpuMmapSize = Syscalls.ioctl(fd, KvmIoctls.KVM_GET_VCPU_MMAP_SIZE, 0, "KVM_GET_VCPU_MMAP_SIZE");
+            supportedCpuid = new Cpuid();
+            Syscalls.ioctl(fd, KvmIoctls.KVM_GET_SUPPORTED_CPUID, supportedCpuid.address(), "KVM_GET_SUPPORTED_CPUID",
+                "max_entries", Cpuid.MAX_ENTRIES);
+        }
+        catch (final RuntimeException ex)
+        {
+            Syscalls.close(fd);
+            throw ex;
+        }
+    }
+
+    public static Kvm open()
+    {
+        return open(DEFAULT_PATH);
+    }
+
+    /** Opens the KVM device, failing with the reason and the fix when this machine has no usable KVM. */
+    public static Kvm open(final String path)
+    {
+        final int fd;
+        try
+        {
+            fd = LibC.open(path, LibC.O_RDWR | LibC.O_CLOEXEC);
+        }
+        catch (final LastErrorException ex)
+        {
+            throw new KvmUnavailableException("cannot open " + path + ": errno=" + ex.getErrorCode() + " (" + Errno.name(ex.getErrorCode())
+                + "). This machine exposes no usable KVM; run KVM work through ./hatchery, which uses the emulated lab"
+                + " (lab/README.md) when /dev/kvm is missing, or load kvm-intel/kvm-amd and check the permissions of " + path);
+        }
+        return new Kvm(fd);
+    }
+
+    public int apiVersion()
+    {
+        return Syscalls.ioctl(fd, KvmIoctls.KVM_GET_API_VERSION, 0, "KVM_GET_API_VERSION");
+    }
+
+    /** KVM_CHECK_EXTENSION: 0 when absent, otherwise a capability-specific positive value. */
+    public int checkExtension(final KvmCapability capability)
+    {
+        return Syscalls.ioctl(fd, KvmIoctls.KVM_CHECK_EXTENSION, capability.number(), "KVM_CHECK_EXTENSION", "cap", capability);
+    }
+
+    public int vcpuMmapSize()
+    {
+        return vcpuMmapSize;
+    }
+
+    /** The host's supported CPUID table; callers adjust a {@link Cpuid#copy()}. */
+    public Cpuid supportedCpuid()
+    {
+        return supportedCpuid.copy();
+    }
+
+    public KvmVm createVm()
+    {
+        final int vmFd = Syscalls.ioctl(fd, KvmIoctls.KVM_CREATE_VM, 0, "KVM_CREATE_VM");
+        return new KvmVm(vmFd, vcpuMmapSize);
+    }
+
+    @Override
+    public void close()
+    {
+        if (!closed)
+        {
+            closed = true;
+            Syscalls.close(fd);
+        }
+    }
+}

@@ -1,0 +1,103 @@
+package dev.hatchery.kvm;
+
+/** A VM file descriptor (KVM_CREATE_VM): VM-wide setup, memory slots, and the factory for its vCPUs. */
+public final class KvmVm implements AutoCloseable
+{
+    /** struct kvm_userspace_memory_region */
+    private static final int REGION_SIZE = 32;
+    /** struct kvm_pit_config */
+    private static final int PIT_CONFIG_SIZE = 64;
+    public static final int KVM_PIT_SPEAKER_DUMMY = 1;
+
+    private final int fd;
+    private final int vcpuMmapSize;
+    /** struct kvm_irq_level, reused: interrupt lines are raised on the hot path by device emulation. */
+    private final Scratch irqLevel = new Scratch(8);
+    private boolean closed;
+
+    KvmVm(final int fd, final int vcpuMmapSize)
+    {
+        this.fd = fd;
+        this.vcpuMmapSize = vcpuMmapSize;
+    }
+
+    public void setTssAddr(final long address)
+    {
+        Syscalls.ioctl(fd, KvmIoctls.KVM_SET_TSS_ADDR, address, "KVM_SET_TSS_ADDR", "addr", hex(address));
+    }
+
+    public void createIrqchip()
+    {
+        Syscalls.ioctl(fd, KvmIoctls.KVM_CREATE_IRQCHIP, 0, "KVM_CREATE_IRQCHIP");
+    }
+
+    public void createPit2(final int flags)
+    {
+        final Scratch config = new Scratch(PIT_CONFIG_SIZE);
+        config.buffer.putInt(0, flags);
+        Syscalls.ioctl(fd, KvmIoctls.KVM_CREATE_PIT2, config.address(), "KVM_CREATE_PIT2", "flags", flags);
+    }
+
+    public void setUserMemoryRegion(final int slot, final long guestPhysAddr, final long size, final long hostAddress)
+    {
+        final Scratch region = new Scratch(REGION_SIZE);
+        region.buffer.putInt(0, slot);
+        region.buffer.putInt(4, 0);
+        region.buffer.putLong(8, guestPhysAddr);
+        region.buffer.putLong(16, size);
+        region.buffer.putLong(24, hostAddress);
+        Syscalls.ioctl(fd, KvmIoctls.KVM_SET_USER_MEMORY_REGION, region.address(), "KVM_SET_USER_MEMORY_REGION",
+            "slot", slot, "guest_phys_addr", hex(guestPhysAddr), "size", size);
+    }
+
+    /** KVM_IRQ_LINE: drives an interrupt line of the in-kernel PIC/IOAPIC high (1) or low (0). */
+    public synchronized void irqLine(final int irq, final int level)
+    {
+        irqLevel.buffer.putInt(0, irq);
+        irqLevel.buffer.putInt(4, level);
+        Syscalls.ioctl(fd, KvmIoctls.KVM_IRQ_LINE, irqLevel.address(), "KVM_IRQ_LINE", "irq", irq, "level", level);
+    }
+
+    public KvmVcpu createVcpu(final int id)
+    {
+        final int vcpuFd = Syscalls.ioctl(fd, KvmIoctls.KVM_CREATE_VCPU, id, "KVM_CREATE_VCPU", "id", id);
+        try
+        {
+            return new KvmVcpu(vcpuFd, id, vcpuMmapSize);
+        }
+        catch (final RuntimeException ex)
+        {
+            Syscalls.close(vcpuFd);
+            throw ex;
+        }
+    }
+
+    int fd()
+    {
+        return fd;
+    }
+
+    @Override
+    public void close()
+    {
+        if (!closed)
+        {
+            closed = true;
+            Syscalls.close(fd);
+        }
+    }
+
+    static String hex(final long value)
+    {
+        return "0x" + Long.toHexString(value);
+    }
+
+    /** Argument struct for a one-off VM ioctl. */
+    private static final class Scratch extends NativeStruct
+    {
+        Scratch(final int size)
+        {
+            super(size);
+        }
+    }
+}

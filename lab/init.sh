@@ -1,0 +1,113 @@
+#!/bin/busybox sh
+# /init of the emulated KVM lab (runs as PID 1 inside QEMU; built into the lab initramfs by
+# lab/run, which also documents the contract). Kernel messages and the lines below go to ttyS0
+# (the lab console log); the command's stdout+stderr go to ttyS1 (streamed to lab/run's stdout).
+#
+# Protocol with lab/run:
+#   kernel command line: hatchery.run=<name of the run folder under <project>/.lab/>
+#   <project>/.lab/<run>/project_path  absolute host path of the project (one line)
+#   <project>/.lab/<run>/nonce         random token for the exit marker (one line)
+#   <project>/.lab/<run>/cmd.sh        bash script run in the chroot (sets env, cd, exec)
+#   result: "HATCHERY-LAB-EXIT-<nonce>=<rc>" on ttyS1, and <rc> in <run>/exit_status
+#   failure: a line "HATCHERY-LAB-FAIL: <what>" on ttyS0, then power off (no exit marker).
+export PATH=/bin
+umask 022
+
+log() { echo "hatchery-lab: $*"; }
+
+die() {
+	echo "HATCHERY-LAB-FAIL: $*"
+	echo "hatchery-lab: last kernel messages:"
+	dmesg 2>/dev/null | tail -n 25
+	sync
+	poweroff -f
+	echo o >/proc/sysrq-trigger
+	sleep 1000
+}
+
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev || die "cannot mount devtmpfs on /dev"
+exec </dev/console >/dev/console 2>&1
+log "init started"
+
+RUN=
+for arg in $(cat /proc/cmdline); do
+	case "$arg" in
+	hatchery.run=*) RUN="${arg#hatchery.run=}" ;;
+	esac
+done
+[ -n "$RUN" ] || die "no hatchery.run=<run> on the kernel command line"
+
+# Kernel modules, in dependency order (resolved by lab/run from the modules' own metadata).
+while read -r mod; do
+	[ -n "$mod" ] || continue
+	out=$(insmod "/modules/$mod.ko" 2>&1) || die "insmod $mod failed: $out"
+done </modules.list
+log "modules loaded"
+if grep -qx kvm_amd /modules.list; then
+	[ -c /dev/kvm ] || die "/dev/kvm did not appear after loading kvm_amd"
+fi
+
+# The project share (writable) first, at a temporary place: it tells us where it belongs.
+mkdir -p /project /host
+mount -t 9p -o trans=virtio,version=9p2000.L,msize=512000 project /project ||
+	die "cannot mount the 9p share 'project' (writable project folder)"
+RUNDIR_TMP="/project/.lab/$RUN"
+[ -f "$RUNDIR_TMP/project_path" ] || die "$RUNDIR_TMP/project_path missing in the project share"
+IFS= read -r PROJECT <"$RUNDIR_TMP/project_path"
+IFS= read -r NONCE <"$RUNDIR_TMP/nonce"
+case "$PROJECT" in /?*) ;; *) die "bad project path '$PROJECT'" ;; esac
+
+# The host's root, read-only, becomes the root of the command. cache=loose lets the lab keep
+# what it read (JDK, jars) in its page cache: `java -version` takes ~2 s instead of ~4 s. The
+# price: a host file changed *during* a lab run may be seen stale (the project share is uncached).
+mount -t 9p -o trans=virtio,version=9p2000.L,ro,msize=512000,cache=loose hostroot /host ||
+	die "cannot mount the 9p share 'hostroot' (host root file system)"
+[ -x /host/bin/bash ] || die "/bin/bash not found in the host root share"
+
+H=/host
+mount -t proc proc $H/proc || die "cannot mount /proc in the host root"
+mount -t sysfs sysfs $H/sys || die "cannot mount /sys in the host root"
+mount -t cgroup2 cgroup2 $H/sys/fs/cgroup 2>/dev/null
+mount -t devtmpfs devtmpfs $H/dev || die "cannot mount /dev in the host root"
+mkdir -p $H/dev/pts $H/dev/shm
+mount -t devpts -o gid=5,mode=620,ptmxmode=666 devpts $H/dev/pts
+mount -t tmpfs -o mode=1777,nosuid,nodev tmpfs $H/dev/shm
+ln -sf /proc/self/fd $H/dev/fd
+ln -sf /proc/self/fd/0 $H/dev/stdin
+ln -sf /proc/self/fd/1 $H/dev/stdout
+ln -sf /proc/self/fd/2 $H/dev/stderr
+mount -t tmpfs -o mode=1777 tmpfs $H/tmp || die "cannot mount tmpfs on /tmp"
+mount -t tmpfs -o mode=1777 tmpfs $H/var/tmp || die "cannot mount tmpfs on /var/tmp"
+mount -t tmpfs -o mode=755 tmpfs $H/run || die "cannot mount tmpfs on /run"
+mkdir -p $H/run/lock $H/run/user
+chmod 1777 $H/run/lock
+
+# The project share moves to its own absolute path (possibly below one of the tmpfs above).
+mkdir -p "$H$PROJECT" 2>/dev/null
+[ -d "$H$PROJECT" ] || die "mount point $PROJECT does not exist in the host root"
+mount --move /project "$H$PROJECT" || die "cannot move the project share to $PROJECT"
+RUNDIR="$H$PROJECT/.lab/$RUN"
+
+hostname hatchery-lab
+ip link set lo up 2>/dev/null
+
+# Command output goes to ttyS1, raw (no \n -> \r\n). Keep it open so the settings stay.
+OUTDEV=/dev/ttyS1
+[ -c /dev/hvc0 ] && OUTDEV=/dev/hvc0
+exec 3<>$OUTDEV || die "cannot open $OUTDEV (command output channel)"
+stty raw -echo <&3
+log "running command"
+# The redirections happen in the child, so that a "Killed" etc. from this shell goes to ttyS0.
+sh -c 'exec </dev/null >&3 2>&3 3>&-; exec env -i /bin/chroot /host /bin/bash "$1"' sh "$PROJECT/.lab/$RUN/cmd.sh"
+rc=$?
+log "command exited with status $rc"
+echo "$rc" >"$RUNDIR/exit_status"
+printf 'HATCHERY-LAB-EXIT-%s=%s\n' "$NONCE" "$rc" >&3
+# tcsetattr(TCSADRAIN) waits until the serial line has sent everything.
+stty raw -echo <&3
+sync
+poweroff -f
+echo o >/proc/sysrq-trigger
+sleep 1000

@@ -1,0 +1,41 @@
+package dev.hatchery.orchestrator;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** The `hatchery` command line; ./hatchery builds what is missing and then runs this. */
+@Command(name = "hatchery", mixinStandardHelpOptions = true, version = "hatchery 0.1.0",
+    description = "Boots Linux microVMs on KVM from one JVM, and measures it.",
+    subcommands = {KvmCheckCommand.class, BootCommand.class})
+public final class HatcheryCli implements Runnable
+{
+    @CommandLine.Spec
+    private CommandLine.Model.CommandSpec spec;
+
+    public static void main(final String[] args)
+    {
+        System.exit(commandLine().execute(args));
+    }
+
+    static CommandLine commandLine()
+    {
+        return new CommandLine(new HatcheryCli())
+            .setExecutionExceptionHandler((ex, cmd, parsed) ->
+            {
+                cmd.getErr().println("hatchery: " + ex.getMessage());
+                return 2;
+            });
+    }
+
+    @Override
+    public void run()
+    {
+        spec.commandLine().usage(spec.commandLine().getOut());
+    }
+
+    /** How the timings of this run must be labelled: the lab's clock runs hundreds of times slower. */
+    static String where()
+    {
+        return "1".equals(System.getenv("HATCHERY_IN_LAB")) ? "lab (emulated: nested KVM under QEMU TCG, ~400x slower)" : "native KVM";
+    }
+}

@@ -1,0 +1,48 @@
+package dev.hatchery.orchestrator;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+
+import org.junit.jupiter.api.Test;
+
+class HatcheryCliTest
+{
+    private final StringWriter err = new StringWriter();
+    private final StringWriter out = new StringWriter();
+
+    private int run(final String... args)
+    {
+        return HatcheryCli.commandLine().setErr(new PrintWriter(err)).setOut(new PrintWriter(out)).execute(args);
+    }
+
+    @Test
+    void shouldRejectAnInvalidSpecBeforeOpeningAnything()
+    {
+        final int status = run("boot", "--kernel", "/nonexistent/vmlinux", "--mem-mib", "4");
+
+        assertEquals(2, status);
+        assertEquals("hatchery: invalid mem-mib: mem-mib=4: must be between 16 and 3328 (guest RAM stays below the MMIO gap at 0xd0000000)",
+            err.toString().trim());
+    }
+
+    @Test
+    void shouldReportAMissingKernelFileByPath()
+    {
+        final int status = run("boot", "--kernel", "/nonexistent/vmlinux");
+
+        assertEquals(2, status);
+        assertTrue(err.toString().startsWith("hatchery: cannot read kernel image: path=/nonexistent/vmlinux"), err.toString());
+    }
+
+    @Test
+    void shouldListTheCommandsInItsHelp()
+    {
+        assertEquals(0, run("--help"));
+
+        assertTrue(out.toString().contains("kvm-check"), out.toString());
+        assertTrue(out.toString().contains("boot"), out.toString());
+    }
+}

@@ -1,0 +1,106 @@
+package dev.hatchery.vm;
+
+import dev.hatchery.kernel.BootLayout;
+import dev.hatchery.kvm.Cpuid;
+import dev.hatchery.kvm.Fpu;
+import dev.hatchery.kvm.Kvm;
+import dev.hatchery.kvm.KvmVcpu;
+import dev.hatchery.kvm.Lapic;
+import dev.hatchery.kvm.Msrs;
+import dev.hatchery.kvm.Regs;
+import dev.hatchery.kvm.SpecialRegs;
+
+/**
+ * The vCPU state the 64-bit Linux boot protocol expects at entry (x86-boot.md). The CPUID table, MSR
+ * list and FPU state are the same for every VM's vCPU 0, so they are built once per process here and
+ * only read by each VM's ioctls; registers and the LAPIC are set per vCPU.
+ */
+public final class BootCpu
+{
+    private static final int CPUID_FEATURES_LEAF = 1;
+    private static final int CPUID_HYPERVISOR_BIT = 1 << 31;
+
+    private static final int MSR_IA32_TSC = 0x10;
+    private static final int MSR_IA32_SYSENTER_CS = 0x174;
+    private static final int MSR_IA32_SYSENTER_ESP = 0x175;
+    private static final int MSR_IA32_SYSENTER_EIP = 0x176;
+    private static final int MSR_IA32_MISC_ENABLE = 0x1a0;
+    private static final int MSR_MTRR_DEF_TYPE = 0x2ff;
+    private static final int MSR_STAR = 0xc0000081;
+    private static final int MSR_LSTAR = 0xc0000082;
+    private static final int MSR_CSTAR = 0xc0000083;
+    private static final int MSR_SYSCALL_MASK = 0xc0000084;
+    private static final int MSR_KERNEL_GS_BASE = 0xc0000102;
+    private static final long MISC_ENABLE_FAST_STRING = 1;
+    private static final long MTRR_ENABLE_WRITEBACK_DEFAULT = (1L << 11) | 6;
+
+    private static final long CR0_PE = 1;
+    private static final long CR0_PG = 1L << 31;
+    private static final long CR4_PAE = 1L << 5;
+    private static final long EFER_LME = 1L << 8;
+    private static final long EFER_LMA = 1L << 10;
+
+    private static final int APIC_LVT_LINT0 = 0x350;
+    private static final int APIC_LVT_LINT1 = 0x360;
+    private static final int APIC_DELIVERY_MODE_MASK = 0x700;
+    private static final int APIC_MODE_EXTINT = 0x7 << 8;
+    private static final int APIC_MODE_NMI = 0x4 << 8;
+
+    private final Cpuid cpuid;
+    private final Msrs msrs;
+    private final Fpu fpu;
+
+    public BootCpu(final Kvm kvm)
+    {
+        cpuid = kvm.supportedCpuid();
+        for (int i = 0; i < cpuid.entryCount(); i++)
+        {
+            if (cpuid.function(i) == CPUID_FEATURES_LEAF)
+            {
+                cpuid.set(i, Cpuid.Register.ECX, cpuid.get(i, Cpuid.Register.ECX) | CPUID_HYPERVISOR_BIT);
+                // Initial APIC id of the only vCPU (id 0) in EBX[31:24].
+                cpuid.set(i, Cpuid.Register.EBX, cpuid.get(i, Cpuid.Register.EBX) & 0x00ffffff);
+            }
+        }
+        msrs = new Msrs(11)
+            .add(MSR_IA32_SYSENTER_CS, 0).add(MSR_IA32_SYSENTER_ESP, 0).add(MSR_IA32_SYSENTER_EIP, 0)
+            .add(MSR_STAR, 0).add(MSR_CSTAR, 0).add(MSR_KERNEL_GS_BASE, 0).add(MSR_SYSCALL_MASK, 0).add(MSR_LSTAR, 0)
+            .add(MSR_IA32_TSC, 0).add(MSR_IA32_MISC_ENABLE, MISC_ENABLE_FAST_STRING).add(MSR_MTRR_DEF_TYPE, MTRR_ENABLE_WRITEBACK_DEFAULT);
+        fpu = new Fpu().fcw(0x37f).mxcsr(0x1f80);
+    }
+
+    /** CPUID before MSRs and registers: KVM derives what the vCPU may do from its CPUID. */
+    public void apply(final KvmVcpu vcpu, final long entry)
+    {
+        vcpu.setCpuid(cpuid);
+        vcpu.setMsrs(msrs);
+        vcpu.setRegs(new Regs()
+            .set(Regs.Reg.RIP, entry)
+            .set(Regs.Reg.RSP, BootLayout.BOOT_STACK_POINTER)
+            .set(Regs.Reg.RBP, BootLayout.BOOT_STACK_POINTER)
+            .set(Regs.Reg.RSI, BootLayout.ZERO_PAGE_ADDRESS)
+            .set(Regs.Reg.RFLAGS, 0x2));
+
+        final SpecialRegs sregs = new SpecialRegs();
+        vcpu.getSregs(sregs);
+        sregs.segmentFromDescriptor(SpecialRegs.Segment.CS, BootLayout.CODE_SELECTOR, BootLayout.GDT_CODE);
+        for (final SpecialRegs.Segment data : new SpecialRegs.Segment[] {
+            SpecialRegs.Segment.DS, SpecialRegs.Segment.ES, SpecialRegs.Segment.FS, SpecialRegs.Segment.GS, SpecialRegs.Segment.SS})
+        {
+            sregs.segmentFromDescriptor(data, BootLayout.DATA_SELECTOR, BootLayout.GDT_DATA);
+        }
+        sregs.segmentFromDescriptor(SpecialRegs.Segment.TR, BootLayout.TSS_SELECTOR, BootLayout.GDT_TSS);
+        sregs.gdt(BootLayout.GDT_ADDRESS, BootLayout.GDT_LIMIT).idt(BootLayout.IDT_ADDRESS, BootLayout.IDT_LIMIT);
+        sregs.cr0(sregs.cr0() | CR0_PE | CR0_PG).cr4(sregs.cr4() | CR4_PAE).cr3(BootLayout.PML4_ADDRESS)
+            .efer(sregs.efer() | EFER_LME | EFER_LMA);
+        vcpu.setSregs(sregs);
+
+        vcpu.setFpu(fpu);
+
+        final Lapic lapic = new Lapic();
+        vcpu.getLapic(lapic);
+        lapic.register(APIC_LVT_LINT0, (lapic.register(APIC_LVT_LINT0) & ~APIC_DELIVERY_MODE_MASK) | APIC_MODE_EXTINT);
+        lapic.register(APIC_LVT_LINT1, (lapic.register(APIC_LVT_LINT1) & ~APIC_DELIVERY_MODE_MASK) | APIC_MODE_NMI);
+        vcpu.setLapic(lapic);
+    }
+}

@@ -1,0 +1,90 @@
+package dev.hatchery.vm;
+
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+
+import dev.hatchery.config.VmSpec;
+import dev.hatchery.kernel.BootImage;
+import dev.hatchery.kvm.Kvm;
+import dev.hatchery.kvm.VcpuKick;
+
+/**
+ * What every VM of this process shares: the open /dev/kvm, the boot vCPU state derived from it, and
+ * the timer that enforces boot timeouts. Built once per process; {@link #launch} does only per-VM work.
+ */
+public final class VmHost implements AutoCloseable
+{
+    private final Kvm kvm;
+    private final BootCpu bootCpu;
+    private final ScheduledThreadPoolExecutor timers;
+
+    private VmHost(final Kvm kvm)
+    {
+        this.kvm = kvm;
+        this.bootCpu = new BootCpu(kvm);
+        this.timers = new ScheduledThreadPoolExecutor(1, runnable ->
+        {
+            final Thread thread = new Thread(runnable, "vm-boot-watchdog");
+            thread.setDaemon(true);
+            return thread;
+        });
+        timers.setRemoveOnCancelPolicy(true);
+        VcpuKick.installHandler();
+    }
+
+    /** Opens /dev/kvm; fails with the reason and the fix when KVM is unusable here. */
+    public static VmHost open()
+    {
+        return open(Kvm.DEFAULT_PATH);
+    }
+
+    public static VmHost open(final String kvmPath)
+    {
+        final Kvm kvm = Kvm.open(kvmPath);
+        try
+        {
+            return new VmHost(kvm);
+        }
+        catch (final RuntimeException ex)
+        {
+            kvm.close();
+            throw ex;
+        }
+    }
+
+    public Kvm kvm()
+    {
+        return kvm;
+    }
+
+    /**
+     * Builds a VM from a prepared boot image and starts its vCPU. The request time is the moment this
+     * is called unless the caller passes its own timeline (e.g. one started when a request arrived).
+     */
+    public Vm launch(final String id, final BootImage image, final VmSpec spec, final Timeline timeline)
+    {
+        final Vm vm = Vm.build(id, kvm, bootCpu, image, spec, timeline);
+        vm.start(timers);
+        return vm;
+    }
+
+    public Vm launch(final String id, final BootImage image, final VmSpec spec)
+    {
+        return launch(id, image, spec, Timeline.startingNow());
+    }
+
+    @Override
+    public void close()
+    {
+        timers.shutdownNow();
+        try
+        {
+            timers.awaitTermination(5, TimeUnit.SECONDS);
+        }
+        catch (final InterruptedException ex)
+        {
+            Thread.currentThread().interrupt();
+        }
+        kvm.close();
+    }
+}

@@ -1,0 +1,40 @@
+package dev.hatchery.vm;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.stream.Stream;
+
+/** Counts of what this process holds, read from /proc, to prove VMs release everything. */
+record ProcessResources(long fds, long threads, long mappings)
+{
+    static ProcessResources now()
+    {
+        return new ProcessResources(count(Path.of("/proc/self/fd")), count(Path.of("/proc/self/task")), lines(Path.of("/proc/self/maps")));
+    }
+
+    private static long count(final Path dir)
+    {
+        try (Stream<Path> entries = Files.list(dir))
+        {
+            return entries.count();
+        }
+        catch (final IOException ex)
+        {
+            throw new UncheckedIOException(ex);
+        }
+    }
+
+    private static long lines(final Path file)
+    {
+        try (Stream<String> lines = Files.lines(file))
+        {
+            return lines.count();
+        }
+        catch (final IOException ex)
+        {
+            throw new UncheckedIOException(ex);
+        }
+    }
+}

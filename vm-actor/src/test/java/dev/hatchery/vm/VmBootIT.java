@@ -1,0 +1,209 @@
+package dev.hatchery.vm;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+
+import dev.hatchery.config.VmSpec;
+import dev.hatchery.kernel.BootImage;
+import dev.hatchery.kernel.KernelImageException;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/** Real /dev/kvm (natively or in the lab): the VMM boots real guests and always ends with one outcome. */
+class VmBootIT
+{
+    private static final String LINUX_CMDLINE = "console=ttyS0 8250.nr_uarts=1 reboot=k panic=1 nomodule i8042.noaux i8042.nomux"
+        + " i8042.dumbkbd swiotlb=noforce pci=off";
+
+    private static VmHost host;
+
+    @TempDir
+    Path dir;
+
+    @BeforeAll
+    static void openHost()
+    {
+        host = VmHost.open();
+    }
+
+    @AfterAll
+    static void closeHost()
+    {
+        if (host != null)
+        {
+            host.close();
+        }
+    }
+
+    private static VmResult boot(final VmSpec spec)
+    {
+        return host.launch("it", BootImage.load(spec), spec).result().join();
+    }
+
+    private static VmSpec flatSpec()
+    {
+        return VmSpec.builder().kernel(GuestFiles.flat()).tripleFaultIsStop(true).bootTimeout(Duration.ofSeconds(30)).conclude();
+    }
+
+    @Test
+    void shouldBootTheFlatGuestToBootCompleteAndStopOnItsTripleFault()
+    {
+        final VmResult result = boot(flatSpec());
+
+        assertEquals(VmOutcome.booted("guest stopped by triple fault, as this guest does on purpose"), result.outcome());
+        for (final Phase phase : Phase.values())
+        {
+            assertTrue(result.timeline().reached(phase), "phase not reached: " + phase);
+        }
+        assertTrue(result.timeline().sinceRequest(Phase.BOOT_COMPLETE) <= result.timeline().sinceRequest(Phase.STOPPED));
+    }
+
+    @Test
+    void shouldFailAFlatGuestWhoseTripleFaultIsNotItsWayToStop()
+    {
+        final VmResult result = boot(flatSpec().toBuilder().tripleFaultIsStop(false).conclude());
+
+        assertEquals(VmOutcome.failed("triple fault (KVM_EXIT_SHUTDOWN) after boot-complete"), result.outcome());
+    }
+
+    @Test
+    void shouldBootMinimalLinuxPrintItsBannerAndInitLineAndEndWithTheGuestReset()
+    {
+        final VmSpec spec = VmSpec.builder().kernel(GuestFiles.vmlinux()).initrd(GuestFiles.initramfs()).cmdline(LINUX_CMDLINE)
+            .bootTimeout(Duration.ofMinutes(3)).conclude();
+
+        final VmResult result = boot(spec);
+
+        assertEquals(VmOutcome.booted("guest reset via i8042"), result.outcome(), result.console());
+        assertTrue(result.console().contains("Linux version 6.12"), result.console());
+        assertTrue(result.console().contains("hatchery-init: started"), result.console());
+        assertTrue(result.timeline().reached(Phase.BOOT_COMPLETE));
+    }
+
+    @Test
+    void shouldTimeOutAGuestThatNeverSignalsAndReleaseItsResources()
+    {
+        final VmSpec spec = VmSpec.builder().kernel(GuestFiles.write(dir, "idle", GuestFiles.elf64(0x100000, GuestFiles.IDLE_FOREVER)))
+            .bootTimeout(Duration.ofMillis(500)).conclude();
+        final ProcessResources before = ProcessResources.now();
+
+        final VmResult result = boot(spec);
+
+        assertEquals(VmOutcome.timedOut("no boot-complete within 500 ms"), result.outcome());
+        assertEquals(before.fds(), ProcessResources.now().fds());
+    }
+
+    @Test
+    void shouldStopAGuestIdlingInsideKvmRunPromptly() throws Exception
+    {
+        final VmSpec spec = VmSpec.builder().kernel(GuestFiles.write(dir, "idle", GuestFiles.elf64(0x100000, GuestFiles.IDLE_FOREVER)))
+            .bootTimeout(Duration.ofMinutes(10)).conclude();
+        final Vm vm = host.launch("idle", BootImage.load(spec), spec);
+        // Wait until the vCPU is inside the guest (it has entered KVM_RUN and halted there).
+        while (!vm.timeline().reached(Phase.FIRST_RUN))
+        {
+            Thread.sleep(10);
+        }
+        Thread.sleep(200);
+
+        vm.stop();
+        final VmResult result = vm.result().get(30, TimeUnit.SECONDS);
+
+        assertEquals(VmOutcome.cancelled("stopped by request before boot-complete"), result.outcome());
+    }
+
+    @Test
+    void shouldStopASpinningGuest() throws Exception
+    {
+        final VmSpec spec = VmSpec.builder().kernel(GuestFiles.write(dir, "spin", GuestFiles.elf64(0x100000, new byte[] {(byte)0xeb, (byte)0xfe})))
+            .bootTimeout(Duration.ofMinutes(10)).conclude();
+        final Vm vm = host.launch("spin", BootImage.load(spec), spec);
+        Thread.sleep(200);
+
+        vm.close();
+
+        assertEquals(VmOutcome.Kind.CANCELLED, vm.result().get(1, TimeUnit.SECONDS).outcome().kind());
+    }
+
+    static Stream<Arguments> badKernels()
+    {
+        final byte[] elf32 = GuestFiles.elf64(0x100000, new byte[] {(byte)0xf4});
+        elf32[4] = 1;
+        final byte[] truncated = java.util.Arrays.copyOf(GuestFiles.elf64(0x100000, new byte[64]), 100);
+        return Stream.of(
+            Arguments.of("empty", new byte[0]),
+            Arguments.of("text", "just some text\n".getBytes(StandardCharsets.US_ASCII)),
+            Arguments.of("elf32", elf32),
+            Arguments.of("truncated", truncated),
+            Arguments.of("outside-ram", GuestFiles.elf64(0x40000000L, new byte[] {(byte)0xf4})));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("badKernels")
+    void shouldRejectBadKernelFilesClearlyAndLeaveNothingOpen(final String name, final byte[] bytes)
+    {
+        final Path kernel = GuestFiles.write(dir, name, bytes);
+        final VmSpec spec = VmSpec.builder().kernel(kernel).conclude();
+        final ProcessResources before = ProcessResources.now();
+
+        final KernelImageException ex = assertThrows(KernelImageException.class, () -> host.launch("bad", BootImage.load(spec), spec));
+
+        assertTrue(ex.getMessage().contains(kernel.toString()), ex.getMessage());
+        assertEquals(before.fds(), ProcessResources.now().fds());
+    }
+
+    @Test
+    void shouldHoldTheSameFdsThreadsAndMappingsAfterFiftyLifecycles() throws Exception
+    {
+        final VmSpec spec = flatSpec();
+        final BootImage image = BootImage.load(spec);
+        assertTrue(host.launch("warmup", image, spec).result().join().outcome().isBooted());
+        final ProcessResources before = settled(null);
+
+        for (int i = 0; i < 50; i++)
+        {
+            final VmResult result = host.launch("cycle-" + i, image, spec).result().join();
+            assertTrue(result.outcome().isBooted(), result.outcome().toString());
+        }
+
+        final ProcessResources after = settled(before);
+        assertEquals(before.fds(), after.fds(), "open file descriptors");
+        assertEquals(before.threads(), after.threads(), "threads");
+        assertEquals(before.mappings(), after.mappings(), "memory mappings");
+        assertNotEquals(0, before.fds());
+    }
+
+    /**
+     * A vCPU thread ends just after it completes its VM's result: wait until the counts reach the target
+     * (or, without one, stop changing), for up to 5 seconds, then return what they are.
+     */
+    private static ProcessResources settled(final ProcessResources target) throws InterruptedException
+    {
+        ProcessResources previous = ProcessResources.now();
+        for (int i = 0; i < 100; i++)
+        {
+            Thread.sleep(50);
+            final ProcessResources now = ProcessResources.now();
+            if (target != null ? now.equals(target) : now.equals(previous))
+            {
+                return now;
+            }
+            previous = now;
+        }
+        return previous;
+    }
+}
