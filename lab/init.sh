@@ -94,9 +94,7 @@ hostname hatchery-lab
 ip link set lo up 2>/dev/null
 
 # Command output goes to ttyS1, raw (no \n -> \r\n). Keep it open so the settings stay.
-OUTDEV=/dev/ttyS1
-[ -c /dev/hvc0 ] && OUTDEV=/dev/hvc0
-exec 3<>$OUTDEV || die "cannot open $OUTDEV (command output channel)"
+exec 3<>/dev/ttyS1 || die "cannot open /dev/ttyS1 (command output channel)"
 stty raw -echo <&3
 log "running command"
 # The redirections happen in the child, so that a "Killed" etc. from this shell goes to ttyS0.

@@ -24,6 +24,7 @@ public final class KvmRun
     private static final int MMIO_IS_WRITE_OFFSET = EXIT_UNION_OFFSET + 20;
 
     private static final int IO_DIRECTION_OUT = 1;
+    private static final int INTERNAL_ERROR_MAX_DATA = 16;
 
     private final UnsafeBuffer buffer;
 
@@ -94,6 +95,21 @@ public final class KvmRun
     public long exitDetail()
     {
         return buffer.getLong(EXIT_UNION_OFFSET);
+    }
+
+    /**
+     * Describes a KVM_EXIT_INTERNAL_ERROR: suberror and the extra words KVM supplies (for emulation
+     * failures they include the instruction bytes), e.g. {@code suberror=1 data=[0x...]}.
+     */
+    public String internalError()
+    {
+        final int ndata = Math.min(buffer.getInt(EXIT_UNION_OFFSET + 4), INTERNAL_ERROR_MAX_DATA);
+        final StringBuilder sb = new StringBuilder("suberror=").append(buffer.getInt(EXIT_UNION_OFFSET)).append(" data=[");
+        for (int i = 0; i < ndata; i++)
+        {
+            sb.append(i == 0 ? "" : " ").append("0x").append(Long.toHexString(buffer.getLong(EXIT_UNION_OFFSET + 8 + i * 8)));
+        }
+        return sb.append(']').toString();
     }
 
     /** The whole page, for device code that reads or writes the data of an exit in place. */

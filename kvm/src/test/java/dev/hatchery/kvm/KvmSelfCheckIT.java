@@ -18,6 +18,7 @@ class KvmSelfCheckIT
             assertEquals("4 OK", result.output());
             assertEquals(4, result.ioExits());
             assertEquals("KVM_EXIT_HLT", result.lastExit());
+            assertEquals("KVM_EXIT_SHUTDOWN", result.exceptionExit());
         }
     }
 

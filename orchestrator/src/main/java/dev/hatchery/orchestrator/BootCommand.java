@@ -68,6 +68,7 @@ final class BootCommand implements Callable<Integer>
                     out.println();
                 }
             }
+            out.flush();
             return result.outcome().isBooted() ? 0 : 1;
         }
     }

@@ -4,6 +4,7 @@ import dev.hatchery.devices.Bus;
 import dev.hatchery.kvm.ExitReason;
 import dev.hatchery.kvm.KvmRun;
 import dev.hatchery.kvm.KvmVcpu;
+import dev.hatchery.kvm.Regs;
 
 import org.agrona.concurrent.UnsafeBuffer;
 
@@ -65,11 +66,12 @@ final class VcpuLoop
                 }
                 case ExitReason.FAIL_ENTRY ->
                 {
-                    return VmOutcome.failed("KVM_EXIT_FAIL_ENTRY hardware_entry_failure_reason=0x" + Long.toHexString(run.exitDetail()));
+                    return VmOutcome.failed("KVM_EXIT_FAIL_ENTRY hardware_entry_failure_reason=0x" + Long.toHexString(run.exitDetail())
+                        + " rip=0x" + Long.toHexString(rip()));
                 }
                 case ExitReason.INTERNAL_ERROR ->
                 {
-                    return VmOutcome.failed("KVM_EXIT_INTERNAL_ERROR suberror=" + (int)run.exitDetail());
+                    return VmOutcome.failed("KVM_EXIT_INTERNAL_ERROR " + run.internalError() + " rip=0x" + Long.toHexString(rip()));
                 }
                 default ->
                 {
@@ -81,6 +83,14 @@ final class VcpuLoop
                 return guestStopped("reset via i8042");
             }
         }
+    }
+
+    /** Where the guest was, for failure messages; the vCPU is not running, so its registers can be read. */
+    private long rip()
+    {
+        final Regs regs = new Regs();
+        vcpu.getRegs(regs);
+        return regs.get(Regs.Reg.RIP);
     }
 
     private void dispatchIo(final KvmRun run)
