@@ -4,8 +4,12 @@ import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
 
 import dev.hatchery.config.VmSpec;
+import dev.hatchery.config.MemoryMode;
 import dev.hatchery.kernel.BootImage;
+import dev.hatchery.kernel.KernelCache;
+import dev.hatchery.kernel.PreparedKernel;
 import dev.hatchery.kvm.GuestMemory;
+import dev.hatchery.kvm.HugePages;
 
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -16,12 +20,14 @@ import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * Per-VM preparation of guest memory, up to the point where it could be handed to KVM, for the bundled
  * minimal Linux + initramfs (HATCHERY_VMLINUX, HATCHERY_INITRAMFS; ./hatchery bench sets them):
- * the seed's original (read + parse + copy per VM) against its improvement (copy from a prefetched image).
+ * (a) the seed's original (read + parse + copy per VM), (b) its improvement (copy from a prefetched
+ * image), (c) Hatchery's copy-on-write template (one private mapping of a sealed memfd).
  * Each operation maps fresh memory and unmaps it again, as a VM's lifetime does.
  */
 @State(Scope.Benchmark)
@@ -34,6 +40,8 @@ public class GuestMemoryPrepBenchmark
 {
     private VmSpec spec;
     private BootImage prefetched;
+    private KernelCache cache;
+    private PreparedKernel prepared;
 
     @Setup
     public void setUp()
@@ -41,6 +49,14 @@ public class GuestMemoryPrepBenchmark
         spec = VmSpec.builder().kernel(Path.of(requiredEnv("HATCHERY_VMLINUX"))).initrd(Path.of(requiredEnv("HATCHERY_INITRAMFS")))
             .cmdline("console=ttyS0 reboot=k panic=1").memMib(VmSpec.DEFAULT_MEM_MIB).conclude();
         prefetched = BootImage.load(spec);
+        cache = new KernelCache();
+        prepared = cache.prepare(spec);
+    }
+
+    @TearDown
+    public void tearDown()
+    {
+        cache.close();
     }
 
     /** (a) The seed's original: read and parse the kernel for every VM, then copy it in. */
@@ -65,7 +81,18 @@ public class GuestMemoryPrepBenchmark
         }
     }
 
-    private static String requiredEnv(final String name)
+    /** (c) Hatchery: fresh RAM plus one MAP_PRIVATE | MAP_FIXED mapping of the kernel's sealed template. */
+    @Benchmark
+    public long mapTemplate()
+    {
+        try (GuestMemory memory = prepared.allocate(HugePages.OFF))
+        {
+            prepared.load(memory, MemoryMode.TEMPLATE);
+            return memory.hostAddress();
+        }
+    }
+
+    static String requiredEnv(final String name)
     {
         final String value = System.getenv(name);
         if (value == null)

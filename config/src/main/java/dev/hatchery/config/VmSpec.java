@@ -4,6 +4,8 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Objects;
 
+import dev.hatchery.kvm.HugePages;
+
 /**
  * What one VM should be: kernel, initrd, command line, memory, vCPUs, boot-device address, boot timeout.
  * Immutable; built with {@link Builder} whose {@link Builder#conclude()} validates everything before
@@ -31,6 +33,8 @@ public final class VmSpec
     private final Duration bootTimeout;
     private final int consoleBytes;
     private final boolean tripleFaultIsStop;
+    private final MemoryMode memoryMode;
+    private final HugePages hugePages;
 
     private VmSpec(final Builder builder)
     {
@@ -43,6 +47,8 @@ public final class VmSpec
         bootTimeout = builder.bootTimeout;
         consoleBytes = builder.consoleBytes;
         tripleFaultIsStop = builder.tripleFaultIsStop;
+        memoryMode = builder.memoryMode;
+        hugePages = builder.hugePages;
     }
 
     public static Builder builder()
@@ -105,10 +111,23 @@ public final class VmSpec
         return tripleFaultIsStop;
     }
 
+    /** How each VM's boot memory is prepared: copy-on-write template (default) or a copy per VM. */
+    public MemoryMode memoryMode()
+    {
+        return memoryMode;
+    }
+
+    /** How the per-VM part of guest RAM is backed. */
+    public HugePages hugePages()
+    {
+        return hugePages;
+    }
+
     public Builder toBuilder()
     {
         return new Builder().kernel(kernel).initrd(initrd).cmdline(cmdline).memMib(memMib).vcpus(vcpus)
-            .bootDeviceAddress(bootDeviceAddress).bootTimeout(bootTimeout).consoleBytes(consoleBytes).tripleFaultIsStop(tripleFaultIsStop);
+            .bootDeviceAddress(bootDeviceAddress).bootTimeout(bootTimeout).consoleBytes(consoleBytes).tripleFaultIsStop(tripleFaultIsStop)
+            .memoryMode(memoryMode).hugePages(hugePages);
     }
 
     @Override
@@ -116,7 +135,7 @@ public final class VmSpec
     {
         return "VmSpec{kernel=" + kernel + " initrd=" + initrd + " mem_mib=" + memMib + " vcpus=" + vcpus
             + " boot_device=0x" + Long.toHexString(bootDeviceAddress) + " boot_timeout_ms=" + bootTimeout.toMillis()
-            + " cmdline=\"" + cmdline + "\"}";
+            + " memory=" + memoryMode + " huge_pages=" + hugePages + " cmdline=\"" + cmdline + "\"}";
     }
 
     /** Fluent setters; nothing is checked until {@link #conclude()}. */
@@ -131,6 +150,8 @@ public final class VmSpec
         private Duration bootTimeout = DEFAULT_BOOT_TIMEOUT;
         private int consoleBytes = DEFAULT_CONSOLE_BYTES;
         private boolean tripleFaultIsStop;
+        private MemoryMode memoryMode = MemoryMode.TEMPLATE;
+        private HugePages hugePages = HugePages.OFF;
 
         private Builder()
         {
@@ -190,6 +211,18 @@ public final class VmSpec
             return this;
         }
 
+        public Builder memoryMode(final MemoryMode memoryMode)
+        {
+            this.memoryMode = memoryMode;
+            return this;
+        }
+
+        public Builder hugePages(final HugePages hugePages)
+        {
+            this.hugePages = hugePages;
+            return this;
+        }
+
         /** Validates every field and returns the spec; the first problem found is thrown as {@link InvalidSpecException}. */
         public VmSpec conclude()
         {
@@ -224,6 +257,18 @@ public final class VmSpec
                 throw new InvalidSpecException("console-bytes", "console-bytes=" + consoleBytes,
                     "must be between 0 and " + MAX_CONSOLE_BYTES);
             }
+            if (memoryMode == null)
+            {
+                throw new InvalidSpecException("memory", "missing", "choose template or copy");
+            }
+            if (hugePages == null)
+            {
+                throw new InvalidSpecException("huge-pages", "missing", "choose off, transparent or hugetlbfs");
+            }
+            if (hugePages == HugePages.HUGETLBFS && (memMib % 2) != 0)
+            {
+                throw new InvalidSpecException("mem-mib", "mem-mib=" + memMib, "must be a multiple of 2 with huge-pages=hugetlbfs (2 MiB pages)");
+            }
             return new VmSpec(this);
         }
     }
@@ -241,12 +286,14 @@ public final class VmSpec
         }
         return memMib == other.memMib && vcpus == other.vcpus && bootDeviceAddress == other.bootDeviceAddress
             && consoleBytes == other.consoleBytes && tripleFaultIsStop == other.tripleFaultIsStop && kernel.equals(other.kernel)
+            && memoryMode == other.memoryMode && hugePages == other.hugePages
             && Objects.equals(initrd, other.initrd) && cmdline.equals(other.cmdline) && bootTimeout.equals(other.bootTimeout);
     }
 
     @Override
     public int hashCode()
     {
-        return Objects.hash(kernel, initrd, cmdline, memMib, vcpus, bootDeviceAddress, bootTimeout, consoleBytes, tripleFaultIsStop);
+        return Objects.hash(kernel, initrd, cmdline, memMib, vcpus, bootDeviceAddress, bootTimeout, consoleBytes, tripleFaultIsStop,
+            memoryMode, hugePages);
     }
 }

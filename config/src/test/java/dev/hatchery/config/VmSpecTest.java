@@ -38,7 +38,8 @@ class VmSpecTest
     void shouldRoundTripThroughToBuilder()
     {
         final VmSpec spec = valid().initrd(Path.of("/i")).cmdline("console=ttyS0").memMib(256).bootDeviceAddress(0xd0010000L)
-            .bootTimeout(Duration.ofMillis(1500)).consoleBytes(10).tripleFaultIsStop(true).conclude();
+            .bootTimeout(Duration.ofMillis(1500)).consoleBytes(10).tripleFaultIsStop(true).memoryMode(MemoryMode.COPY)
+            .hugePages(dev.hatchery.kvm.HugePages.TRANSPARENT).conclude();
 
         assertEquals(spec, spec.toBuilder().conclude());
     }

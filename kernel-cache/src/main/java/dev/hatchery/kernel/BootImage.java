@@ -33,16 +33,20 @@ public final class BootImage
     /** Reads and validates everything the spec names; throws {@link KernelImageException} for bad input. */
     public static BootImage load(final VmSpec spec)
     {
-        final ElfKernel kernel = ElfKernel.read(spec.kernel());
-        kernel.checkFits(spec.memBytes());
-        Cmdline.validate(spec.cmdline());
-        final byte[] initrd = spec.initrd() == null ? null : readInitrd(spec.initrd());
-        final BootImage image = new BootImage(kernel, initrd, spec.cmdline(), spec.memBytes());
+        return create(ElfKernel.read(spec.kernel()), spec.initrd() == null ? null : readInitrd(spec.initrd()), spec.cmdline(), spec.memBytes());
+    }
+
+    /** Validates an already read kernel and initrd against a RAM size and command line. */
+    static BootImage create(final ElfKernel kernel, final byte[] initrd, final String cmdline, final long ramSize)
+    {
+        kernel.checkFits(ramSize);
+        Cmdline.validate(cmdline);
+        final BootImage image = new BootImage(kernel, initrd, cmdline, ramSize);
         image.checkInitrdFits();
         return image;
     }
 
-    private static byte[] readInitrd(final Path path)
+    static byte[] readInitrd(final Path path)
     {
         try
         {
@@ -92,6 +96,22 @@ public final class BootImage
     public int initrdBytes()
     {
         return initrd == null ? 0 : initrd.length;
+    }
+
+    /**
+     * End of everything {@link #writeTo} writes, page aligned: the kernel (with its bss) and the initrd
+     * just above it. The boot structures all lie below 1 MiB, under the kernel.
+     */
+    public long contentEnd()
+    {
+        final long end = initrd == null ? kernel.endAddress() : Initrd.place(kernel, initrd.length, ramSize) + initrd.length;
+        return (end + Initrd.PAGE_SIZE - 1) & Initrd.PAGE_MASK;
+    }
+
+    /** Bytes this image keeps on the heap (kernel segments and initrd). */
+    public long heapBytes()
+    {
+        return kernel.fileBytes() + initrdBytes();
     }
 
     /** Copies the kernel segments and writes the boot structures and initrd into a VM's guest memory. */

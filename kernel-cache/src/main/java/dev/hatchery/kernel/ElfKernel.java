@@ -151,7 +151,7 @@ public final class ElfKernel
             + Hex.range(lowestAddress, endAddress) + "}";
     }
 
-    private static String reason(final IOException ex)
+    static String reason(final IOException ex)
     {
         if (ex instanceof NoSuchFileException)
         {

@@ -5,8 +5,10 @@ import static dev.hatchery.kernel.Hex.hex;
 import dev.hatchery.kvm.GuestMemory;
 
 /**
- * Where the initrd goes: as high in low RAM as it fits, page aligned, like other loaders do, so it stays
- * clear of the kernel and of the memory the kernel allocates upwards from its end while it unpacks it.
+ * Where the initrd goes: on the first page after the kernel's end (bss included). Loaders of compressed
+ * kernels put it at the top of RAM to stay clear of the decompressor; an uncompressed vmlinux needs no
+ * such room, and keeping everything the guest sees at entry low and contiguous keeps the copy-on-write
+ * memory template small: its size no longer grows with the guest's RAM.
  */
 final class Initrd
 {
@@ -17,7 +19,7 @@ final class Initrd
     {
     }
 
-    /** The guest-physical address for an initrd of {@code size} bytes; it must start at or above the kernel's end. */
+    /** The guest-physical address for an initrd of {@code size} bytes: the first page boundary at or after the kernel's end. */
     static long place(final ElfKernel kernel, final long size, final long ramSize)
     {
         final long kernelEnd = kernel.endAddress();
@@ -27,8 +29,8 @@ final class Initrd
         }
         final long lowRamEnd = BootLayout.lowRamEnd(ramSize);
         final long lowest = (kernelEnd + PAGE_SIZE - 1) & PAGE_MASK;
-        final long address = (lowRamEnd - size) & PAGE_MASK;
-        if (size > lowRamEnd || address < lowest)
+        final long address = lowest;
+        if (size > lowRamEnd - lowest)
         {
             throw new KernelImageException("initrd does not fit: initrd_size=" + size + " kernel_end=" + hex(kernelEnd)
                 + " low_ram_end=" + hex(lowRamEnd) + "; give the VM more memory (--mem-mib)");

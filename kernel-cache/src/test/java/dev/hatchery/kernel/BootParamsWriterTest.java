@@ -119,7 +119,7 @@ class BootParamsWriterTest
     }
 
     @Test
-    void shouldPlaceInitrdPageAlignedAtTopOfRamWhenGiven()
+    void shouldPlaceInitrdOnThePageAfterTheKernelWhenGiven()
     {
         final byte[] initrd = new byte[10000];
         for (int i = 0; i < initrd.length; i++)
@@ -129,8 +129,8 @@ class BootParamsWriterTest
 
         final long address = BootParamsWriter.write(memory, kernel, initrd, CMDLINE);
 
-        assertEquals(0x7ffd000, address);
-        assertEquals(0x7ffd000, u32(ZERO_PAGE + 0x218));
+        assertEquals(0x1402000, address);
+        assertEquals(0x1402000, u32(ZERO_PAGE + 0x218));
         assertEquals(10000, u32(ZERO_PAGE + 0x21c));
         final byte[] actual = new byte[initrd.length];
         memory.view(address, actual.length).getBytes(0, actual);
@@ -202,7 +202,7 @@ class BootParamsWriterTest
         BootParamsWriter.write(memory, kernel, new byte[] {1, 2, 3}, CMDLINE);
 
         assertEquals(ElfImageBuilder.contentByte(0, 0), memory.view(kernel.entry(), 1).getByte(0));
-        assertEquals(0x7fff000, u32(ZERO_PAGE + 0x218));
+        assertEquals(0x1402000, u32(ZERO_PAGE + 0x218));
     }
 
     private void assertE820(final int index, final long addr, final long size, final int type)

@@ -12,11 +12,11 @@ class InitrdTest
     private final ElfKernel kernel = ElfKernel.parse("vmlinux", ElfImageBuilder.kernel().build());
 
     @Test
-    void shouldAlignDownFromTopOfRamWhenSizeIsNotAPageMultiple()
+    void shouldStartOnThePageAfterTheKernelWhateverItsSize()
     {
-        assertEquals(0x1fff000, Initrd.place(kernel, 1, RAM_32_MIB));
-        assertEquals(0x1fff000, Initrd.place(kernel, 0x1000, RAM_32_MIB));
-        assertEquals(0x1ffe000, Initrd.place(kernel, 0x1001, RAM_32_MIB));
+        assertEquals(0x1402000, Initrd.place(kernel, 1, RAM_32_MIB));
+        assertEquals(0x1402000, Initrd.place(kernel, 0x1000, RAM_32_MIB));
+        assertEquals(0x1402000, Initrd.place(kernel, 0x1001, RAM_32_MIB));
     }
 
     @Test
@@ -43,9 +43,11 @@ class InitrdTest
         assertEquals(0x2001000, Initrd.place(unaligned, 0x1000, 0x2002000));
         final KernelImageException ex = assertThrows(KernelImageException.class, () -> Initrd.place(unaligned, 0x1000, 0x2001800));
 
+
         assertEquals("initrd does not fit: initrd_size=4096 kernel_end=0x2000010 low_ram_end=0x2001800;"
             + " give the VM more memory (--mem-mib)", ex.getMessage());
     }
+
 
     @Test
     void shouldRejectWhenInitrdIsLargerThanAllOfLowRam()
@@ -57,8 +59,8 @@ class InitrdTest
     }
 
     @Test
-    void shouldStayBelowTheMmioGapWhenRamIsLargerThanTheGapStart()
+    void shouldNotDependOnRamSizeWhenItFits()
     {
-        assertEquals(0xcffff000L, Initrd.place(kernel, 0x1000, 8L << 30));
+        assertEquals(0x1402000, Initrd.place(kernel, 0x1000, 8L << 30));
     }
 }

@@ -92,6 +92,49 @@ public final class KvmVm implements AutoCloseable
         return "0x" + Long.toHexString(value);
     }
 
+    /**
+     * KVM_IOEVENTFD with datamatch: a guest write of {@code length} bytes equal to {@code datamatch} at
+     * {@code mmioAddress} signals {@code eventFd} inside KVM instead of exiting to us (virtio QueueNotify,
+     * datamatch = queue index). The same address, length and datamatch twice fails with EEXIST.
+     */
+    public void ioeventfd(final long mmioAddress, final int length, final long datamatch, final EventFd eventFd)
+    {
+        ioeventfd(mmioAddress, length, datamatch, eventFd, KvmIoeventfd.FLAG_DATAMATCH);
+    }
+
+    /** Undoes {@link #ioeventfd} given the same arguments; ENOENT when there is no such registration. */
+    public void deassignIoeventfd(final long mmioAddress, final int length, final long datamatch, final EventFd eventFd)
+    {
+        ioeventfd(mmioAddress, length, datamatch, eventFd, KvmIoeventfd.FLAG_DATAMATCH | KvmIoeventfd.FLAG_DEASSIGN);
+    }
+
+    /**
+     * KVM_IRQFD: a signal on {@code eventFd} raises interrupt {@code gsi} (edge) inside KVM without an ioctl
+     * from us. Needs the in-kernel irqchip ({@link #createIrqchip()}); an eventfd already bound fails with EBUSY.
+     */
+    public void irqfd(final EventFd eventFd, final int gsi)
+    {
+        irqfd(eventFd, gsi, 0);
+    }
+
+    public void deassignIrqfd(final EventFd eventFd, final int gsi)
+    {
+        irqfd(eventFd, gsi, KvmIrqfd.FLAG_DEASSIGN);
+    }
+
+    private void ioeventfd(final long mmioAddress, final int length, final long datamatch, final EventFd eventFd, final int flags)
+    {
+        final KvmIoeventfd request = new KvmIoeventfd(datamatch, mmioAddress, length, eventFd.fd(), flags);
+        Syscalls.ioctl(fd, KvmIoctls.KVM_IOEVENTFD, request.address(), "KVM_IOEVENTFD", "addr", hex(mmioAddress), "len", length,
+            "datamatch", datamatch, "fd", eventFd.fd(), "flags", hex(flags));
+    }
+
+    private void irqfd(final EventFd eventFd, final int gsi, final int flags)
+    {
+        final KvmIrqfd request = new KvmIrqfd(eventFd.fd(), gsi, flags);
+        Syscalls.ioctl(fd, KvmIoctls.KVM_IRQFD, request.address(), "KVM_IRQFD", "gsi", gsi, "fd", eventFd.fd(), "flags", hex(flags));
+    }
+
     /** Argument struct for a one-off VM ioctl. */
     private static final class Scratch extends NativeStruct
     {

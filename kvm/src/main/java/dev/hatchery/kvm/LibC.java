@@ -61,4 +61,15 @@ final class LibC
 
     /** Returns an error number instead of setting errno (pthreads convention). */
     static native int pthread_kill(long thread, int sig);
+
+    static native int socket(int domain, int type, int protocol) throws LastErrorException;
+
+    static native int epoll_create1(int flags) throws LastErrorException;
+
+    static native int epoll_ctl(int epfd, int op, int fd, long event) throws LastErrorException;
+
+    static native int epoll_wait(int epfd, long events, int maxevents, int timeout) throws LastErrorException;
+
+    /** Returns 0 when there is no such interface: a missing name is an answer here, not an error. */
+    static native int if_nametoindex(String ifname);
 }

@@ -6,7 +6,7 @@ import picocli.CommandLine.Command;
 /** The `hatchery` command line; ./hatchery builds what is missing and then runs this. */
 @Command(name = "hatchery", mixinStandardHelpOptions = true, version = "hatchery 0.1.0",
     description = "Boots Linux microVMs on KVM from one JVM, and measures it.",
-    subcommands = {KvmCheckCommand.class, BootCommand.class})
+    subcommands = {KvmCheckCommand.class, BootCommand.class, BatchCommand.class})
 public final class HatcheryCli implements Runnable
 {
     @CommandLine.Spec
@@ -36,6 +36,6 @@ public final class HatcheryCli implements Runnable
     /** How the timings of this run must be labelled: the lab's clock runs hundreds of times slower. */
     static String where()
     {
-        return "1".equals(System.getenv("HATCHERY_IN_LAB")) ? "lab (emulated: nested KVM under QEMU TCG, ~400x slower)" : "native KVM";
+        return Environment.describe();
     }
 }

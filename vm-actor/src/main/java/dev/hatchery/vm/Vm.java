@@ -12,8 +12,8 @@ import dev.hatchery.devices.Bus;
 import dev.hatchery.devices.ConsoleLog;
 import dev.hatchery.devices.I8042;
 import dev.hatchery.devices.Serial8250;
-import dev.hatchery.kernel.BootImage;
 import dev.hatchery.kernel.BootLayout;
+import dev.hatchery.kernel.PreparedKernel;
 import dev.hatchery.kvm.GuestMemory;
 import dev.hatchery.kvm.Kvm;
 import dev.hatchery.kvm.KvmVcpu;
@@ -80,16 +80,21 @@ public final class Vm implements AutoCloseable
      * Builds the machine: memory with the boot image laid out, VM-wide KVM setup, devices, and vCPU 0 in
      * its boot state. Anything opened is closed again if a later step fails.
      */
-    static Vm build(final String id, final Kvm kvm, final BootCpu bootCpu, final BootImage image, final VmSpec spec, final Timeline timeline)
+    static Vm build(final String id, final Kvm kvm, final BootCpu bootCpu, final PreparedKernel kernel, final VmSpec spec,
+        final Timeline timeline)
     {
+        if (!kernel.fits(spec))
+        {
+            throw new IllegalArgumentException("prepared kernel does not match the VM spec (memory size or command line differ): vm=" + id);
+        }
         GuestMemory memory = null;
         KvmVm kvmVm = null;
         KvmVcpu vcpu = null;
         try
         {
-            memory = GuestMemory.anonymous(spec.memBytes());
+            memory = kernel.allocate(spec.hugePages());
             timeline.mark(Phase.MEMORY_READY);
-            image.writeTo(memory);
+            kernel.load(memory, spec.memoryMode());
             timeline.mark(Phase.KERNEL_LOADED);
 
             kvmVm = kvm.createVm();
@@ -100,7 +105,7 @@ public final class Vm implements AutoCloseable
             timeline.mark(Phase.VM_CREATED);
 
             vcpu = kvmVm.createVcpu(0);
-            bootCpu.apply(vcpu, image.entry());
+            bootCpu.apply(vcpu, kernel.entry());
             timeline.mark(Phase.VCPU_READY);
 
             return new Vm(id, spec, timeline, memory, kvmVm, vcpu);

@@ -4,7 +4,7 @@ import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 
 import dev.hatchery.config.VmSpec;
-import dev.hatchery.kernel.BootImage;
+import dev.hatchery.kernel.PreparedKernel;
 import dev.hatchery.kvm.Kvm;
 import dev.hatchery.kvm.VcpuKick;
 
@@ -61,16 +61,16 @@ public final class VmHost implements AutoCloseable
      * Builds a VM from a prepared boot image and starts its vCPU. The request time is the moment this
      * is called unless the caller passes its own timeline (e.g. one started when a request arrived).
      */
-    public Vm launch(final String id, final BootImage image, final VmSpec spec, final Timeline timeline)
+    public Vm launch(final String id, final PreparedKernel kernel, final VmSpec spec, final Timeline timeline)
     {
-        final Vm vm = Vm.build(id, kvm, bootCpu, image, spec, timeline);
+        final Vm vm = Vm.build(id, kvm, bootCpu, kernel, spec, timeline);
         vm.start(timers);
         return vm;
     }
 
-    public Vm launch(final String id, final BootImage image, final VmSpec spec)
+    public Vm launch(final String id, final PreparedKernel kernel, final VmSpec spec)
     {
-        return launch(id, image, spec, Timeline.startingNow());
+        return launch(id, kernel, spec, Timeline.startingNow());
     }
 
     @Override

@@ -12,7 +12,9 @@ import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
 import dev.hatchery.config.VmSpec;
-import dev.hatchery.kernel.BootImage;
+import dev.hatchery.config.MemoryMode;
+import dev.hatchery.kernel.KernelCache;
+import dev.hatchery.kernel.PreparedKernel;
 import dev.hatchery.kernel.KernelImageException;
 
 import org.junit.jupiter.api.AfterAll;
@@ -30,6 +32,7 @@ class VmBootIT
         + " i8042.dumbkbd swiotlb=noforce pci=off";
 
     private static VmHost host;
+    private static KernelCache kernels;
 
     @TempDir
     Path dir;
@@ -38,6 +41,7 @@ class VmBootIT
     static void openHost()
     {
         host = VmHost.open();
+        kernels = new KernelCache();
     }
 
     @AfterAll
@@ -47,11 +51,15 @@ class VmBootIT
         {
             host.close();
         }
+        if (kernels != null)
+        {
+            kernels.close();
+        }
     }
 
     private static VmResult boot(final VmSpec spec)
     {
-        return host.launch("it", BootImage.load(spec), spec).result().join();
+        return host.launch("it", kernels.prepare(spec), spec).result().join();
     }
 
     private static VmSpec flatSpec()
@@ -95,6 +103,27 @@ class VmBootIT
     }
 
     @Test
+    void shouldBootTheSameLinuxGuestFromTheTemplateAsFromACopy()
+    {
+        final VmSpec template = VmSpec.builder().kernel(GuestFiles.vmlinux()).initrd(GuestFiles.initramfs()).cmdline(LINUX_CMDLINE)
+            .bootTimeout(Duration.ofMinutes(3)).memoryMode(MemoryMode.TEMPLATE).conclude();
+        final VmSpec copy = template.toBuilder().memoryMode(MemoryMode.COPY).conclude();
+
+        final VmResult fromTemplate = boot(template);
+        final VmResult fromCopy = boot(copy);
+
+        assertEquals(VmOutcome.booted("guest reset via i8042"), fromTemplate.outcome(), fromTemplate.console());
+        assertEquals(fromTemplate.outcome(), fromCopy.outcome(), fromCopy.console());
+        // Timing lines (clock calibration, hash table timings) differ run to run; everything else must match.
+        assertEquals(withoutNumbers(fromTemplate.console()), withoutNumbers(fromCopy.console()));
+    }
+
+    private static String withoutNumbers(final String console)
+    {
+        return console.replaceAll("\\b(0x)?[0-9a-fA-F]*[0-9][0-9a-fA-F]*\\b", "N");
+    }
+
+    @Test
     void shouldTimeOutAGuestThatNeverSignalsAndReleaseItsResources()
     {
         final VmSpec spec = VmSpec.builder().kernel(GuestFiles.write(dir, "idle", GuestFiles.elf64(0x100000, GuestFiles.IDLE_FOREVER)))
@@ -112,7 +141,7 @@ class VmBootIT
     {
         final VmSpec spec = VmSpec.builder().kernel(GuestFiles.write(dir, "idle", GuestFiles.elf64(0x100000, GuestFiles.IDLE_FOREVER)))
             .bootTimeout(Duration.ofMinutes(10)).conclude();
-        final Vm vm = host.launch("idle", BootImage.load(spec), spec);
+        final Vm vm = host.launch("idle", kernels.prepare(spec), spec);
         // Wait until the vCPU is inside the guest (it has entered KVM_RUN and halted there).
         while (!vm.timeline().reached(Phase.FIRST_RUN))
         {
@@ -131,7 +160,7 @@ class VmBootIT
     {
         final VmSpec spec = VmSpec.builder().kernel(GuestFiles.write(dir, "spin", GuestFiles.elf64(0x100000, new byte[] {(byte)0xeb, (byte)0xfe})))
             .bootTimeout(Duration.ofMinutes(10)).conclude();
-        final Vm vm = host.launch("spin", BootImage.load(spec), spec);
+        final Vm vm = host.launch("spin", kernels.prepare(spec), spec);
         Thread.sleep(200);
 
         vm.close();
@@ -160,7 +189,7 @@ class VmBootIT
         final VmSpec spec = VmSpec.builder().kernel(kernel).conclude();
         final ProcessResources before = ProcessResources.now();
 
-        final KernelImageException ex = assertThrows(KernelImageException.class, () -> host.launch("bad", BootImage.load(spec), spec));
+        final KernelImageException ex = assertThrows(KernelImageException.class, () -> host.launch("bad", kernels.prepare(spec), spec));
 
         assertTrue(ex.getMessage().contains(kernel.toString()), ex.getMessage());
         assertEquals(before.fds(), ProcessResources.now().fds());
@@ -170,7 +199,7 @@ class VmBootIT
     void shouldHoldTheSameFdsThreadsAndMappingsAfterFiftyLifecycles() throws Exception
     {
         final VmSpec spec = flatSpec();
-        final BootImage image = BootImage.load(spec);
+        final PreparedKernel image = kernels.prepare(spec);
         assertTrue(host.launch("warmup", image, spec).result().join().outcome().isBooted());
         final ProcessResources before = settled(null);
 

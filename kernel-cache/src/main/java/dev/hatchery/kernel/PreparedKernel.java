@@ -1,0 +1,86 @@
+package dev.hatchery.kernel;
+
+import dev.hatchery.config.MemoryMode;
+import dev.hatchery.config.VmSpec;
+import dev.hatchery.kvm.GuestMemory;
+import dev.hatchery.kvm.HugePages;
+import dev.hatchery.kvm.MemoryTemplate;
+
+/**
+ * A kernel ready for many VMs: the prefetched boot image and its sealed memory template, built once.
+ * Spawning a VM then takes two steps, timed separately: {@link #allocate} fresh RAM, {@link #load} the
+ * boot memory into it (map the template, or copy the image).
+ */
+public final class PreparedKernel implements AutoCloseable
+{
+    private final BootImage image;
+    private final MemoryTemplate template;
+    private final long ramSize;
+
+    private PreparedKernel(final BootImage image, final MemoryTemplate template)
+    {
+        this.image = image;
+        this.template = template;
+        this.ramSize = image.ramSize();
+    }
+
+    /** Builds the template from an image: the one-time, per-kernel cost. */
+    public static PreparedKernel prepare(final String name, final BootImage image)
+    {
+        final MemoryTemplate template = MemoryTemplate.create("hatchery-" + name, image.ramSize(), image.contentEnd(), image::writeTo);
+        return new PreparedKernel(image, template);
+    }
+
+    public BootImage image()
+    {
+        return image;
+    }
+
+    public MemoryTemplate template()
+    {
+        return template;
+    }
+
+    public long entry()
+    {
+        return image.entry();
+    }
+
+    /** Fresh, zeroed RAM for one VM, of the size this kernel was prepared for. */
+    public GuestMemory allocate(final HugePages hugePages)
+    {
+        return GuestMemory.anonymous(ramSize, hugePages);
+    }
+
+    /** Puts the boot memory into a VM's fresh RAM: one private mapping of the template, or a full copy. */
+    public void load(final GuestMemory memory, final MemoryMode mode)
+    {
+        if (mode == MemoryMode.TEMPLATE)
+        {
+            memory.mapTemplate(template);
+        }
+        else
+        {
+            image.writeTo(memory);
+        }
+    }
+
+    /** Checks that a spec asks for exactly what this kernel was prepared for. */
+    public boolean fits(final VmSpec spec)
+    {
+        return spec.memBytes() == ramSize && spec.cmdline().equals(image.cmdline());
+    }
+
+    /** Bytes held for this kernel: the template's file plus the prefetched image on the heap. */
+    public long bytesHeld()
+    {
+        return template.size() + image.heapBytes();
+    }
+
+    /** Closes the template's memfd; VMs that mapped it keep their mappings. */
+    @Override
+    public void close()
+    {
+        template.close();
+    }
+}

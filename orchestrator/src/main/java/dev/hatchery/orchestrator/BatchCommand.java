@@ -1,0 +1,146 @@
+package dev.hatchery.orchestrator;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+import dev.hatchery.config.MemoryMode;
+import dev.hatchery.config.VmSpec;
+import dev.hatchery.orchestrator.report.BatchReport;
+import dev.hatchery.orchestrator.report.HtmlReport;
+import dev.hatchery.orchestrator.report.JsonReport;
+import dev.hatchery.orchestrator.report.TerminalReport;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** Runs a batch load test and reports throughput and latency percentiles (terminal, JSON, HTML). */
+@Command(name = "batch", description = "Boot a batch of microVMs and report throughput and latency percentiles.")
+final class BatchCommand implements Callable<Integer>
+{
+    private static final long PROGRESS_INTERVAL_MS = 250;
+
+    @CommandLine.Spec
+    private CommandLine.Model.CommandSpec spec;
+
+    @CommandLine.Mixin
+    private VmSpecOptions vm;
+
+    @CommandLine.Option(names = "--count", defaultValue = "100", description = "VMs in the batch (default: ${DEFAULT-VALUE})")
+    private int count;
+
+    @CommandLine.Option(names = "--concurrency", defaultValue = "8", description = "VMs in flight at once (default: ${DEFAULT-VALUE})")
+    private int concurrency;
+
+    @CommandLine.Option(names = "--stay-up", description = "let VMs run after boot-complete until the guest stops (default: stop each VM at boot-complete)")
+    private boolean stayUp;
+
+    @CommandLine.Option(names = "--json", description = "write the report as JSON to this file")
+    private Path json;
+
+    @CommandLine.Option(names = "--html", description = "write the report as a self-contained HTML page to this file")
+    private Path html;
+
+    @CommandLine.Option(names = "--compare", description = "run the batch with the copy path, then the template path, and compare them")
+    private boolean compare;
+
+    @CommandLine.Option(names = "--no-progress", description = "do not draw the progress bar")
+    private boolean noProgress;
+
+    @Override
+    public Integer call() throws IOException
+    {
+        final PrintWriter out = spec.commandLine().getOut();
+        final VmSpec vmSpec = vm.toSpec(KernelCatalog.fromEnvironment(System.getenv()));
+        try (Hatchery hatchery = Hatchery.start())
+        {
+            if (!compare)
+            {
+                final BatchReport report = run(hatchery, vmSpec);
+                out.print(TerminalReport.render(report));
+                write(report, json, html, "");
+                out.flush();
+                return report.booted() == report.count() ? 0 : 1;
+            }
+            final BatchReport copy = run(hatchery, vmSpec.toBuilder().memoryMode(MemoryMode.COPY).conclude());
+            final BatchReport template = run(hatchery, vmSpec.toBuilder().memoryMode(MemoryMode.TEMPLATE).conclude());
+            out.println("== copy path (the kernel copied into every VM) ==");
+            out.print(TerminalReport.render(copy));
+            out.println("== template path (copy-on-write mapping of the kernel's template) ==");
+            out.print(TerminalReport.render(template));
+            out.print(Comparison.render(copy, template));
+            write(copy, json, html, "-copy");
+            write(template, json, html, "-template");
+            out.flush();
+            return copy.booted() == copy.count() && template.booted() == template.count() ? 0 : 1;
+        }
+    }
+
+    private BatchReport run(final Hatchery hatchery, final VmSpec vmSpec)
+    {
+        final BatchHandle handle = hatchery.submit(new BatchRequest(vm.kernelName(), vmSpec, count, concurrency, !stayUp))
+            .toCompletableFuture().join();
+        final CompletableFuture<BatchReport> report = handle.report().toCompletableFuture();
+        final PrintWriter err = spec.commandLine().getErr();
+        while (true)
+        {
+            try
+            {
+                final BatchReport done = report.get(PROGRESS_INTERVAL_MS, TimeUnit.MILLISECONDS);
+                if (!noProgress)
+                {
+                    err.println(ProgressBar.render(handle.progress().get(), vmSpec.memoryMode().name().toLowerCase(Locale.ROOT)));
+                    err.flush();
+                }
+                return done;
+            }
+            catch (final TimeoutException ex)
+            {
+                if (!noProgress)
+                {
+                    err.print(ProgressBar.render(handle.progress().get(), vmSpec.memoryMode().name().toLowerCase(Locale.ROOT)) + "\r");
+                    err.flush();
+                }
+            }
+            catch (final InterruptedException ex)
+            {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted while waiting for batch " + handle.id(), ex);
+            }
+            catch (final java.util.concurrent.ExecutionException ex)
+            {
+                throw new IllegalStateException("batch " + handle.id() + " failed: " + ex.getCause().getMessage(), ex.getCause());
+            }
+        }
+    }
+
+    private static void write(final BatchReport report, final Path json, final Path html, final String suffix) throws IOException
+    {
+        if (json != null)
+        {
+            JsonReport.write(report, withSuffix(json, suffix));
+        }
+        if (html != null)
+        {
+            HtmlReport.write(report, withSuffix(html, suffix));
+        }
+    }
+
+    /** report.json + "-copy" = report-copy.json */
+    static Path withSuffix(final Path path, final String suffix)
+    {
+        if (suffix.isEmpty())
+        {
+            return path;
+        }
+        final String name = path.getFileName().toString();
+        final int dot = name.lastIndexOf('.');
+        final String renamed = dot > 0 ? name.substring(0, dot) + suffix + name.substring(dot) : name + suffix;
+        return path.resolveSibling(renamed);
+    }
+}

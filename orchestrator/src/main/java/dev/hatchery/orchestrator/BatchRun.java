@@ -1,0 +1,99 @@
+package dev.hatchery.orchestrator;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+
+import akka.actor.typed.ActorRef;
+
+import dev.hatchery.kernel.PreparedKernel;
+import dev.hatchery.orchestrator.report.BatchRecorder;
+import dev.hatchery.orchestrator.report.BatchReport;
+import dev.hatchery.vm.VmOutcome;
+import dev.hatchery.vm.VmResult;
+
+/**
+ * The supervisor's bookkeeping for one batch: what is launched, in flight and ended, and the recorder
+ * that becomes the report. Confined to the supervisor actor; progress and the report are published
+ * through thread-safe holders for callers outside the actor system.
+ */
+final class BatchRun
+{
+    final String id;
+    final BatchRequest request;
+    final BatchRecorder recorder;
+    final Map<String, ActorRef<VmActor.Command>> running = new LinkedHashMap<>();
+    final CompletableFuture<BatchReport> report = new CompletableFuture<>();
+    private volatile BatchProgress progress;
+    PreparedKernel kernel;
+    long startNanos;
+    double cpuSecondsAtStart;
+    long baselineRssBytes;
+    int launched;
+    boolean cancelled;
+    private int booted;
+    private int failed;
+    private int timedOut;
+    private int cancelledCount;
+
+    BatchRun(final String id, final BatchRequest request, final BatchRecorder recorder)
+    {
+        this.id = id;
+        this.request = request;
+        this.recorder = recorder;
+        this.progress = new BatchProgress(id, request.count(), 0, 0, 0, 0, 0, 0, false);
+    }
+
+    BatchProgress progress()
+    {
+        return progress;
+    }
+
+    /** VMs that may still be launched now. */
+    int launchable()
+    {
+        if (cancelled || kernel == null)
+        {
+            return 0;
+        }
+        return Math.min(request.count() - launched, request.concurrency() - running.size());
+    }
+
+    void ended(final VmResult result)
+    {
+        running.remove(result.vmId());
+        recorder.record(result);
+        switch (result.outcome().kind())
+        {
+            case BOOTED -> booted++;
+            case FAILED -> failed++;
+            case TIMED_OUT -> timedOut++;
+            case CANCELLED -> cancelledCount++;
+            default -> throw new IllegalStateException("unknown outcome " + result.outcome());
+        }
+        publish();
+    }
+
+    /** VMs never launched because the batch was cancelled (or its kernel could not be prepared) still count once each. */
+    void endUnlaunched(final String reason)
+    {
+        while (launched < request.count())
+        {
+            final String vmId = id + "-vm-" + launched++;
+            ended(new VmResult(vmId, reason.startsWith("cancelled") ? VmOutcome.cancelled(reason) : VmOutcome.failed(reason),
+                new dev.hatchery.vm.Timeline(), "", 0));
+        }
+    }
+
+    boolean complete()
+    {
+        return recorder.recorded() == request.count();
+    }
+
+    void publish()
+    {
+        final double seconds = startNanos == 0 ? 0 : (System.nanoTime() - startNanos) / 1e9;
+        progress = new BatchProgress(id, request.count(), booted, failed, timedOut, cancelledCount, running.size(),
+            seconds > 0 ? booted / seconds : 0, complete());
+    }
+}

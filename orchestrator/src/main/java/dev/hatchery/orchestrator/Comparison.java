@@ -1,0 +1,36 @@
+package dev.hatchery.orchestrator;
+
+import java.util.Locale;
+
+import dev.hatchery.orchestrator.report.BatchReport;
+import dev.hatchery.orchestrator.report.LatencySummary;
+
+/** Copy path against template path, measured in the same run: the ratios that matter. */
+final class Comparison
+{
+    private Comparison()
+    {
+    }
+
+    static String render(final BatchReport copy, final BatchReport template)
+    {
+        final StringBuilder sb = new StringBuilder("== template vs copy (same run, same machine: " + template.environment() + ") ==\n");
+        sb.append(line("throughput (boots/s)", copy.throughputPerSecond(), template.throughputPerSecond(), "x faster"));
+        sb.append(line("spawn->boot-complete p50 (ms)", copy.latencyMicros().p50() / 1000.0, template.latencyMicros().p50() / 1000.0,
+            "x lower"));
+        final LatencySummary copyLoad = copy.phases().get("load_kernel");
+        final LatencySummary templateLoad = template.phases().get("load_kernel");
+        if (copyLoad != null && templateLoad != null)
+        {
+            sb.append(line("request->load_kernel p50 (ms)", copyLoad.p50() / 1000.0, templateLoad.p50() / 1000.0, "x lower"));
+        }
+        return sb.toString();
+    }
+
+    private static String line(final String what, final double copy, final double template, final String better)
+    {
+        final boolean higherIsBetter = better.endsWith("faster");
+        final double ratio = higherIsBetter ? template / copy : copy / template;
+        return String.format(Locale.ROOT, "  %-32s copy %12.3f   template %12.3f   %8.2f%s%n", what, copy, template, ratio, " " + better);
+    }
+}

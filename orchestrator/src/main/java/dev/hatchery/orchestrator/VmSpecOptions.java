@@ -1,0 +1,86 @@
+package dev.hatchery.orchestrator;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+
+import dev.hatchery.config.MemoryMode;
+import dev.hatchery.config.VmSpec;
+import dev.hatchery.kvm.HugePages;
+
+import picocli.CommandLine;
+
+/** The command-line options that describe a VM, shared by `boot` and `batch`. */
+final class VmSpecOptions
+{
+    @CommandLine.Option(names = "--kernel", defaultValue = KernelCatalog.LINUX,
+        description = "flat, linux, or the path of a vmlinux ELF (default: ${DEFAULT-VALUE})")
+    String kernel;
+
+    @CommandLine.Option(names = "--initrd", description = "initramfs for a kernel given by path (the bundled linux brings its own)")
+    Path initrd;
+
+    @CommandLine.Option(names = "--cmdline", description = "kernel command line (default: the kernel's own)")
+    String cmdline;
+
+    @CommandLine.Option(names = "--mem-mib", defaultValue = "128", description = "guest RAM in MiB (default: ${DEFAULT-VALUE})")
+    int memMib;
+
+    @CommandLine.Option(names = "--boot-timeout-ms", defaultValue = "60000",
+        description = "a VM without boot-complete after this long is timed out (default: ${DEFAULT-VALUE})")
+    long bootTimeoutMs;
+
+    @CommandLine.Option(names = "--boot-device", defaultValue = "0xd0000000",
+        description = "guest-physical address of the boot-complete device (default: ${DEFAULT-VALUE})")
+    String bootDevice;
+
+    @CommandLine.Option(names = "--memory", defaultValue = "template",
+        description = "boot memory: template (copy-on-write mapping) or copy (per-VM copy) (default: ${DEFAULT-VALUE})")
+    String memory;
+
+    @CommandLine.Option(names = "--huge-pages", defaultValue = "off", description = "off, transparent or hugetlbfs (default: ${DEFAULT-VALUE})")
+    String hugePages;
+
+    @CommandLine.Option(names = "--triple-fault-stops", description = "treat a triple fault after boot-complete as the guest stopping")
+    boolean tripleFaultStops;
+
+    /** The kernel's name in reports: the catalog name, or the file name of a kernel given by path. */
+    String kernelName()
+    {
+        return kernel.contains("/") ? Path.of(kernel).getFileName().toString() : kernel;
+    }
+
+    VmSpec toSpec(final KernelCatalog catalog)
+    {
+        final VmSpec.Builder builder = VmSpec.builder().memMib(memMib).bootTimeout(Duration.ofMillis(bootTimeoutMs))
+            .bootDeviceAddress(parseAddress(bootDevice)).tripleFaultIsStop(tripleFaultStops)
+            .memoryMode(CliEnums.parse(MemoryMode.class, "--memory", memory)).hugePages(CliEnums.parse(HugePages.class, "--huge-pages", hugePages));
+        if (catalog.contains(kernel) || !kernel.contains("/") && !Files.exists(Path.of(kernel)))
+        {
+            final KernelCatalog.Entry entry = catalog.get(kernel);
+            builder.kernel(entry.kernel()).initrd(initrd != null ? initrd : entry.initrd()).cmdline(entry.cmdline())
+                .tripleFaultIsStop(tripleFaultStops || entry.tripleFaultIsStop());
+        }
+        else
+        {
+            builder.kernel(Path.of(kernel)).initrd(initrd);
+        }
+        if (cmdline != null)
+        {
+            builder.cmdline(cmdline);
+        }
+        return builder.conclude();
+    }
+
+    private static long parseAddress(final String text)
+    {
+        try
+        {
+            return Long.decode(text);
+        }
+        catch (final NumberFormatException ex)
+        {
+            throw new IllegalArgumentException("invalid --boot-device: " + text + ": give an address such as 0xd0000000");
+        }
+    }
+}

@@ -1,0 +1,65 @@
+package dev.hatchery.orchestrator.report;
+
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * The outcome of one batch of VMs: what ran, how each VM ended, how fast, and at what cost. Serialised
+ * as JSON by its component names, which consumers read: rename nothing without updating them.
+ * Invariant: {@code booted + failed + timedOut + cancelled} is the number of VMs recorded (checked by
+ * {@link BatchRecorder#finish}).
+ *
+ * @param kernel              the kernel the VMs booted (catalog name or path)
+ * @param count               VMs the batch was asked to run
+ * @param concurrency         most VMs in flight at once
+ * @param memoryMode          how guest memory was provided
+ * @param booted              VMs that reached boot-complete
+ * @param failed              VMs that failed before boot-complete or broke down
+ * @param timedOut            VMs without boot-complete within the boot timeout
+ * @param cancelled           VMs stopped on request before boot-complete
+ * @param wallSeconds         wall time from the batch's start to its end
+ * @param throughputPerSecond booted VMs per wall second
+ * @param latencyMicros       spawn (VM request) to boot-complete, over every VM that reached it
+ * @param phases              time from the VM request to each phase, keyed by phase label in phase order,
+ *                            only phases some VM reached
+ * @param hostCpuSeconds      CPU time this process spent on the batch; -1 if unknown
+ * @param peakRssBytes        this process's peak resident set; -1 if unknown
+ * @param memoryPerVmBytes    peak RSS growth over the pre-batch baseline divided by the VMs resident at once
+ *                            (min(count, concurrency)); -1 if unknown
+ * @param failuresByReason    VMs that did not boot, by reason text as given, sorted by reason
+ * @param lab                 true when timings come from an emulated lab, not KVM
+ * @param environment         where it ran, e.g. "native KVM" or "lab (emulated ...)"
+ * @param startedAt           ISO-8601 instant the batch started
+ */
+public record BatchReport(
+    String kernel,
+    int count,
+    int concurrency,
+    String memoryMode,
+    int booted,
+    int failed,
+    int timedOut,
+    int cancelled,
+    double wallSeconds,
+    double throughputPerSecond,
+    LatencySummary latencyMicros,
+    Map<String, LatencySummary> phases,
+    double hostCpuSeconds,
+    long peakRssBytes,
+    long memoryPerVmBytes,
+    Map<String, Integer> failuresByReason,
+    boolean lab,
+    String environment,
+    String startedAt)
+{
+    public BatchReport
+    {
+        latencyMicros = latencyMicros == null ? LatencySummary.empty() : latencyMicros;
+        phases = phases == null ? Map.of() : Collections.unmodifiableMap(new LinkedHashMap<>(phases));
+        failuresByReason = failuresByReason == null
+            ? Map.of()
+            : Collections.unmodifiableSortedMap(new TreeMap<>(failuresByReason));
+    }
+}

@@ -1,0 +1,46 @@
+package dev.hatchery.orchestrator.report;
+
+import java.util.List;
+import java.util.Locale;
+
+/** Number formats shared by the terminal and HTML reports, so both show the same figures. */
+final class Units
+{
+    static final String NOT_AVAILABLE = "n/a";
+    static final String BOOT_ROW = "spawn\u2192boot-complete";
+    /** The latency columns every report shows, in this order; see {@link #columns}. */
+    static final List<String> COLUMN_NAMES = List.of("p50", "p90", "p99", "p99.9", "max");
+
+    private Units()
+    {
+    }
+
+    /** Microseconds as milliseconds with 3 decimals, e.g. {@code 12.345}. */
+    static String ms(final long micros)
+    {
+        return String.format(Locale.ROOT, "%.3f", micros / 1_000.0);
+    }
+
+    /** Bytes as MiB with 1 decimal, or n/a when unknown (negative). */
+    static String mib(final long bytes)
+    {
+        return bytes < 0 ? NOT_AVAILABLE : String.format(Locale.ROOT, "%.1f MiB", bytes / (1024.0 * 1024.0));
+    }
+
+    /** Seconds with 3 decimals, or n/a when unknown (negative). */
+    static String seconds(final double seconds)
+    {
+        return seconds < 0 ? NOT_AVAILABLE : String.format(Locale.ROOT, "%.3f s", seconds);
+    }
+
+    static String perSecond(final double rate)
+    {
+        return String.format(Locale.ROOT, "%.2f VMs/s", rate);
+    }
+
+    /** The five latency columns every report shows, in order: p50 p90 p99 p99.9 max. */
+    static long[] columns(final LatencySummary summary)
+    {
+        return new long[] {summary.p50(), summary.p90(), summary.p99(), summary.p999(), summary.max()};
+    }
+}

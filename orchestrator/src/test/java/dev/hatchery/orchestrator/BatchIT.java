@@ -1,0 +1,159 @@
+package dev.hatchery.orchestrator;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.stream.Stream;
+
+import dev.hatchery.config.VmSpec;
+import dev.hatchery.orchestrator.report.BatchReport;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/** Real KVM (natively or in the lab): the supervisor and one actor per VM, at batch scale. */
+class BatchIT
+{
+    /** cli; hlt; jmp back: never signals boot-complete. */
+    private static final byte[] SILENT = {(byte)0xfa, (byte)0xf4, (byte)0xeb, (byte)0xfd};
+
+    private static Hatchery hatchery;
+
+    @TempDir
+    Path dir;
+
+    @BeforeAll
+    static void start()
+    {
+        hatchery = Hatchery.start();
+    }
+
+    @AfterAll
+    static void stop()
+    {
+        if (hatchery != null)
+        {
+            hatchery.close();
+        }
+    }
+
+    private static BatchRequest batch(final String kernel, final int count, final int concurrency)
+    {
+        final KernelCatalog.Entry entry = hatchery.catalog().get(kernel);
+        final VmSpec spec = VmSpec.builder().kernel(entry.kernel()).initrd(entry.initrd()).cmdline(entry.cmdline())
+            .tripleFaultIsStop(entry.tripleFaultIsStop()).bootTimeout(Duration.ofMinutes(5)).conclude();
+        return new BatchRequest(kernel, spec, count, concurrency, true);
+    }
+
+    private static void assertAllBooted(final BatchReport report, final int count)
+    {
+        assertEquals(count, report.count());
+        assertEquals(count, report.booted(), () -> "failures: " + report.failuresByReason());
+        assertEquals(count, report.booted() + report.failed() + report.timedOut() + report.cancelled());
+        assertEquals(count, report.latencyMicros().count());
+        assertTrue(report.latencyMicros().p50() > 0);
+        assertTrue(report.throughputPerSecond() > 0);
+        assertEquals(Map.of(), report.failuresByReason());
+    }
+
+    @ParameterizedTest(name = "{0} flat VMs")
+    @ValueSource(ints = {10, 100, 1000})
+    void shouldBootAndAccountForEveryFlatVm(final int count) throws Exception
+    {
+        final ProcessSnapshot before = ProcessSnapshot.settled();
+
+        final BatchReport report = hatchery.run(batch(KernelCatalog.FLAT, count, 16));
+
+        assertAllBooted(report, count);
+        assertEquals(before, ProcessSnapshot.settledAt(before), "fds, threads and mappings after the batch");
+    }
+
+    @Test
+    void shouldBootTenLinuxVms()
+    {
+        final BatchReport report = hatchery.run(batch(KernelCatalog.LINUX, 10, 4));
+
+        assertAllBooted(report, 10);
+        assertTrue(report.phases().containsKey("load_kernel"));
+    }
+
+    @Test
+    void shouldTimeOutSilentGuestsWithoutDisturbingGoodOnesRunningAlongside() throws IOException
+    {
+        final Path silent = Files.write(dir.resolve("silent"), GuestFiles.elf64(0x100000, SILENT));
+        final VmSpec silentSpec = VmSpec.builder().kernel(silent).bootTimeout(Duration.ofMillis(1500)).conclude();
+
+        final CompletableFuture<BatchReport> silentRun = hatchery.submit(new BatchRequest("silent", silentSpec, 8, 8, true))
+            .thenCompose(BatchHandle::report).toCompletableFuture();
+        final BatchReport good = hatchery.run(batch(KernelCatalog.FLAT, 40, 8));
+        final BatchReport bad = silentRun.join();
+
+        assertAllBooted(good, 40);
+        assertEquals(8, bad.timedOut());
+        assertEquals(0, bad.booted() + bad.failed() + bad.cancelled());
+        assertEquals(Map.of("no boot-complete within 1500 ms", 8), bad.failuresByReason());
+    }
+
+    @Test
+    void shouldCancelABatchAndStillAccountForEveryVm() throws Exception
+    {
+        final Path silent = Files.write(dir.resolve("silent"), GuestFiles.elf64(0x100000, SILENT));
+        final VmSpec silentSpec = VmSpec.builder().kernel(silent).bootTimeout(Duration.ofMinutes(10)).conclude();
+        final BatchHandle handle = hatchery.submit(new BatchRequest("silent", silentSpec, 20, 5, true)).toCompletableFuture().join();
+        while (handle.progress().get().inFlight() < 5)
+        {
+            Thread.sleep(20);
+        }
+
+        hatchery.cancel(handle.id());
+        final BatchReport report = handle.report().toCompletableFuture().join();
+
+        assertEquals(20, report.cancelled());
+        assertEquals(Map.of("stopped by request before boot-complete", 5, "cancelled before launch", 15), report.failuresByReason());
+    }
+
+    /** Open fds, threads and mappings of this process, read once they stop changing. */
+    record ProcessSnapshot(long fds, long threads, long mappings)
+    {
+        static ProcessSnapshot now() throws IOException
+        {
+            try (Stream<Path> fds = Files.list(Path.of("/proc/self/fd")); Stream<Path> tasks = Files.list(Path.of("/proc/self/task"));
+                 Stream<String> maps = Files.lines(Path.of("/proc/self/maps")))
+            {
+                return new ProcessSnapshot(fds.count(), tasks.count(), maps.count());
+            }
+        }
+
+        static ProcessSnapshot settled() throws Exception
+        {
+            return settledAt(null);
+        }
+
+        /** Waits up to 10 s for the counts to reach {@code target} (or to stop changing when null). */
+        static ProcessSnapshot settledAt(final ProcessSnapshot target) throws Exception
+        {
+            ProcessSnapshot previous = now();
+            for (int i = 0; i < 100; i++)
+            {
+                Thread.sleep(100);
+                final ProcessSnapshot current = now();
+                if (target != null ? current.equals(target) : current.equals(previous))
+                {
+                    return current;
+                }
+                previous = current;
+            }
+            return previous;
+        }
+    }
+}

@@ -1,0 +1,61 @@
+package dev.hatchery.orchestrator.report;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.condition.EnabledOnOs;
+import org.junit.jupiter.api.condition.OS;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+class ProcessResourcesTest
+{
+    @ParameterizedTest(name = "''{0}'' -> {1}")
+    @CsvSource(delimiter = '|', value = {
+        "'\t  123456 kB' | 126418944",
+        "'0 kB'          | 0",
+        "'12 MB'         | -1",
+        "'lots kB'       | -1",
+        "''              | -1",
+    })
+    void shouldParseProcStatusSizesWhenTheyAreInKilobytes(final String value, final long bytes)
+    {
+        assertEquals(bytes, ProcessResources.parseKilobytes(value));
+    }
+
+    @Test
+    @EnabledOnOs(OS.LINUX)
+    void shouldReadThisProcessWhenOnLinux()
+    {
+        final long current = ProcessResources.currentRssBytes();
+        final long peak = ProcessResources.peakRssBytes();
+
+        assertTrue(current > 0, "current=" + current);
+        assertTrue(peak >= current, "peak=" + peak + " current=" + current);
+        assertTrue(ProcessResources.processCpuSeconds() > 0, "cpu=" + ProcessResources.processCpuSeconds());
+    }
+
+    @Test
+    @EnabledOnOs(OS.LINUX)
+    void shouldLowerThePeakToNoMoreThanBeforeWhenResetting()
+    {
+        final long before = ProcessResources.peakRssBytes();
+
+        final boolean reset = ProcessResources.resetPeakRss();
+
+        final long after = ProcessResources.peakRssBytes();
+        assertTrue(!reset || after <= before, "reset=" + reset + " before=" + before + " after=" + after);
+        assertTrue(after >= ProcessResources.currentRssBytes() || !reset, "after=" + after);
+    }
+
+    @Test
+    void shouldMeasureCpuSinceTheStartWhenSampling()
+    {
+        final ResourceUsage usage = ResourceUsage.sample(0.0, 1234);
+
+        assertTrue(usage.hostCpuSeconds() > 0, "cpu=" + usage.hostCpuSeconds());
+        assertEquals(1234, usage.baselineRssBytes());
+        assertEquals(-1, ResourceUsage.sample(-1, 1234).hostCpuSeconds());
+    }
+}

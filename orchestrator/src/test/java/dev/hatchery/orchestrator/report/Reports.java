@@ -1,0 +1,45 @@
+package dev.hatchery.orchestrator.report;
+
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/** Hand-built reports with exact figures, for the renderers. */
+final class Reports
+{
+    static final long MIB = 1024 * 1024;
+
+    private Reports()
+    {
+    }
+
+    static LatencySummary latency(final long count, final long p50, final long p90, final long p99, final long p999,
+        final long max)
+    {
+        return new LatencySummary(count, p50 / 2, p50 * 1.1, p50, p90, p99, p999, max, List.of(
+            new LatencySummary.CurvePoint(0.0, p50 / 2),
+            new LatencySummary.CurvePoint(50.0, p50),
+            new LatencySummary.CurvePoint(90.0, p90),
+            new LatencySummary.CurvePoint(99.0, p99),
+            new LatencySummary.CurvePoint(99.9, p999),
+            new LatencySummary.CurvePoint(100.0, max)));
+    }
+
+    static BatchReport sample(final boolean lab, final Map<String, Integer> failures)
+    {
+        final Map<String, LatencySummary> phases = new LinkedHashMap<>();
+        phases.put("memory ready", latency(1000, 120, 150, 210, 300, 420));
+        phases.put("load_kernel", latency(1000, 480, 530, 700, 900, 1100));
+        phases.put("Booted", latency(997, 1234, 2345, 3456, 4567, 5678));
+        return new BatchReport("linux", 1000, 64, "private", 997, 2, 1, 0, 12.5, 79.76,
+            latency(997, 1234, 2345, 3456, 4567, 5678), phases, 20.25, 512 * MIB, 4 * MIB, failures, lab,
+            lab ? "lab (emulated by TCG)" : "native KVM", "2025-01-02T03:04:05Z");
+    }
+
+    /** Nobody booted: empty latency, no phases. */
+    static BatchReport nothingBooted()
+    {
+        return new BatchReport("flat", 2, 2, "private", 0, 0, 2, 0, 1.0, 0.0, LatencySummary.empty(), Map.of(),
+            -1, -1, -1, Map.of("no boot-complete within 100 ms", 2), false, "native KVM", "2025-01-02T03:04:05Z");
+    }
+}

@@ -1,0 +1,83 @@
+package dev.hatchery.orchestrator.report;
+
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.List;
+import java.util.Map;
+
+import org.junit.jupiter.api.Test;
+
+class TerminalReportTest
+{
+    @Test
+    void shouldShowTheLatencyTableWithBootThenEachPhaseWhenRendered()
+    {
+        final List<String> lines = TerminalReport.render(Reports.sample(false, Map.of())).lines().toList();
+
+        final int header = lines.indexOf(
+            "from request (ms)            p50       p90       p99     p99.9       max         n");
+        assertTrue(header >= 0, String.join("\n", lines));
+        assertTrue(lines.get(header + 1).equals(
+            "spawn\u2192boot-complete        1.234     2.345     3.456     4.567     5.678       997"), lines.get(header + 1));
+        assertTrue(lines.get(header + 2).equals(
+            "  memory ready             0.120     0.150     0.210     0.300     0.420      1000"), lines.get(header + 2));
+        assertTrue(lines.get(header + 3).startsWith("  load_kernel              0.480"), lines.get(header + 3));
+        assertTrue(lines.get(header + 4).startsWith("  Booted                   1.234"), lines.get(header + 4));
+    }
+
+    @Test
+    void shouldShowSettingsTotalsAndCostsWhenRendered()
+    {
+        final String text = TerminalReport.render(Reports.sample(false, Map.of()));
+
+        assertTrue(text.startsWith(
+            "Hatchery batch: kernel=linux count=1000 concurrency=64 memory=private environment=native KVM"), text);
+        assertTrue(text.contains("outcomes     booted 997  failed 2  timed out 1  cancelled 0"), text);
+        assertTrue(text.contains("wall time    12.500 s"), text);
+        assertTrue(text.contains("throughput   79.76 VMs/s"), text);
+        assertTrue(text.contains("host CPU     20.250 s"), text);
+        assertTrue(text.contains("peak RSS     512.0 MiB"), text);
+        assertTrue(text.contains("memory/VM    4.0 MiB (peak RSS growth / VMs resident at once)"), text);
+        assertTrue(text.contains("failures     none"), text);
+        assertFalse(text.contains("EMULATED"), text);
+    }
+
+    @Test
+    void shouldSayTimingsAreEmulatedWhenTheBatchRanInTheLab()
+    {
+        final String text = TerminalReport.render(Reports.sample(true, Map.of()));
+
+        assertTrue(text.contains("timings are EMULATED (lab)"), text);
+    }
+
+    @Test
+    void shouldListFailuresByReasonWithCountsWhenSomeVmsFailed()
+    {
+        final String text = TerminalReport.render(Reports.sample(false,
+            Map.of("triple fault", 2, "no boot-complete within 100 ms", 1)));
+
+        assertTrue(text.contains("failures\n       1  no boot-complete within 100 ms\n       2  triple fault\n"
+            .replace("\n", System.lineSeparator())), text);
+    }
+
+    @Test
+    void shouldShowControlCharactersAsEscapesWhenAReasonHasThem()
+    {
+        final String text = TerminalReport.render(Reports.sample(false, Map.of("panic\u001b[2J\nmore", 1)));
+
+        assertTrue(text.contains("       1  panic\\x1b[2J\\x0amore"), text);
+        assertFalse(text.contains("\u001b"), text);
+    }
+
+    @Test
+    void shouldShowDashesAndNaWhenNothingBootedAndUsageIsUnknown()
+    {
+        final String text = TerminalReport.render(Reports.nothingBooted());
+
+        assertTrue(text.contains(
+            "spawn\u2192boot-complete            -         -         -         -         -         0"), text);
+        assertTrue(text.contains("host CPU     n/a"), text);
+        assertTrue(text.contains("peak RSS     n/a"), text);
+    }
+}
