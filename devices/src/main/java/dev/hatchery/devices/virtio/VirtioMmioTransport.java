@@ -26,6 +26,9 @@ import dev.hatchery.kvm.GuestMemory;
  * <p>
  * Every entry point holds the device's monitor (see {@link VirtioDevice}): vCPU threads and the event
  * loop that drains the queue-notify ioeventfds may call in concurrently.
+ * <p>
+ * Guest memory must outlive the transport: ring views are taken when a queue becomes ready, so stop
+ * the vCPUs and the event loop before the VM's {@link GuestMemory} is closed.
  */
 public final class VirtioMmioTransport implements Device
 {
@@ -219,7 +222,7 @@ public final class VirtioMmioTransport implements Device
                 }
                 catch (final RuntimeException ex)
                 {
-                    deviceError("queue notify", ex);
+                    deviceError("queue_notify", ex);
                 }
             }
         }
@@ -426,7 +429,7 @@ public final class VirtioMmioTransport implements Device
         catch (final RuntimeException ex)
         {
             data.setMemory(index, length, (byte)0);
-            deviceError("config read", ex);
+            deviceError("config_read", ex);
         }
     }
 
@@ -443,7 +446,7 @@ public final class VirtioMmioTransport implements Device
         }
         catch (final RuntimeException ex)
         {
-            deviceError("config write", ex);
+            deviceError("config_write", ex);
         }
     }
 
@@ -674,8 +677,8 @@ public final class VirtioMmioTransport implements Device
     /** A bug in the device, not the guest: still contained to this device, so one VM cannot take down the VMM. */
     private void deviceError(final String during, final RuntimeException ex)
     {
-        LOG.error("virtio.device_error device={} during=\"{}\"", device.name(), during, ex);
-        fail("device error: during=\"" + during + "\" error=\"" + ex + "\"");
+        LOG.error("virtio.device_error device={} during={}", device.name(), during, ex);
+        fail("device error: during=" + during + " error=" + ex.getClass().getSimpleName());
     }
 
     private final class QueueOwner implements Virtqueue.Owner

@@ -7,6 +7,10 @@ import java.util.Objects;
 import org.agrona.DirectBuffer;
 import org.agrona.MutableDirectBuffer;
 import org.agrona.concurrent.UnsafeBuffer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import dev.hatchery.kvm.Tap;
 
 /**
  * virtio-net (virtio 1.x §5.1) with one receive queue (0) and one transmit queue (1), no control
@@ -38,11 +42,6 @@ public final class VirtioNet implements VirtioDevice
     public static final int VIRTIO_NET_F_MRG_RXBUF = 15;
     public static final int VIRTIO_NET_F_STATUS = 16;
 
-    /** TUNSETOFFLOAD flags, as in linux/if_tun.h. */
-    public static final int TUN_F_CSUM = 0x01;
-    public static final int TUN_F_TSO4 = 0x02;
-    public static final int TUN_F_TSO6 = 0x04;
-
     /** Config space: mac[6], status u16. */
     static final int CONFIG_MAC_OFFSET = 0;
     static final int CONFIG_STATUS_OFFSET = 6;
@@ -64,6 +63,8 @@ public final class VirtioNet implements VirtioDevice
         | VirtioFeatures.bit(VIRTIO_NET_F_GUEST_CSUM) | VirtioFeatures.bit(VIRTIO_NET_F_GUEST_TSO4)
         | VirtioFeatures.bit(VIRTIO_NET_F_GUEST_TSO6) | VirtioFeatures.bit(VIRTIO_NET_F_HOST_TSO4)
         | VirtioFeatures.bit(VIRTIO_NET_F_HOST_TSO6);
+
+    private static final Logger LOG = LoggerFactory.getLogger(VirtioNet.class);
 
     private final PacketPort port;
     private final long features;
@@ -268,12 +269,13 @@ public final class VirtioNet implements VirtioDevice
         return txBytes;
     }
 
-    /** Guest frames not sent: shorter than a vnet header, longer than {@link #MAX_FRAME_LENGTH}, or refused by the port. */
+    /** Guest frames not sent: shorter than a vnet header, longer than {@link #MAX_FRAME_LENGTH}, or not taken by the port. */
     public synchronized long txDropped()
     {
         return txDropped;
     }
 
+    /** Exceptions from the port (I/O errors on the tap); a TX frame that hit one also counts as dropped. */
     public synchronized long portErrors()
     {
         return portErrors;
@@ -287,20 +289,59 @@ public final class VirtioNet implements VirtioDevice
             + portErrors;
     }
 
+    /** A frame from the port, or 0 when there is none or the port failed (counted, logged). */
+    private int readFrame()
+    {
+        try
+        {
+            return Math.max(0, port.read(rxFrame, 0, MAX_FRAME_LENGTH));
+        }
+        catch (final RuntimeException ex)
+        {
+            portError("read", ex);
+            return 0;
+        }
+    }
+
+    /** Bytes the port took, or 0 when it took nothing or failed (counted, logged). */
+    private int writeFrame(final int length)
+    {
+        try
+        {
+            return Math.max(0, port.write(txFrame, 0, length));
+        }
+        catch (final RuntimeException ex)
+        {
+            portError("write", ex);
+            return 0;
+        }
+    }
+
+    /** A host-side fault, not the guest's: the device stays up. Logged at 1, 2, 4, 8... errors so a dead tap cannot flood the log. */
+    private void portError(final String operation, final RuntimeException ex)
+    {
+        portErrors++;
+        if (Long.bitCount(portErrors) == 1)
+        {
+            LOG.warn("virtio_net.port_error mac={} operation={} port_errors={} error=\"{}\"", formatMac(mac()), operation,
+                portErrors, ex.toString());
+        }
+    }
+
     /** The tap may send the guest only what the guest accepted to receive (the GUEST_* features). */
     static int tunOffloads(final long ackedFeatures)
     {
         int flags = 0;
         if (VirtioFeatures.has(ackedFeatures, VIRTIO_NET_F_GUEST_CSUM))
         {
-            flags |= TUN_F_CSUM;
+            flags |= Tap.TUN_F_CSUM;
             if (VirtioFeatures.has(ackedFeatures, VIRTIO_NET_F_GUEST_TSO4))
             {
-                flags |= TUN_F_TSO4;
+                flags |= Tap.TUN_F_TSO4;
             }
             if (VirtioFeatures.has(ackedFeatures, VIRTIO_NET_F_GUEST_TSO6))
             {
-                flags |= TUN_F_TSO6;
+                flags |= Tap.TUN_F_TSO6;
             }
         }
         return flags;
@@ -323,8 +364,7 @@ public final class VirtioNet implements VirtioDevice
             else
             {
                 txChain.gather(txFrame, 0, length);
-                final int written = port.write(txFrame, 0, length);
-                if (written == length)
+                if (writeFrame(length) == length)
                 {
                     txFrames++;
                     txBytes += length - VNET_HDR_LENGTH;
@@ -332,10 +372,6 @@ public final class VirtioNet implements VirtioDevice
                 else
                 {
                     txDropped++;
-                    if (written < 0)
-                    {
-                        portErrors++;
-                    }
                 }
             }
             tx.pushUsed(txChain.head(), 0);
@@ -361,13 +397,9 @@ public final class VirtioNet implements VirtioDevice
                 }
                 rxChainHeld = true;
             }
-            final int length = port.read(rxFrame, 0, MAX_FRAME_LENGTH);
+            final int length = readFrame();
             if (length <= 0)
             {
-                if (length < 0)
-                {
-                    portErrors++;
-                }
                 break;
             }
             if (length < VNET_HDR_LENGTH || length > rxChain.writableBytes())

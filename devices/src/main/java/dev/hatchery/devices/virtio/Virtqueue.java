@@ -317,13 +317,14 @@ public final class Virtqueue
         {
             return "queue size not set: queue=" + index;
         }
+        if (Integer.compareUnsigned(size, maxSize) > 0)
+        {
+            return "queue size exceeds maximum: queue=" + index + " size=" + Integer.toUnsignedString(size)
+                + " max_size=" + maxSize;
+        }
         if ((size & (size - 1)) != 0)
         {
             return "queue size not a power of 2: queue=" + index + " size=" + size;
-        }
-        if (size > maxSize)
-        {
-            return "queue size exceeds maximum: queue=" + index + " size=" + size + " max_size=" + maxSize;
         }
         final String descriptors = checkArea("descriptor table", descriptorTableAddress, DESC_TABLE_ALIGNMENT,
             VirtqueueDescriptor.descriptorTableLength(size));

@@ -17,16 +17,24 @@ final class FakePacketPort implements PacketPort
     int offloadCalls;
     /** When set, write() returns this instead of the length. */
     Integer writeResult;
+    /** When set, read() and write() throw it, as Tap does on an I/O error. */
+    RuntimeException failure;
+    /** What read() returns when no frame is queued: Tap returns -1 (EAGAIN). */
+    int emptyResult = -1;
     boolean offHeapBuffers = true;
 
     @Override
     public int read(final MutableDirectBuffer buffer, final int index, final int capacity)
     {
         offHeapBuffers &= buffer.byteArray() == null;
+        if (failure != null)
+        {
+            throw failure;
+        }
         final byte[] frame = inbound.poll();
         if (frame == null)
         {
-            return 0;
+            return emptyResult;
         }
         final int length = Math.min(frame.length, capacity);
         buffer.putBytes(index, frame, 0, length);
@@ -37,6 +45,10 @@ final class FakePacketPort implements PacketPort
     public int write(final DirectBuffer buffer, final int index, final int length)
     {
         offHeapBuffers &= buffer.byteArray() == null;
+        if (failure != null)
+        {
+            throw failure;
+        }
         if (writeResult != null)
         {
             return writeResult;

@@ -38,15 +38,14 @@ class ProcessResourcesTest
 
     @Test
     @EnabledOnOs(OS.LINUX)
-    void shouldLowerThePeakToNoMoreThanBeforeWhenResetting()
+    void shouldKeepThePeakAtOrAboveTheCurrentRssWhenReset()
     {
-        final long before = ProcessResources.peakRssBytes();
+        // Only the invariant is exact: the JVM keeps allocating, so the peak may rise again between reads.
+        assertTrue(ProcessResources.resetPeakRss(), "clear_refs refused");
 
-        final boolean reset = ProcessResources.resetPeakRss();
-
-        final long after = ProcessResources.peakRssBytes();
-        assertTrue(!reset || after <= before, "reset=" + reset + " before=" + before + " after=" + after);
-        assertTrue(after >= ProcessResources.currentRssBytes() || !reset, "after=" + after);
+        final long peak = ProcessResources.peakRssBytes();
+        final long current = ProcessResources.currentRssBytes();
+        assertTrue(peak > 0 && peak >= current - 1024 * 1024, "peak=" + peak + " current=" + current);
     }
 
     @Test
