@@ -24,6 +24,12 @@ import picocli.CommandLine.Command;
 final class BatchCommand implements Callable<Integer>
 {
     private static final long PROGRESS_INTERVAL_MS = 250;
+    static final int DEFAULT_CONCURRENCY = 8;
+    /**
+     * In the emulated lab, more than two Linux guests in flight at once stalled nested KVM under QEMU TCG
+     * (QEMU busy, no guest progress for minutes; two at a time boot in seconds), so the lab defaults low.
+     */
+    static final int LAB_CONCURRENCY = 2;
 
     @CommandLine.Spec
     private CommandLine.Model.CommandSpec spec;
@@ -34,8 +40,9 @@ final class BatchCommand implements Callable<Integer>
     @CommandLine.Option(names = "--count", defaultValue = "100", description = "VMs in the batch (default: ${DEFAULT-VALUE})")
     private int count;
 
-    @CommandLine.Option(names = "--concurrency", defaultValue = "8", description = "VMs in flight at once (default: ${DEFAULT-VALUE})")
-    private int concurrency;
+    @CommandLine.Option(names = "--concurrency",
+        description = "VMs in flight at once (default: " + DEFAULT_CONCURRENCY + "; " + LAB_CONCURRENCY + " in the emulated lab)")
+    private Integer concurrency;
 
     @CommandLine.Option(names = "--stay-up", description = "let VMs run after boot-complete until the guest stops (default: stop each VM at boot-complete)")
     private boolean stayUp;
@@ -83,7 +90,8 @@ final class BatchCommand implements Callable<Integer>
 
     private BatchReport run(final Hatchery hatchery, final VmSpec vmSpec)
     {
-        final BatchHandle handle = hatchery.submit(new BatchRequest(vm.kernelName(), vmSpec, count, concurrency, !stayUp))
+        final int inFlight = concurrency != null ? concurrency : Environment.inLab() ? LAB_CONCURRENCY : DEFAULT_CONCURRENCY;
+        final BatchHandle handle = hatchery.submit(new BatchRequest(vm.kernelName(), vmSpec, count, inFlight, !stayUp))
             .toCompletableFuture().join();
         final CompletableFuture<BatchReport> report = handle.report().toCompletableFuture();
         final PrintWriter err = spec.commandLine().getErr();

@@ -81,7 +81,8 @@ class BatchIT
     @Test
     void shouldBootTenLinuxVms()
     {
-        final BatchReport report = hatchery.run(batch(KernelCatalog.LINUX, 10, 4));
+        // Two in flight: more Linux guests at once stall nested KVM in the emulated lab (see BatchCommand).
+        final BatchReport report = hatchery.run(batch(KernelCatalog.LINUX, 10, 2));
 
         assertAllBooted(report, 10);
         assertTrue(report.phases().containsKey("load_kernel"));

@@ -114,13 +114,20 @@ class VmBootIT
 
         assertEquals(VmOutcome.booted("guest reset via i8042"), fromTemplate.outcome(), fromTemplate.console());
         assertEquals(fromTemplate.outcome(), fromCopy.outcome(), fromCopy.console());
-        // Timing lines (clock calibration, hash table timings) differ run to run; everything else must match.
-        assertEquals(withoutNumbers(fromTemplate.console()), withoutNumbers(fromCopy.console()));
+        assertEquals(comparable(fromTemplate.console()), comparable(fromCopy.console()));
     }
 
-    private static String withoutNumbers(final String console)
+    /**
+     * The console without what depends on timing rather than memory contents: numbers (clock readings,
+     * calibrations), and the lines of timer and clock checks, whose verdicts vary from run to run under
+     * emulation (e.g. "APIC timer disabled due to verification failure").
+     */
+    private static String comparable(final String console)
     {
-        return console.replaceAll("\\b(0x)?[0-9a-fA-F]*[0-9][0-9a-fA-F]*\\b", "N");
+        return console.lines()
+            .filter(line -> !line.matches("(?i).*(timer|clock|tsc|calibrat|bogomips|lpj).*"))
+            .map(line -> line.replaceAll("\\b(0x)?[0-9a-fA-F]*[0-9][0-9a-fA-F]*\\b", "N"))
+            .collect(java.util.stream.Collectors.joining("\n"));
     }
 
     @Test
