@@ -63,7 +63,7 @@ final class BatchCommand implements Callable<Integer>
     public Integer call() throws IOException
     {
         final PrintWriter out = spec.commandLine().getOut();
-        final VmSpec vmSpec = vm.toSpec(KernelCatalog.fromEnvironment(System.getenv()));
+        final VmSpec vmSpec = vm.toSpec(KernelCatalog.fromEnvironment(System.getenv()), false);
         try (Hatchery hatchery = Hatchery.start())
         {
             if (!compare)

@@ -25,7 +25,7 @@ final class BootCommand implements Callable<Integer>
     @Override
     public Integer call()
     {
-        final VmSpec vmSpec = vm.toSpec(KernelCatalog.fromEnvironment(System.getenv()));
+        final VmSpec vmSpec = vm.toSpec(KernelCatalog.fromEnvironment(System.getenv()), true);
         final PrintWriter out = spec.commandLine().getOut();
         vmSpec.hugePages().checkAvailable(vmSpec.memBytes());
         try (KernelCache kernels = new KernelCache(); VmHost host = VmHost.open())

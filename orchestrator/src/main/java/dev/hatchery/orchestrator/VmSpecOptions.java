@@ -50,7 +50,8 @@ final class VmSpecOptions
         return kernel.contains("/") ? Path.of(kernel).getFileName().toString() : kernel;
     }
 
-    VmSpec toSpec(final KernelCatalog catalog)
+    /** The spec; {@code withConsole} picks the kernel's console command line over its quiet one. */
+    VmSpec toSpec(final KernelCatalog catalog, final boolean withConsole)
     {
         final VmSpec.Builder builder = VmSpec.builder().memMib(memMib).bootTimeout(Duration.ofMillis(bootTimeoutMs))
             .bootDeviceAddress(parseAddress(bootDevice)).tripleFaultIsStop(tripleFaultStops)
@@ -58,7 +59,8 @@ final class VmSpecOptions
         if (catalog.contains(kernel) || !kernel.contains("/") && !Files.exists(Path.of(kernel)))
         {
             final KernelCatalog.Entry entry = catalog.get(kernel);
-            builder.kernel(entry.kernel()).initrd(initrd != null ? initrd : entry.initrd()).cmdline(entry.cmdline())
+            builder.kernel(entry.kernel()).initrd(initrd != null ? initrd : entry.initrd())
+                .cmdline(withConsole ? entry.consoleCmdline() : entry.cmdline())
                 .tripleFaultIsStop(tripleFaultStops || entry.tripleFaultIsStop());
         }
         else

@@ -28,9 +28,11 @@ class KernelCatalogTest
             "HATCHERY_VMLINUX", vmlinux.toString(), "HATCHERY_INITRAMFS", initramfs.toString()));
 
         assertEquals(java.util.Set.of("flat", "linux"), catalog.names());
-        assertEquals(new KernelCatalog.Entry("flat", flat, null, "", true), catalog.get("flat"));
+        assertEquals(new KernelCatalog.Entry("flat", flat, null, "", "", true), catalog.get("flat"));
         assertEquals(initramfs, catalog.get("linux").initrd());
         assertTrue(catalog.get("linux").cmdline().contains("reboot=k"));
+        assertTrue(catalog.get("linux").cmdline().contains("8250.nr_uarts=0"));
+        assertTrue(catalog.get("linux").consoleCmdline().contains("console=ttyS0"));
     }
 
     @Test

@@ -8,26 +8,26 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 
 /** The bundled guests (built by guest/build, announced by ./hatchery) and tiny hand-made ELF guests. */
-final class GuestFiles
+public final class GuestFiles
 {
     /** cli; hlt; jmp back to hlt: idles forever inside KVM_RUN with the in-kernel irqchip, never signals. */
-    static final byte[] IDLE_FOREVER = {(byte)0xfa, (byte)0xf4, (byte)0xeb, (byte)0xfd};
+    public static final byte[] IDLE_FOREVER = {(byte)0xfa, (byte)0xf4, (byte)0xeb, (byte)0xfd};
 
     private GuestFiles()
     {
     }
 
-    static Path flat()
+    public static Path flat()
     {
         return fromEnv("HATCHERY_FLAT_ELF");
     }
 
-    static Path vmlinux()
+    public static Path vmlinux()
     {
         return fromEnv("HATCHERY_VMLINUX");
     }
 
-    static Path initramfs()
+    public static Path initramfs()
     {
         return fromEnv("HATCHERY_INITRAMFS");
     }
@@ -44,7 +44,7 @@ final class GuestFiles
     }
 
     /** A minimal ELF64 x86-64 executable with one PT_LOAD holding {@code code} at {@code address}. */
-    static byte[] elf64(final long address, final byte[] code)
+    public static byte[] elf64(final long address, final byte[] code)
     {
         final int headerSize = 64;
         final int phSize = 56;
@@ -59,7 +59,7 @@ final class GuestFiles
         return elf.array();
     }
 
-    static Path write(final Path dir, final String name, final byte[] bytes)
+    public static Path write(final Path dir, final String name, final byte[] bytes)
     {
         try
         {
