@@ -16,6 +16,14 @@
  *      "guest stopped". Under QEMU, -no-reboot turns it into an exit.
  * A failing step prints its name and errno; the guest still reboots, because
  * PID 1 must never exit (that would be a kernel panic, not a clean stop).
+ *
+ * With `hatchery.echo=1` on the kernel command line (networked test VMs), step
+ * 4 is replaced by serving the VMM's network tests until the VMM stops the VM:
+ *   - UDP port 7: every datagram is sent back to its sender (RFC 862 echo);
+ *   - TCP port 9000: read everything until the client shuts down its side,
+ *     then reply 12 bytes: length (u32) and FNV-1a 64 of the bytes (u64), both
+ *     big-endian, so the host checks a transfer of any size with one compare.
+ * The kernel's ip= argument has configured eth0 before /init runs.
  */
 #include "nolibc.h"
 
@@ -76,6 +84,147 @@ static void signal_boot_complete(void)
 	close(fd);
 }
 
+/* --- echo services (hatchery.echo=1) ------------------------------------
+ * nolibc has no socket wrappers: raw syscalls, and our own sockaddr_in so the
+ * UAPI socket headers (which clash with nolibc's types) stay out. */
+#define AF_INET_ 2
+#define SOCK_STREAM_ 1
+#define SOCK_DGRAM_ 2
+#define SOL_SOCKET_ 1
+#define SO_REUSEADDR_ 2
+#define ECHO_UDP_PORT 7
+#define SUM_TCP_PORT 9000
+
+struct sockaddr_in4 {
+	unsigned short family;
+	unsigned short port;	/* network byte order */
+	unsigned int addr;	/* network byte order; 0 = any */
+	unsigned char zero[8];
+};
+
+static unsigned char buf[65536];
+
+/* A socket bound to port on every address, or -1 (reported). */
+static int bound_socket(int type, unsigned short port)
+{
+	struct sockaddr_in4 sa = { AF_INET_, (unsigned short)((port >> 8) | (port << 8)), 0, {0} };
+	int one = 1;
+	int fd = my_syscall3(__NR_socket, AF_INET_, type, 0);
+
+	if (fd < 0) {
+		errno = -fd;
+		fail("socket");
+		return -1;
+	}
+	my_syscall5(__NR_setsockopt, fd, SOL_SOCKET_, SO_REUSEADDR_, &one, sizeof(one));
+	long ret = my_syscall3(__NR_bind, fd, &sa, sizeof(sa));
+	if (ret < 0) {
+		errno = -ret;
+		fail("bind");
+		return -1;
+	}
+	return fd;
+}
+
+/* UDP echo: each datagram goes back to where it came from. Never returns. */
+static void serve_udp_echo(void)
+{
+	int fd = bound_socket(SOCK_DGRAM_, ECHO_UDP_PORT);
+
+	for (;;) {
+		struct sockaddr_in4 from;
+		int fromlen = sizeof(from);
+		long n = fd < 0 ? -1 : my_syscall6(__NR_recvfrom, fd, buf, sizeof(buf), 0, &from, &fromlen);
+
+		if (n < 0) {
+			sleep(1);	/* no busy loop if the socket is broken */
+			continue;
+		}
+		my_syscall6(__NR_sendto, fd, buf, n, 0, &from, fromlen);
+	}
+}
+
+/* TCP: per connection, read to EOF, reply length + FNV-1a 64. Never returns. */
+static void serve_tcp_sum(void)
+{
+	int fd = bound_socket(SOCK_STREAM_, SUM_TCP_PORT);
+
+	if (fd >= 0 && my_syscall2(__NR_listen, fd, 4) < 0)
+		fail("listen");
+	for (;;) {
+		long conn = fd < 0 ? -1 : my_syscall3(__NR_accept, fd, 0, 0);
+
+		if (conn < 0) {
+			sleep(1);
+			continue;
+		}
+		unsigned long long hash = 0xcbf29ce484222325ULL;
+		unsigned int length = 0;
+		long n;
+
+		while ((n = read(conn, buf, sizeof(buf))) > 0) {
+			for (long i = 0; i < n; i++)
+				hash = (hash ^ buf[i]) * 0x100000001b3ULL;
+			length += n;
+		}
+		unsigned char reply[12];
+
+		for (int i = 0; i < 4; i++)
+			reply[i] = length >> (24 - 8 * i);
+		for (int i = 0; i < 8; i++)
+			reply[4 + i] = hash >> (56 - 8 * i);
+		write(conn, reply, sizeof(reply));
+		close(conn);
+	}
+}
+
+/* The kernel command line, NUL-terminated, into cmdline[size]; 0 if unreadable.
+ * Our kernel has no procfs (smaller, faster boot), so when /proc cannot be
+ * mounted it is read where the VMM put it: boot_params.hdr.cmd_line_ptr in the
+ * zero page (0x7000 + 0x228) points at it. Linux keeps the first 1 MiB
+ * reserved, and /dev/mem may read it even with STRICT_DEVMEM. */
+#define ZERO_PAGE_ADDR     0x7000UL
+#define CMD_LINE_PTR_OFF   0x228
+static long read_cmdline(char *cmdline, long size)
+{
+	unsigned int ptr = 0;
+	long n = -1;
+	int fd;
+
+	if (mount("proc", "/proc", "proc", 0, 0) == 0 &&
+	    (fd = open("/proc/cmdline", O_RDONLY, 0)) >= 0) {
+		n = read(fd, cmdline, size - 1);
+		close(fd);
+	} else if ((fd = open("/dev/mem", O_RDONLY, 0)) >= 0) {
+		if (lseek(fd, ZERO_PAGE_ADDR + CMD_LINE_PTR_OFF, SEEK_SET) >= 0 &&
+		    read(fd, &ptr, sizeof(ptr)) == sizeof(ptr) && ptr != 0 &&
+		    lseek(fd, ptr, SEEK_SET) >= 0)
+			n = read(fd, cmdline, size - 1);
+		close(fd);
+	}
+	if (n <= 0)
+		return 0;
+	cmdline[n] = 0;
+	return n;
+}
+
+/* True when the kernel command line has the word hatchery.echo=1. */
+static int echo_requested(void)
+{
+	static const char flag[] = "hatchery.echo=1";
+	const long len = sizeof(flag) - 1;
+	char cmdline[2048];
+
+	if (read_cmdline(cmdline, sizeof(cmdline)) == 0)
+		return 0;
+	for (char *p = cmdline; *p; p++) {
+		if ((p == cmdline || p[-1] == ' ') && strncmp(p, flag, len) == 0 &&
+		    (p[len] == 0 || p[len] == ' ' || p[len] == '\n'))
+			return 1;
+	}
+	return 0;
+}
+
 int main(void)
 {
 	/* The kernel starts /init with fds 0-2 on /dev/console if it could open
@@ -85,6 +234,14 @@ int main(void)
 	say("hatchery-init: started\n");
 	signal_boot_complete();
 	say("hatchery-init: boot-complete signalled\n");
+
+	if (echo_requested()) {
+		say("hatchery-init: serving udp echo :7, tcp length+fnv1a64 :9000\n");
+		/* One process per service keeps each loop a plain blocking loop. */
+		if (fork() == 0)
+			serve_udp_echo();
+		serve_tcp_sum();
+	}
 
 	/* Step 4: stop the VM. Only returns on failure. */
 	reboot(LINUX_REBOOT_CMD_RESTART);

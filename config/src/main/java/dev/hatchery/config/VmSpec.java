@@ -23,6 +23,10 @@ public final class VmSpec
     public static final Duration DEFAULT_BOOT_TIMEOUT = Duration.ofSeconds(10);
     public static final int DEFAULT_CONSOLE_BYTES = 64 * 1024;
     public static final int MAX_CONSOLE_BYTES = 16 * 1024 * 1024;
+    /** The virtio-mmio window of a networked VM is the 4 KiB page right after the boot device. */
+    public static final long VIRTIO_WINDOW_LENGTH = 0x1000;
+    /** What the VMM itself adds to a networked VM's command line; a spec that sets them would conflict. */
+    static final String[] NETWORK_CMDLINE_KEYS = {"virtio_mmio.device=", "ip="};
 
     private final Path kernel;
     private final Path initrd;
@@ -35,6 +39,8 @@ public final class VmSpec
     private final boolean tripleFaultIsStop;
     private final MemoryMode memoryMode;
     private final HugePages hugePages;
+    private final boolean network;
+    private final String mac;
 
     private VmSpec(final Builder builder)
     {
@@ -49,6 +55,8 @@ public final class VmSpec
         tripleFaultIsStop = builder.tripleFaultIsStop;
         memoryMode = builder.memoryMode;
         hugePages = builder.hugePages;
+        network = builder.network;
+        mac = builder.mac;
     }
 
     public static Builder builder()
@@ -123,11 +131,29 @@ public final class VmSpec
         return hugePages;
     }
 
+    /** Whether the VM gets a virtio-net device over a tap leased from the host's pool (addresses come from the lease). */
+    public boolean network()
+    {
+        return network;
+    }
+
+    /** The guest's MAC as "02:xx:xx:xx:xx:xx", or null: derived from the VM id. Only with {@link #network()}. */
+    public String mac()
+    {
+        return mac;
+    }
+
+    /** Where a networked VM's virtio-mmio window starts: the page after the boot device. */
+    public long virtioNetAddress()
+    {
+        return bootDeviceAddress + VIRTIO_WINDOW_LENGTH;
+    }
+
     public Builder toBuilder()
     {
         return new Builder().kernel(kernel).initrd(initrd).cmdline(cmdline).memMib(memMib).vcpus(vcpus)
             .bootDeviceAddress(bootDeviceAddress).bootTimeout(bootTimeout).consoleBytes(consoleBytes).tripleFaultIsStop(tripleFaultIsStop)
-            .memoryMode(memoryMode).hugePages(hugePages);
+            .memoryMode(memoryMode).hugePages(hugePages).network(network).mac(mac);
     }
 
     @Override
@@ -135,7 +161,7 @@ public final class VmSpec
     {
         return "VmSpec{kernel=" + kernel + " initrd=" + initrd + " mem_mib=" + memMib + " vcpus=" + vcpus
             + " boot_device=0x" + Long.toHexString(bootDeviceAddress) + " boot_timeout_ms=" + bootTimeout.toMillis()
-            + " memory=" + memoryMode + " huge_pages=" + hugePages + " cmdline=\"" + cmdline + "\"}";
+            + " memory=" + memoryMode + " huge_pages=" + hugePages + " network=" + network + (mac == null ? "" : " mac=" + mac) + " cmdline=\"" + cmdline + "\"}";
     }
 
     /** Fluent setters; nothing is checked until {@link #conclude()}. */
@@ -152,6 +178,8 @@ public final class VmSpec
         private boolean tripleFaultIsStop;
         private MemoryMode memoryMode = MemoryMode.TEMPLATE;
         private HugePages hugePages = HugePages.OFF;
+        private boolean network;
+        private String mac;
 
         private Builder()
         {
@@ -223,6 +251,19 @@ public final class VmSpec
             return this;
         }
 
+        public Builder network(final boolean network)
+        {
+            this.network = network;
+            return this;
+        }
+
+        /** "xx:xx:xx:xx:xx:xx", unicast; null derives one from the VM id. */
+        public Builder mac(final String mac)
+        {
+            this.mac = mac;
+            return this;
+        }
+
         /** Validates every field and returns the spec; the first problem found is thrown as {@link InvalidSpecException}. */
         public VmSpec conclude()
         {
@@ -269,8 +310,65 @@ public final class VmSpec
             {
                 throw new InvalidSpecException("mem-mib", "mem-mib=" + memMib, "must be a multiple of 2 with huge-pages=hugetlbfs (2 MiB pages)");
             }
+            validateNetwork();
             return new VmSpec(this);
         }
+
+        private void validateNetwork()
+        {
+            if (mac != null)
+            {
+                if (!network)
+                {
+                    throw new InvalidSpecException("mac", "mac=" + mac, "needs network on (a VM without network has no MAC)");
+                }
+                parseMac(mac);
+            }
+            if (!network)
+            {
+                return;
+            }
+            if (bootDeviceAddress + VIRTIO_WINDOW_LENGTH > MMIO_GAP_END - VIRTIO_WINDOW_LENGTH)
+            {
+                throw new InvalidSpecException("boot-device", "boot-device=0x" + Long.toHexString(bootDeviceAddress),
+                    "leaves no room for the virtio-net window after it with network on; use an address at most 0xffffe000");
+            }
+            for (final String word : cmdline.split(" "))
+            {
+                for (final String key : NETWORK_CMDLINE_KEYS)
+                {
+                    if (word.startsWith(key))
+                    {
+                        throw new InvalidSpecException("cmdline", word,
+                            "must not set " + key + " with network on: Hatchery adds it per VM from the tap lease");
+                    }
+                }
+            }
+        }
+    }
+
+    /** "02:00:0a:0b:0c:0d" → 6 bytes; rejects other forms and multicast addresses with the reason. */
+    public static byte[] parseMac(final String mac)
+    {
+        final String[] parts = mac.split(":", -1);
+        final byte[] bytes = new byte[6];
+        if (parts.length != 6)
+        {
+            throw new InvalidSpecException("mac", "mac=" + mac, "must be six hex bytes separated by colons, e.g. 02:00:00:00:00:01");
+        }
+        for (int i = 0; i < 6; i++)
+        {
+            if (!parts[i].matches("[0-9a-fA-F]{2}"))
+            {
+                throw new InvalidSpecException("mac", "mac=" + mac, "must be six hex bytes separated by colons, e.g. 02:00:00:00:00:01");
+            }
+            bytes[i] = (byte)Integer.parseInt(parts[i], 16);
+        }
+        if ((bytes[0] & 1) != 0)
+        {
+            throw new InvalidSpecException("mac", "mac=" + mac, "must be a unicast address (lowest bit of the first byte clear)");
+        }
+        return bytes;
     }
 
     @Override
@@ -286,7 +384,7 @@ public final class VmSpec
         }
         return memMib == other.memMib && vcpus == other.vcpus && bootDeviceAddress == other.bootDeviceAddress
             && consoleBytes == other.consoleBytes && tripleFaultIsStop == other.tripleFaultIsStop && kernel.equals(other.kernel)
-            && memoryMode == other.memoryMode && hugePages == other.hugePages
+            && memoryMode == other.memoryMode && hugePages == other.hugePages && network == other.network && Objects.equals(mac, other.mac)
             && Objects.equals(initrd, other.initrd) && cmdline.equals(other.cmdline) && bootTimeout.equals(other.bootTimeout);
     }
 
@@ -294,6 +392,6 @@ public final class VmSpec
     public int hashCode()
     {
         return Objects.hash(kernel, initrd, cmdline, memMib, vcpus, bootDeviceAddress, bootTimeout, consoleBytes, tripleFaultIsStop,
-            memoryMode, hugePages);
+            memoryMode, hugePages, network, mac);
     }
 }

@@ -39,9 +39,10 @@ class VmSpecTest
     {
         final VmSpec spec = valid().initrd(Path.of("/i")).cmdline("console=ttyS0").memMib(256).bootDeviceAddress(0xd0010000L)
             .bootTimeout(Duration.ofMillis(1500)).consoleBytes(10).tripleFaultIsStop(true).memoryMode(MemoryMode.COPY)
-            .hugePages(dev.hatchery.kvm.HugePages.TRANSPARENT).conclude();
+            .hugePages(dev.hatchery.kvm.HugePages.TRANSPARENT).network(true).mac("02:00:00:00:00:07").conclude();
 
         assertEquals(spec, spec.toBuilder().conclude());
+        assertEquals(0xd0011000L, spec.virtioNetAddress());
     }
 
     static Stream<Arguments> invalidSpecs()
@@ -61,7 +62,18 @@ class VmSpecTest
                 "invalid boot-timeout: boot-timeout=PT0S: must be a positive duration"),
             Arguments.of((UnaryOperator<VmSpec.Builder>)b -> b.consoleBytes(-1),
                 "invalid console-bytes: console-bytes=-1: must be between 0 and 16777216"),
-            Arguments.of((UnaryOperator<VmSpec.Builder>)b -> b.cmdline(null), "invalid cmdline: missing: use \"\" for an empty command line"));
+            Arguments.of((UnaryOperator<VmSpec.Builder>)b -> b.cmdline(null), "invalid cmdline: missing: use \"\" for an empty command line"),
+            Arguments.of((UnaryOperator<VmSpec.Builder>)b -> b.mac("02:00:00:00:00:01"),
+                "invalid mac: mac=02:00:00:00:00:01: needs network on (a VM without network has no MAC)"),
+            Arguments.of((UnaryOperator<VmSpec.Builder>)b -> b.network(true).mac("02:00:00:00:01"),
+                "invalid mac: mac=02:00:00:00:01: must be six hex bytes separated by colons, e.g. 02:00:00:00:00:01"),
+            Arguments.of((UnaryOperator<VmSpec.Builder>)b -> b.network(true).mac("03:00:00:00:00:01"),
+                "invalid mac: mac=03:00:00:00:00:01: must be a unicast address (lowest bit of the first byte clear)"),
+            Arguments.of((UnaryOperator<VmSpec.Builder>)b -> b.network(true).bootDeviceAddress(0xfffff000L),
+                "invalid boot-device: boot-device=0xfffff000: leaves no room for the virtio-net window after it with network on;"
+                    + " use an address at most 0xffffe000"),
+            Arguments.of((UnaryOperator<VmSpec.Builder>)b -> b.network(true).cmdline("console=ttyS0 ip=dhcp"),
+                "invalid cmdline: ip=dhcp: must not set ip= with network on: Hatchery adds it per VM from the tap lease"));
     }
 
     @ParameterizedTest

@@ -43,6 +43,13 @@ public final class Cmdline
         }
     }
 
+    /** Writes a command line over the one already laid out and updates boot_params.hdr.cmdline_size to match. */
+    static void replace(final GuestMemory memory, final String cmdline)
+    {
+        final int size = write(memory, cmdline);
+        memory.view(BootLayout.ZERO_PAGE_ADDRESS + BootParams.CMDLINE_SIZE_OFFSET, 4).putInt(0, size, java.nio.ByteOrder.LITTLE_ENDIAN);
+    }
+
     /** Validates, writes the bytes and the NUL, and returns the bytes written (the NUL included). */
     static int write(final GuestMemory memory, final String cmdline)
     {

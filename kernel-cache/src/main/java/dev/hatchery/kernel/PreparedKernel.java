@@ -65,6 +65,16 @@ public final class PreparedKernel implements AutoCloseable
         }
     }
 
+    /**
+     * Replaces the command line in one VM's memory after {@link #load}: the cmdline page and cmdline_size in
+     * the zero page. Per-VM arguments (a network address) go here, so the shared template stays the same for
+     * every VM; with a template mapping only those two pages are copied. Validated like any command line.
+     */
+    public void writeCmdline(final GuestMemory memory, final String cmdline)
+    {
+        Cmdline.replace(memory, cmdline);
+    }
+
     /** Checks that a spec asks for exactly what this kernel was prepared for. */
     public boolean fits(final VmSpec spec)
     {

@@ -56,4 +56,32 @@ class CmdlineTest
             Arguments.of("a\tb", 1, "0x9"),
             Arguments.of("del\u007f", 3, "0x7f"));
     }
+
+    @Test
+    void shouldReplaceTheLineAndItsSizeInTheZeroPage()
+    {
+        try (dev.hatchery.kvm.GuestMemory memory = dev.hatchery.kvm.GuestMemory.anonymous(4L << 20))
+        {
+            Cmdline.write(memory, "console=ttyS0 a-long-template-line");
+
+            Cmdline.replace(memory, "console=ttyS0 ip=1");
+
+            final byte[] bytes = new byte[19];
+            memory.view(BootLayout.CMDLINE_ADDRESS, 19).getBytes(0, bytes);
+            assertEquals("console=ttyS0 ip=1", new String(bytes, 0, 18, java.nio.charset.StandardCharsets.US_ASCII));
+            assertEquals(0, bytes[18]);
+            assertEquals(19, memory.view(BootLayout.ZERO_PAGE_ADDRESS + BootParams.CMDLINE_SIZE_OFFSET, 4)
+                .getInt(0, java.nio.ByteOrder.LITTLE_ENDIAN));
+        }
+    }
+
+    @Test
+    void shouldRejectAReplacementThatIsTooLongBeforeWritingIt()
+    {
+        try (dev.hatchery.kvm.GuestMemory memory = dev.hatchery.kvm.GuestMemory.anonymous(4L << 20))
+        {
+            assertThrows(IllegalArgumentException.class, () -> Cmdline.replace(memory, "x".repeat(BootLayout.CMDLINE_MAX_BYTES)));
+            assertEquals(0, memory.view(BootLayout.CMDLINE_ADDRESS, 1).getByte(0));
+        }
+    }
 }

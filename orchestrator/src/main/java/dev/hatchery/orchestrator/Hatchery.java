@@ -48,6 +48,8 @@ public final class Hatchery implements AutoCloseable
         final KernelCache kernels = new KernelCache();
         try
         {
+            host.configureTaps(new dev.hatchery.vm.TapPool.Settings(config.getString("hatchery.taps.prefix"),
+                config.getInt("hatchery.taps.size"), config.getString("hatchery.taps.subnet")));
             final Supervisor.Settings settings = new Supervisor.Settings(config.getInt("hatchery.batch.max-count"),
                 config.getInt("hatchery.batch.max-concurrency"), Environment.inLab(), Environment.describe());
             final ActorSystem<Supervisor.Command> system = ActorSystem.create(Supervisor.create(host, kernels, settings), "hatchery", config);

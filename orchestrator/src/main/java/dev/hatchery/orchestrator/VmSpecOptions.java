@@ -44,6 +44,13 @@ final class VmSpecOptions
     @CommandLine.Option(names = "--triple-fault-stops", description = "treat a triple fault after boot-complete as the guest stopping")
     boolean tripleFaultStops;
 
+    @CommandLine.Option(names = "--network",
+        description = "give each VM virtio-net over a tap leased from the pool (needs CAP_NET_ADMIN; addresses come from the lease)")
+    boolean network;
+
+    @CommandLine.Option(names = "--mac", description = "the guest's MAC with --network (default: derived from the VM id)")
+    String mac;
+
     /** The kernel's name in reports: the catalog name, or the file name of a kernel given by path. */
     String kernelName()
     {
@@ -55,7 +62,8 @@ final class VmSpecOptions
     {
         final VmSpec.Builder builder = VmSpec.builder().memMib(memMib).bootTimeout(Duration.ofMillis(bootTimeoutMs))
             .bootDeviceAddress(parseAddress(bootDevice)).tripleFaultIsStop(tripleFaultStops)
-            .memoryMode(CliEnums.parse(MemoryMode.class, "--memory", memory)).hugePages(CliEnums.parse(HugePages.class, "--huge-pages", hugePages));
+            .memoryMode(CliEnums.parse(MemoryMode.class, "--memory", memory)).hugePages(CliEnums.parse(HugePages.class, "--huge-pages", hugePages))
+            .network(network).mac(mac);
         if (catalog.contains(kernel) || !kernel.contains("/") && !Files.exists(Path.of(kernel)))
         {
             final KernelCatalog.Entry entry = catalog.get(kernel);

@@ -40,6 +40,9 @@ public final class Vm implements AutoCloseable
     private final KvmVcpu vcpu;
     private final ConsoleLog console;
     private final VcpuLoop loop;
+    /** Null without network; else the tap lease (given back last) and the device with its event loop. */
+    private final TapLease lease;
+    private final VmNetwork network;
     private final AtomicReference<StopCause> stopCause = new AtomicReference<>();
     private final CompletableFuture<Long> bootComplete = new CompletableFuture<>();
     private final CompletableFuture<VmResult> result = new CompletableFuture<>();
@@ -53,7 +56,7 @@ public final class Vm implements AutoCloseable
     private boolean released;
 
     private Vm(final String id, final VmSpec spec, final Timeline timeline, final GuestMemory memory, final KvmVm kvmVm,
-        final KvmVcpu vcpu)
+        final KvmVcpu vcpu, final TapLease lease)
     {
         this.id = id;
         this.spec = spec;
@@ -73,6 +76,8 @@ public final class Vm implements AutoCloseable
         }));
         portIo.register(I8042.BASE_PORT, I8042.PORT_COUNT, new I8042(() -> resetRequested = true));
         mmio.register(spec.bootDeviceAddress(), BootCompleteDevice.LENGTH, new BootCompleteDevice(this::onBootComplete));
+        this.lease = lease;
+        this.network = lease == null ? null : VmNetwork.open(id, spec, lease, memory, kvmVm, mmio);
         this.loop = new VcpuLoop(this, vcpu, portIo, mmio, spec.tripleFaultIsStop());
     }
 
@@ -81,8 +86,14 @@ public final class Vm implements AutoCloseable
      * its boot state. Anything opened is closed again if a later step fails.
      */
     static Vm build(final String id, final Kvm kvm, final BootCpu bootCpu, final PreparedKernel kernel, final VmSpec spec,
-        final Timeline timeline)
+        final Timeline timeline, final TapLease lease)
     {
+        if (spec.network() != (lease != null))
+        {
+            closeQuietly(lease);
+            throw new IllegalArgumentException("a networked VM needs a tap lease, and only a networked VM takes one: vm=" + id
+                + " network=" + spec.network() + " lease=" + lease);
+        }
         if (!kernel.fits(spec))
         {
             throw new IllegalArgumentException("prepared kernel does not match the VM spec (memory size or command line differ): vm=" + id);
@@ -95,6 +106,11 @@ public final class Vm implements AutoCloseable
             memory = kernel.allocate(spec.hugePages());
             timeline.mark(Phase.MEMORY_READY);
             kernel.load(memory, spec.memoryMode());
+            if (lease != null)
+            {
+                // Per VM: the template holds the spec's command line; this VM's addresses go into its own copy.
+                kernel.writeCmdline(memory, VmNetwork.cmdline(spec.cmdline(), spec.virtioNetAddress(), lease));
+            }
             timeline.mark(Phase.KERNEL_LOADED);
 
             kvmVm = kvm.createVm();
@@ -108,13 +124,14 @@ public final class Vm implements AutoCloseable
             bootCpu.apply(vcpu, kernel.entry());
             timeline.mark(Phase.VCPU_READY);
 
-            return new Vm(id, spec, timeline, memory, kvmVm, vcpu);
+            return new Vm(id, spec, timeline, memory, kvmVm, vcpu, lease);
         }
         catch (final RuntimeException ex)
         {
             closeQuietly(vcpu);
             closeQuietly(kvmVm);
             closeQuietly(memory);
+            closeQuietly(lease);
             throw ex;
         }
     }
@@ -158,6 +175,12 @@ public final class Vm implements AutoCloseable
     public boolean booted()
     {
         return bootComplete.isDone();
+    }
+
+    /** The tap this VM holds, or null without network. */
+    public TapLease tapLease()
+    {
+        return lease;
     }
 
     public String console()
@@ -252,15 +275,20 @@ public final class Vm implements AutoCloseable
         result.complete(new VmResult(id, outcome, timeline, console.text(), loop.exits()));
     }
 
-    /** Closes vCPU, then VM, then memory: KVM must drop its references before the mapping goes. */
+    /**
+     * Closes vCPU, network (its event loop touches guest memory), VM, then memory: KVM must drop its references
+     * before the mapping goes. The tap goes back to the pool last, when nothing of this VM uses it any more.
+     */
     private synchronized void release()
     {
         if (!released)
         {
             released = true;
             closeQuietly(vcpu);
+            closeQuietly(network);
             closeQuietly(kvmVm);
             closeQuietly(memory);
+            closeQuietly(lease);
         }
     }
 

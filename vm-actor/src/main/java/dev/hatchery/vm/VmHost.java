@@ -17,6 +17,10 @@ public final class VmHost implements AutoCloseable
     private final Kvm kvm;
     private final BootCpu bootCpu;
     private final ScheduledThreadPoolExecutor timers;
+    /** Created on the first networked launch (it needs CAP_NET_ADMIN, which VMs without network do not). */
+    private TapPool.Settings tapSettings = TapPool.Settings.defaults();
+    private TapPool taps;
+    private boolean closed;
 
     private VmHost(final Kvm kvm)
     {
@@ -57,13 +61,39 @@ public final class VmHost implements AutoCloseable
         return kvm;
     }
 
+    /** Sets the tap pool's prefix, size and subnet; only before the first networked VM creates the pool. */
+    public synchronized void configureTaps(final TapPool.Settings settings)
+    {
+        if (taps != null)
+        {
+            throw new IllegalStateException("the tap pool exists already: prefix=" + taps.settings().prefix()
+                + "; configure taps before the first networked VM");
+        }
+        tapSettings = java.util.Objects.requireNonNull(settings, "settings");
+    }
+
+    /** The tap pool, created (with leftovers reclaimed) on first use. */
+    public synchronized TapPool taps()
+    {
+        if (closed)
+        {
+            throw new IllegalStateException("VM host is closed");
+        }
+        if (taps == null)
+        {
+            taps = TapPool.create(tapSettings);
+        }
+        return taps;
+    }
+
     /**
      * Builds a VM from a prepared boot image and starts its vCPU. The request time is the moment this
      * is called unless the caller passes its own timeline (e.g. one started when a request arrived).
      */
     public Vm launch(final String id, final PreparedKernel kernel, final VmSpec spec, final Timeline timeline)
     {
-        final Vm vm = Vm.build(id, kvm, bootCpu, kernel, spec, timeline);
+        final TapLease lease = spec.network() ? taps().lease() : null;
+        final Vm vm = Vm.build(id, kvm, bootCpu, kernel, spec, timeline, lease);
         vm.start(timers);
         return vm;
     }
@@ -84,6 +114,14 @@ public final class VmHost implements AutoCloseable
         catch (final InterruptedException ex)
         {
             Thread.currentThread().interrupt();
+        }
+        synchronized (this)
+        {
+            closed = true;
+            if (taps != null)
+            {
+                taps.close();
+            }
         }
         kvm.close();
     }
