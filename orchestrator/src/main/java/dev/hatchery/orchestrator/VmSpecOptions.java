@@ -26,6 +26,9 @@ final class VmSpecOptions
     @CommandLine.Option(names = "--mem-mib", defaultValue = "128", description = "guest RAM in MiB (default: ${DEFAULT-VALUE})")
     int memMib;
 
+    @CommandLine.Option(names = "--vcpus", defaultValue = "1", description = "vCPUs per VM; only 1 is supported today (default: ${DEFAULT-VALUE})")
+    int vcpus;
+
     @CommandLine.Option(names = "--boot-timeout-ms", defaultValue = "60000",
         description = "a VM without boot-complete after this long is timed out (default: ${DEFAULT-VALUE})")
     long bootTimeoutMs;
@@ -60,7 +63,7 @@ final class VmSpecOptions
     /** The spec; {@code withConsole} picks the kernel's console command line over its quiet one. */
     VmSpec toSpec(final KernelCatalog catalog, final boolean withConsole)
     {
-        final VmSpec.Builder builder = VmSpec.builder().memMib(memMib).bootTimeout(Duration.ofMillis(bootTimeoutMs))
+        final VmSpec.Builder builder = VmSpec.builder().memMib(memMib).vcpus(vcpus).bootTimeout(Duration.ofMillis(bootTimeoutMs))
             .bootDeviceAddress(parseAddress(bootDevice)).tripleFaultIsStop(tripleFaultStops)
             .memoryMode(CliEnums.parse(MemoryMode.class, "--memory", memory)).hugePages(CliEnums.parse(HugePages.class, "--huge-pages", hugePages))
             .network(network).mac(mac);

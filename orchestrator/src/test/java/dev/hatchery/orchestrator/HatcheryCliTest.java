@@ -29,6 +29,15 @@ class HatcheryCliTest
     }
 
     @Test
+    void shouldRefuseMoreThanOneVcpuClearly()
+    {
+        final int status = run("batch", "--kernel", "/nonexistent/vmlinux", "--vcpus", "2");
+
+        assertEquals(2, status);
+        assertEquals("hatchery: invalid vcpus: vcpus=2: only 1 vCPU per VM is supported", err.toString().trim());
+    }
+
+    @Test
     void shouldReportAMissingKernelFileByPath()
     {
         final int status = run("boot", "--kernel", "/nonexistent/vmlinux");
