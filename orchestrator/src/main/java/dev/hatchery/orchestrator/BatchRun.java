@@ -75,13 +75,11 @@ final class BatchRun
     }
 
     /** VMs never launched because the batch was cancelled (or its kernel could not be prepared) still count once each. */
-    void endUnlaunched(final String reason)
+    void endUnlaunched(final VmOutcome outcome)
     {
         while (launched < request.count())
         {
-            final String vmId = id + "-vm-" + launched++;
-            ended(new VmResult(vmId, reason.startsWith("cancelled") ? VmOutcome.cancelled(reason) : VmOutcome.failed(reason),
-                new dev.hatchery.vm.Timeline(), "", 0));
+            ended(new VmResult(id + "-vm-" + launched++, outcome, new dev.hatchery.vm.Timeline(), "", 0));
         }
     }
 

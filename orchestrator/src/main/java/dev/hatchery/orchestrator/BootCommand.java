@@ -33,7 +33,7 @@ final class BootCommand implements Callable<Integer>
             final VmResult result = host.launch("vm-1", kernels.prepare(vmSpec), vmSpec).result().join();
             out.println("kernel: " + vmSpec.kernel() + (vmSpec.initrd() != null ? " initrd: " + vmSpec.initrd() : "")
                 + " mem: " + vmSpec.memMib() + " MiB memory: " + vmSpec.memoryMode().name().toLowerCase(Locale.ROOT));
-            out.println("timeline (" + HatcheryCli.where() + "), from the request:");
+            out.println("timeline (" + Environment.describe() + "), from the request:");
             out.print(result.timeline().format());
             out.println("outcome: " + result.outcome() + ", " + result.exits() + " exits");
             if (!result.console().isEmpty())

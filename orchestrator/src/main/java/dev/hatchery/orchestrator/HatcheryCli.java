@@ -33,9 +33,4 @@ public final class HatcheryCli implements Runnable
         spec.commandLine().usage(spec.commandLine().getOut());
     }
 
-    /** How the timings of this run must be labelled: the lab's clock runs hundreds of times slower. */
-    static String where()
-    {
-        return Environment.describe();
-    }
 }

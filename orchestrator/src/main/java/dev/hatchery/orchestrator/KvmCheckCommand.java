@@ -27,7 +27,7 @@ final class KvmCheckCommand implements Callable<Integer>
         try (Kvm kvm = Kvm.open(device))
         {
             final KvmSelfCheck.Result result = KvmSelfCheck.run(kvm);
-            out.printf(Locale.ROOT, "kvm: api_version=%d vcpu_mmap_size=%d (%s)%n", result.apiVersion(), kvm.vcpuMmapSize(), HatcheryCli.where());
+            out.printf(Locale.ROOT, "kvm: api_version=%d vcpu_mmap_size=%d (%s)%n", result.apiVersion(), kvm.vcpuMmapSize(), Environment.describe());
             out.printf(Locale.ROOT, "guest wrote to port 0x%x: \"%s\" (%d I/O exits, then %s)%n",
                 KvmSelfCheck.PORT, result.output(), result.ioExits(), result.lastExit());
             out.printf(Locale.ROOT, "triple-fault guest ended with: %s%n", result.exceptionExit());

@@ -161,7 +161,7 @@ public final class Supervisor extends AbstractBehavior<Supervisor.Command>
         {
             final Throwable cause = prepared.error() instanceof java.util.concurrent.CompletionException && prepared.error().getCause() != null
                 ? prepared.error().getCause() : prepared.error();
-            run.endUnlaunched("kernel could not be prepared: " + cause.getMessage());
+            run.endUnlaunched(VmOutcome.failed("kernel could not be prepared: " + cause.getMessage()));
             finishIfComplete(run);
             return this;
         }
@@ -220,7 +220,7 @@ public final class Supervisor extends AbstractBehavior<Supervisor.Command>
         {
             run.cancelled = true;
             run.running.values().forEach(vm -> vm.tell(VmActor.Stop.INSTANCE));
-            run.endUnlaunched("cancelled before launch");
+            run.endUnlaunched(VmOutcome.cancelled("cancelled before launch"));
             finishIfComplete(run);
         }
         return this;
