@@ -23,7 +23,12 @@ final class BatchRun
     final BatchRequest request;
     final BatchRecorder recorder;
     final Map<String, ActorRef<VmActor.Command>> running = new LinkedHashMap<>();
+    /** VMs in flight that were built and started (counted as running in the metrics). */
+    final java.util.Set<String> started = new java.util.HashSet<>();
     final CompletableFuture<BatchReport> report = new CompletableFuture<>();
+    final EventFeed<VmEvent> events = new EventFeed<>();
+    /** VMs this batch reserved capacity for: at most this many are in flight. */
+    final int reservedVms;
     private volatile BatchProgress progress;
     PreparedKernel kernel;
     long startNanos;
@@ -41,6 +46,7 @@ final class BatchRun
         this.id = id;
         this.request = request;
         this.recorder = recorder;
+        this.reservedVms = Math.min(request.count(), request.concurrency());
         this.progress = new BatchProgress(id, request.count(), 0, 0, 0, 0, 0, 0, false);
     }
 
@@ -63,6 +69,7 @@ final class BatchRun
     {
         running.remove(result.vmId());
         recorder.record(result);
+        events.append(VmEvent.of(id, recorder.recorded(), result));
         switch (result.outcome().kind())
         {
             case BOOTED -> booted++;
@@ -75,11 +82,13 @@ final class BatchRun
     }
 
     /** VMs never launched because the batch was cancelled (or its kernel could not be prepared) still count once each. */
-    void endUnlaunched(final VmOutcome outcome)
+    void endUnlaunched(final VmOutcome outcome, final ServiceMetrics metrics)
     {
         while (launched < request.count())
         {
-            ended(new VmResult(id + "-vm-" + launched++, outcome, new dev.hatchery.vm.Timeline(), "", 0));
+            final VmResult result = new VmResult(id + "-vm-" + launched++, outcome, new dev.hatchery.vm.Timeline(), "", 0);
+            metrics.vmEnded(result, false, ServiceMetrics.FailureReason.KERNEL);
+            ended(result);
         }
     }
 

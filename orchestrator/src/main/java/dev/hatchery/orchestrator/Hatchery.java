@@ -1,6 +1,7 @@
 package dev.hatchery.orchestrator;
 
 import java.time.Duration;
+import java.util.Optional;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
 
@@ -19,21 +20,28 @@ import com.typesafe.config.ConfigFactory;
  * runs batches. The CLI and the HTTP service use this facade too. Close it to stop every VM and release
  * KVM and the kernel templates.
  */
-public final class Hatchery implements AutoCloseable
+public final class Hatchery implements VmService, AutoCloseable
 {
     private static final Duration ASK_TIMEOUT = Duration.ofSeconds(30);
+    /** Finished batches and ended VMs kept for reading back, beyond which the oldest are forgotten. */
+    private static final int KEEP_FINISHED = 1000;
 
     private final VmHost host;
     private final KernelCache kernels;
     private final ActorSystem<Supervisor.Command> system;
     private final KernelCatalog catalog;
+    private final ServiceMetrics metrics;
+    private final Retained<BatchHandle> batches = new Retained<>(KEEP_FINISHED, BatchHandle::done);
+    private final Retained<RunningVm> vms = new Retained<>(KEEP_FINISHED, vm -> vm.state() == RunningVm.State.ENDED);
 
-    private Hatchery(final VmHost host, final KernelCache kernels, final ActorSystem<Supervisor.Command> system, final KernelCatalog catalog)
+    private Hatchery(final VmHost host, final KernelCache kernels, final ActorSystem<Supervisor.Command> system, final KernelCatalog catalog,
+        final ServiceMetrics metrics)
     {
         this.host = host;
         this.kernels = kernels;
         this.system = system;
         this.catalog = catalog;
+        this.metrics = metrics;
     }
 
     /** Starts with the settings in application.conf and the bundled kernels announced by the launcher. */
@@ -50,10 +58,12 @@ public final class Hatchery implements AutoCloseable
         {
             host.configureTaps(new dev.hatchery.vm.TapPool.Settings(config.getString("hatchery.taps.prefix"),
                 config.getInt("hatchery.taps.size"), config.getString("hatchery.taps.subnet")));
-            final Supervisor.Settings settings = new Supervisor.Settings(config.getInt("hatchery.batch.max-count"),
-                config.getInt("hatchery.batch.max-concurrency"), Environment.inLab(), Environment.describe());
-            final ActorSystem<Supervisor.Command> system = ActorSystem.create(Supervisor.create(host, kernels, settings), "hatchery", config);
-            return new Hatchery(host, kernels, system, catalog);
+            final Supervisor.Settings settings = new Supervisor.Settings(Limits.fromConfig(config), Environment.inLab(),
+                Environment.describe());
+            final ServiceMetrics metrics = new ServiceMetrics();
+            final ActorSystem<Supervisor.Command> system = ActorSystem.create(Supervisor.create(host, kernels, settings, metrics), "hatchery",
+                config);
+            return new Hatchery(host, kernels, system, catalog, metrics);
         }
         catch (final RuntimeException ex)
         {
@@ -63,9 +73,22 @@ public final class Hatchery implements AutoCloseable
         }
     }
 
+    @Override
     public KernelCatalog catalog()
     {
         return catalog;
+    }
+
+    @Override
+    public ServiceMetrics metrics()
+    {
+        return metrics;
+    }
+
+    /** The actor system the supervisor runs in; an HTTP server binds in it too. */
+    public ActorSystem<?> actorSystem()
+    {
+        return system;
     }
 
     public KernelCache.Stats kernelCacheStats()
@@ -73,7 +96,7 @@ public final class Hatchery implements AutoCloseable
         return kernels.stats();
     }
 
-    /** Submits a batch; fails with {@link IllegalArgumentException} (the reason) when it is refused. */
+    @Override
     public CompletionStage<BatchHandle> submit(final BatchRequest request)
     {
         return AskPattern.<Supervisor.Command, Supervisor.StartReply>ask(system, replyTo -> new Supervisor.StartBatch(request, replyTo),
@@ -82,10 +105,50 @@ public final class Hatchery implements AutoCloseable
             {
                 if (reply instanceof Supervisor.Accepted accepted)
                 {
+                    batches.put(accepted.handle().id(), accepted.handle());
                     return accepted.handle();
                 }
-                throw new IllegalArgumentException(((Supervisor.Rejected)reply).reason());
+                throw new RefusedException(((Supervisor.Rejected)reply).refusal());
             });
+    }
+
+    @Override
+    public Optional<BatchHandle> batch(final String batchId)
+    {
+        return batches.get(batchId);
+    }
+
+    @Override
+    public CompletionStage<RunningVm> submitVm(final SpawnRequest request)
+    {
+        return AskPattern.<Supervisor.Command, Supervisor.SpawnReply>ask(system, replyTo -> new Supervisor.SpawnVm(request, replyTo),
+                ASK_TIMEOUT, system.scheduler())
+            .thenApply(reply ->
+            {
+                if (reply instanceof Supervisor.VmAccepted accepted)
+                {
+                    vms.put(accepted.vm().id(), accepted.vm());
+                    return accepted.vm();
+                }
+                throw new RefusedException(((Supervisor.Rejected)reply).refusal());
+            });
+    }
+
+    @Override
+    public Optional<RunningVm> vm(final String vmId)
+    {
+        return vms.get(vmId);
+    }
+
+    @Override
+    public boolean stopVm(final String vmId)
+    {
+        if (vms.get(vmId).isEmpty())
+        {
+            return false;
+        }
+        system.tell(new Supervisor.StopVm(vmId));
+        return true;
     }
 
     /** Runs a batch to its end and returns its report. */
@@ -94,9 +157,15 @@ public final class Hatchery implements AutoCloseable
         return submit(request).thenCompose(BatchHandle::report).toCompletableFuture().join();
     }
 
-    public void cancel(final String batchId)
+    @Override
+    public boolean cancel(final String batchId)
     {
+        if (batches.get(batchId).isEmpty())
+        {
+            return false;
+        }
         system.tell(new Supervisor.CancelBatch(batchId));
+        return true;
     }
 
     /** Stops the actor system (every VM actor stops and releases its VM), then KVM and the templates. */

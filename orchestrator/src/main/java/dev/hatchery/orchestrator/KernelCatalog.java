@@ -6,6 +6,8 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
 
+import dev.hatchery.config.VmSpec;
+
 /**
  * Kernels by name. The bundled guests are built by guest/build and announced to the JVM by the
  * launcher through environment variables; a name is the only way a request picks a kernel.
@@ -64,6 +66,17 @@ public final class KernelCatalog
             missing.put(LINUX, "HATCHERY_VMLINUX=" + vmlinux + " HATCHERY_INITRAMFS=" + initramfs);
         }
         return new KernelCatalog(entries, missing);
+    }
+
+    /**
+     * A spec builder for a catalog kernel: its files, its stop rule and one of its command lines
+     * ({@code withConsole}: the serial console on). Callers add memory, timeout and the rest.
+     */
+    public VmSpec.Builder specFor(final String name, final boolean withConsole)
+    {
+        final Entry entry = get(name);
+        return VmSpec.builder().kernel(entry.kernel()).initrd(entry.initrd())
+            .cmdline(withConsole ? entry.consoleCmdline() : entry.cmdline()).tripleFaultIsStop(entry.tripleFaultIsStop());
     }
 
     public Set<String> names()

@@ -50,8 +50,28 @@ public final class Supervisor extends AbstractBehavior<Supervisor.Command>
     {
     }
 
+    /** Starts one VM that runs until the guest ends it or it is stopped; the reply carries its view, or the refusal. */
+    public record SpawnVm(SpawnRequest request, ActorRef<SpawnReply> replyTo) implements Command
+    {
+    }
+
+    /** Stops a VM spawned with {@link SpawnVm}; it then ends (and its view shows how). */
+    public record StopVm(String vmId) implements Command
+    {
+    }
+
     /** Answer to {@link StartBatch}. */
     public sealed interface StartReply
+    {
+    }
+
+    /** Answer to {@link SpawnVm}. */
+    public sealed interface SpawnReply
+    {
+    }
+
+    /** The VM is being built; follow it through the view. */
+    public record VmAccepted(RunningVm vm) implements SpawnReply
     {
     }
 
@@ -60,12 +80,20 @@ public final class Supervisor extends AbstractBehavior<Supervisor.Command>
     {
     }
 
-    /** The batch was refused before anything started. */
-    public record Rejected(String reason) implements StartReply
+    /** The request was refused before anything started. */
+    public record Rejected(Refusal refusal) implements StartReply, SpawnReply
     {
+        public String reason()
+        {
+            return refusal.message();
+        }
     }
 
     private record KernelPrepared(String batchId, PreparedKernel kernel, Throwable error) implements Command
+    {
+    }
+
+    private record KernelPreparedForVm(String vmId, PreparedKernel kernel, Throwable error) implements Command
     {
     }
 
@@ -82,27 +110,51 @@ public final class Supervisor extends AbstractBehavior<Supervisor.Command>
     private final Settings settings;
     private final Executor blocking;
     private final ActorRef<VmActor.Report> vmReports;
+    private final ServiceMetrics metrics;
+    private final Capacity capacity;
     private final Map<String, BatchRun> batches = new HashMap<>();
+    private final Map<String, SingleVm> singles = new HashMap<>();
     private long nextBatch;
+    private long nextVm;
 
     /** Limits and labels the supervisor applies. */
-    public record Settings(int maxCount, int maxConcurrency, boolean lab, String environment)
+    public record Settings(Limits limits, boolean lab, String environment)
     {
     }
 
-    private Supervisor(final ActorContext<Command> context, final VmHost host, final KernelCache kernels, final Settings settings)
+    /** A VM spawned on its own: its view, its actor once launched, and whether a stop came before that. */
+    private static final class SingleVm
+    {
+        final RunningVm view;
+        final SpawnRequest request;
+        ActorRef<VmActor.Command> actor;
+        boolean stopRequested;
+        boolean started;
+
+        SingleVm(final RunningVm view, final SpawnRequest request)
+        {
+            this.view = view;
+            this.request = request;
+        }
+    }
+
+    private Supervisor(final ActorContext<Command> context, final VmHost host, final KernelCache kernels, final Settings settings,
+        final ServiceMetrics metrics)
     {
         super(context);
         this.host = host;
         this.kernels = kernels;
         this.settings = settings;
+        this.metrics = metrics;
+        this.capacity = new Capacity(settings.limits());
         this.blocking = context.getSystem().dispatchers().lookup(DispatcherSelector.fromConfig("hatchery.vm-dispatcher"));
         this.vmReports = context.messageAdapter(VmActor.Report.class, FromVm::new);
     }
 
-    public static Behavior<Command> create(final VmHost host, final KernelCache kernels, final Settings settings)
+    public static Behavior<Command> create(final VmHost host, final KernelCache kernels, final Settings settings,
+        final ServiceMetrics metrics)
     {
-        return Behaviors.<Command>supervise(Behaviors.setup(context -> new Supervisor(context, host, kernels, settings)))
+        return Behaviors.<Command>supervise(Behaviors.setup(context -> new Supervisor(context, host, kernels, settings, metrics)))
             .onFailure(SupervisorStrategy.resume());
     }
 
@@ -112,7 +164,10 @@ public final class Supervisor extends AbstractBehavior<Supervisor.Command>
         return newReceiveBuilder()
             .onMessage(StartBatch.class, this::onStartBatch)
             .onMessage(CancelBatch.class, this::onCancelBatch)
+            .onMessage(SpawnVm.class, this::onSpawnVm)
+            .onMessage(StopVm.class, this::onStopVm)
             .onMessage(KernelPrepared.class, this::onKernelPrepared)
+            .onMessage(KernelPreparedForVm.class, this::onKernelPreparedForVm)
             .onMessage(FromVm.class, this::onFromVm)
             .onMessage(VmActorStopped.class, this::onVmActorStopped)
             .onSignal(PostStop.class, signal -> onPostStop())
@@ -124,19 +179,31 @@ public final class Supervisor extends AbstractBehavior<Supervisor.Command>
         final BatchRequest request;
         try
         {
-            request = start.request().validate(settings.maxCount(), settings.maxConcurrency());
+            request = start.request().validate(settings.limits().maxBatchCount(), settings.limits().maxBatchConcurrency());
             request.spec().hugePages().checkAvailable(request.spec().memBytes());
+        }
+        catch (final dev.hatchery.config.InvalidSpecException ex)
+        {
+            start.replyTo().tell(new Rejected(Refusal.invalid(ex.field(), ex.getMessage())));
+            return this;
         }
         catch (final IllegalArgumentException | IllegalStateException ex)
         {
-            start.replyTo().tell(new Rejected(ex.getMessage()));
+            start.replyTo().tell(new Rejected(Refusal.invalid(null, ex.getMessage())));
+            return this;
+        }
+        final Refusal refusal = capacity.reserveBatch(Math.min(request.count(), request.concurrency()), request.spec().memBytes());
+        if (refusal != null)
+        {
+            getContext().getLog().info("batch.refused kind={} reason=\"{}\"", refusal.kind(), refusal.message());
+            start.replyTo().tell(new Rejected(refusal));
             return this;
         }
         final String id = "b" + (++nextBatch);
         final BatchRun run = new BatchRun(id, request, new BatchRecorder(new BatchRecorder.Settings(request.kernelName(), request.count(),
             request.concurrency(), request.spec().memoryMode().name().toLowerCase(java.util.Locale.ROOT), settings.lab(), settings.environment())));
         batches.put(id, run);
-        start.replyTo().tell(new Accepted(new BatchHandle(id, run::progress, run.report)));
+        start.replyTo().tell(new Accepted(new BatchHandle(id, request, Instant.now(), run::progress, run.events, run.report)));
         getContext().getLog().info("batch.started batch={} kernel={} count={} concurrency={} memory={}",
             id, request.kernelName(), request.count(), request.concurrency(), request.spec().memoryMode());
         // Preparing a kernel the first time reads, parses and lays it out: blocking work, off this actor.
@@ -161,7 +228,7 @@ public final class Supervisor extends AbstractBehavior<Supervisor.Command>
         {
             final Throwable cause = prepared.error() instanceof java.util.concurrent.CompletionException && prepared.error().getCause() != null
                 ? prepared.error().getCause() : prepared.error();
-            run.endUnlaunched(VmOutcome.failed("kernel could not be prepared: " + cause.getMessage()));
+            run.endUnlaunched(VmOutcome.failed("kernel could not be prepared: " + cause.getMessage()), metrics);
             finishIfComplete(run);
             return this;
         }
@@ -187,11 +254,36 @@ public final class Supervisor extends AbstractBehavior<Supervisor.Command>
 
     private Behavior<Command> onFromVm(final FromVm message)
     {
-        if (message.report() instanceof VmActor.VmEnded ended)
+        if (message.report() instanceof VmActor.VmLaunched launched)
         {
+            metrics.vmStarted();
+            final SingleVm single = launched.batchId() == null ? singles.get(launched.vmId()) : null;
+            if (single != null)
+            {
+                single.started = true;
+                single.view.launched(launched.vm());
+            }
+            else if (launched.batchId() != null)
+            {
+                final BatchRun run = batches.get(launched.batchId());
+                if (run != null)
+                {
+                    run.started.add(launched.vmId());
+                }
+            }
+        }
+        else if (message.report() instanceof VmActor.VmEnded ended)
+        {
+            final ServiceMetrics.FailureReason failure = ended.launched() ? ServiceMetrics.FailureReason.GUEST : ServiceMetrics.FailureReason.BUILD;
+            if (ended.batchId() == null)
+            {
+                endSingle(ended.result().vmId(), ended.result(), failure);
+                return this;
+            }
             final BatchRun run = batches.get(ended.batchId());
             if (run != null && run.running.containsKey(ended.result().vmId()))
             {
+                metrics.vmEnded(ended.result(), run.started.remove(ended.result().vmId()), failure);
                 run.ended(ended.result());
                 launch(run);
                 finishIfComplete(run);
@@ -203,14 +295,105 @@ public final class Supervisor extends AbstractBehavior<Supervisor.Command>
     /** A VM actor that stopped without reporting its end (it cannot, normally) still counts, as failed. */
     private Behavior<Command> onVmActorStopped(final VmActorStopped stopped)
     {
+        final VmResult lost = new VmResult(stopped.vmId(), VmOutcome.failed("VM actor stopped without reporting an outcome"), new Timeline(), "", 0);
+        if (stopped.batchId() == null)
+        {
+            endSingle(stopped.vmId(), lost, ServiceMetrics.FailureReason.GUEST);
+            return this;
+        }
         final BatchRun run = batches.get(stopped.batchId());
         if (run != null && run.running.containsKey(stopped.vmId()))
         {
-            run.ended(new VmResult(stopped.vmId(), VmOutcome.failed("VM actor stopped without reporting an outcome"), new Timeline(), "", 0));
+            metrics.vmEnded(lost, run.started.remove(stopped.vmId()), ServiceMetrics.FailureReason.GUEST);
+            run.ended(lost);
             launch(run);
             finishIfComplete(run);
         }
         return this;
+    }
+
+    private Behavior<Command> onSpawnVm(final SpawnVm spawn)
+    {
+        final SpawnRequest request = spawn.request();
+        try
+        {
+            request.spec().hugePages().checkAvailable(request.spec().memBytes());
+        }
+        catch (final IllegalArgumentException | IllegalStateException ex)
+        {
+            spawn.replyTo().tell(new Rejected(Refusal.invalid("hugePages", ex.getMessage())));
+            return this;
+        }
+        final Refusal refusal = capacity.reserveVm(request.spec().memBytes());
+        if (refusal != null)
+        {
+            getContext().getLog().info("vm.refused kind={} reason=\"{}\"", refusal.kind(), refusal.message());
+            spawn.replyTo().tell(new Rejected(refusal));
+            return this;
+        }
+        final String vmId = "vm-" + (++nextVm);
+        final SingleVm single = new SingleVm(new RunningVm(vmId, request.kernelName(), request.spec(), Instant.now()), request);
+        singles.put(vmId, single);
+        spawn.replyTo().tell(new VmAccepted(single.view));
+        getContext().getLog().info("vm.accepted vm={} kernel={} mem_mib={} network={}", vmId, request.kernelName(),
+            request.spec().memMib(), request.spec().network());
+        getContext().pipeToSelf(CompletableFuture.supplyAsync(() -> kernels.prepare(request.spec()), blocking),
+            (kernel, error) -> new KernelPreparedForVm(vmId, kernel, error));
+        return this;
+    }
+
+    private Behavior<Command> onKernelPreparedForVm(final KernelPreparedForVm prepared)
+    {
+        final SingleVm single = singles.get(prepared.vmId());
+        if (single == null)
+        {
+            return this;
+        }
+        if (prepared.error() != null)
+        {
+            final Throwable cause = prepared.error() instanceof java.util.concurrent.CompletionException && prepared.error().getCause() != null
+                ? prepared.error().getCause() : prepared.error();
+            endSingle(prepared.vmId(), new VmResult(prepared.vmId(), VmOutcome.failed("kernel could not be prepared: " + cause.getMessage()),
+                new Timeline(), "", 0), ServiceMetrics.FailureReason.KERNEL);
+            return this;
+        }
+        if (single.stopRequested)
+        {
+            endSingle(prepared.vmId(), new VmResult(prepared.vmId(), VmOutcome.cancelled("stopped before launch"), new Timeline(), "", 0),
+                ServiceMetrics.FailureReason.GUEST);
+            return this;
+        }
+        single.actor = getContext().spawn(VmActor.create(null, prepared.vmId(), host, prepared.kernel(), single.request.spec(), false,
+            Timeline.startingNow(), vmReports), prepared.vmId(), DispatcherSelector.fromConfig("hatchery.vm-dispatcher"));
+        getContext().watchWith(single.actor, new VmActorStopped(null, prepared.vmId()));
+        return this;
+    }
+
+    private Behavior<Command> onStopVm(final StopVm stop)
+    {
+        final SingleVm single = singles.get(stop.vmId());
+        if (single != null)
+        {
+            single.stopRequested = true;
+            if (single.actor != null)
+            {
+                single.actor.tell(VmActor.Stop.INSTANCE);
+            }
+        }
+        return this;
+    }
+
+    private void endSingle(final String vmId, final VmResult result, final ServiceMetrics.FailureReason failure)
+    {
+        final SingleVm single = singles.remove(vmId);
+        if (single == null)
+        {
+            return;
+        }
+        capacity.releaseVm(single.request.spec().memBytes());
+        metrics.vmEnded(result, single.started, failure);
+        single.view.end(result);
+        getContext().getLog().info("vm.ended vm={} outcome={} reason=\"{}\"", vmId, result.outcome().kind(), result.outcome().reason());
     }
 
     private Behavior<Command> onCancelBatch(final CancelBatch cancel)
@@ -220,7 +403,7 @@ public final class Supervisor extends AbstractBehavior<Supervisor.Command>
         {
             run.cancelled = true;
             run.running.values().forEach(vm -> vm.tell(VmActor.Stop.INSTANCE));
-            run.endUnlaunched(VmOutcome.cancelled("cancelled before launch"));
+            run.endUnlaunched(VmOutcome.cancelled("cancelled before launch"), metrics);
             finishIfComplete(run);
         }
         return this;
@@ -234,7 +417,9 @@ public final class Supervisor extends AbstractBehavior<Supervisor.Command>
         }
         final BatchReport report = run.recorder.finish(System.nanoTime(), ResourceUsage.sample(run.cpuSecondsAtStart, run.baselineRssBytes));
         batches.remove(run.id);
+        capacity.releaseBatch(run.reservedVms, run.request.spec().memBytes());
         run.publish();
+        run.events.end();
         getContext().getLog().info("batch.finished batch={} booted={} failed={} timed_out={} cancelled={} wall_s={} boots_per_s={}",
             run.id, report.booted(), report.failed(), report.timedOut(), report.cancelled(), report.wallSeconds(), report.throughputPerSecond());
         run.report.complete(report);
@@ -246,6 +431,11 @@ public final class Supervisor extends AbstractBehavior<Supervisor.Command>
         {
             run.report.completeExceptionally(new IllegalStateException("supervisor stopped before batch " + run.id + " finished at "
                 + Instant.now()));
+            run.events.end();
+        }
+        for (final SingleVm single : singles.values())
+        {
+            single.view.end(new VmResult(single.view.id(), VmOutcome.cancelled("service stopped"), new Timeline(), single.view.console(), 0));
         }
         return this;
     }

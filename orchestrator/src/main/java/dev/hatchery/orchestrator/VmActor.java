@@ -47,13 +47,21 @@ final class VmActor extends AbstractBehavior<VmActor.Command>
     {
     }
 
+    /** The VM is built and its vCPU runs; {@code vm} stays owned by the actor (read-only use outside it). */
+    record VmLaunched(String batchId, String vmId, Vm vm) implements Report
+    {
+    }
+
     /** The guest signalled boot-complete. */
     record VmBooted(String batchId, String vmId, long bootNanos) implements Report
     {
     }
 
-    /** The VM ended and everything it held is released. Sent exactly once per VM actor. */
-    record VmEnded(String batchId, VmResult result) implements Report
+    /**
+     * The VM ended and everything it held is released. Sent exactly once per VM actor; {@code launched}
+     * is false when it could not be built. {@code batchId} is null for a VM spawned on its own.
+     */
+    record VmEnded(String batchId, VmResult result, boolean launched) implements Report
     {
     }
 
@@ -92,9 +100,10 @@ final class VmActor extends AbstractBehavior<VmActor.Command>
             catch (final RuntimeException ex)
             {
                 parent.tell(new VmEnded(batchId, new VmResult(vmId, VmOutcome.failed("VM could not be built: " + ex.getMessage()),
-                    timeline, "", 0)));
+                    timeline, "", 0), false));
                 return Behaviors.stopped();
             }
+            parent.tell(new VmLaunched(batchId, vmId, vm));
             return new VmActor(context, batchId, parent, stopAtBootComplete, vm);
         });
     }
@@ -126,7 +135,7 @@ final class VmActor extends AbstractBehavior<VmActor.Command>
     private Behavior<Command> onEnded(final Ended ended)
     {
         this.ended = true;
-        parent.tell(new VmEnded(batchId, ended.result()));
+        parent.tell(new VmEnded(batchId, ended.result(), true));
         return Behaviors.stopped();
     }
 
@@ -142,7 +151,7 @@ final class VmActor extends AbstractBehavior<VmActor.Command>
         vm.close();
         if (!ended)
         {
-            parent.tell(new VmEnded(batchId, vm.result().join()));
+            parent.tell(new VmEnded(batchId, vm.result().join(), true));
         }
         return this;
     }

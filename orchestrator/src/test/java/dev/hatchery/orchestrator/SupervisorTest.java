@@ -29,13 +29,17 @@ class SupervisorTest
     private static final ActorTestKit TEST_KIT = ActorTestKit.create(com.typesafe.config.ConfigFactory.load());
 
     private KernelCache kernels;
+    private ServiceMetrics metrics;
     private ActorRef<Supervisor.Command> supervisor;
 
     @BeforeEach
     void startSupervisor()
     {
         kernels = new KernelCache();
-        supervisor = TEST_KIT.spawn(Supervisor.create(null, kernels, new Supervisor.Settings(1000, 64, false, "unit test")));
+        metrics = new ServiceMetrics();
+        // One VM slot in flight, so a single VM that was not released would block the next one.
+        supervisor = TEST_KIT.spawn(Supervisor.create(null, kernels,
+            new Supervisor.Settings(new Limits(1000, 64, 64, 2048, 64L * 2048, 2), false, "unit test"), metrics));
     }
 
     @AfterEach
@@ -63,7 +67,8 @@ class SupervisorTest
 
         supervisor.tell(new Supervisor.StartBatch(request(1001, 1), probe.getRef()));
 
-        assertEquals(new Supervisor.Rejected("invalid count: count=1001: must be between 1 and 1000"), probe.receiveMessage());
+        assertEquals(new Supervisor.Rejected(Refusal.invalid("count", "invalid count: count=1001: must be between 1 and 1000")),
+            probe.receiveMessage());
     }
 
     @Test
@@ -73,7 +78,8 @@ class SupervisorTest
 
         supervisor.tell(new Supervisor.StartBatch(request(10, 0), probe.getRef()));
 
-        assertEquals(new Supervisor.Rejected("invalid concurrency: concurrency=0: must be between 1 and 64"), probe.receiveMessage());
+        assertEquals(new Supervisor.Rejected(Refusal.invalid("concurrency", "invalid concurrency: concurrency=0: must be between 1 and 64")),
+            probe.receiveMessage());
     }
 
     @Test
@@ -92,5 +98,61 @@ class SupervisorTest
             + " pass the path of an uncompressed vmlinux", 7), report.failuresByReason());
         assertTrue(accepted.handle().progress().get().done());
         assertEquals(7, accepted.handle().progress().get().ended());
+        assertEquals(7, metrics.failures(ServiceMetrics.FailureReason.KERNEL));
+        assertEquals(0, metrics.spawned());
+    }
+
+    @Test
+    void shouldPublishOneEventPerVmInOrderAndEndTheFeedWhenTheBatchFinishes() throws Exception
+    {
+        final TestProbe<Supervisor.StartReply> probe = TEST_KIT.createTestProbe();
+
+        supervisor.tell(new Supervisor.StartBatch(request(4, 2), probe.getRef()));
+        final BatchHandle handle = ((Supervisor.Accepted)probe.receiveMessage()).handle();
+        handle.report().toCompletableFuture().get(10, TimeUnit.SECONDS);
+
+        assertTrue(handle.events().ended());
+        assertEquals(java.util.List.of(1L, 2L, 3L, 4L), handle.events().snapshot().stream().map(VmEvent::sequence).toList());
+        assertEquals(java.util.List.of("b1-vm-0", "b1-vm-1", "b1-vm-2", "b1-vm-3"),
+            handle.events().snapshot().stream().map(VmEvent::vmId).toList());
+        assertTrue(handle.events().snapshot().stream().allMatch(event -> event.outcome().equals("failed") && event.bootMicros() == -1));
+    }
+
+    @Test
+    void shouldEndASingleVmWhoseKernelCannotBePreparedAsFailedAndReleaseItsSlot() throws Exception
+    {
+        final TestProbe<Supervisor.SpawnReply> probe = TEST_KIT.createTestProbe();
+        final SpawnRequest request = new SpawnRequest("missing", VmSpec.builder().kernel(Path.of("/nonexistent/vmlinux")).conclude());
+
+        for (int i = 1; i <= 3; i++)
+        {
+            supervisor.tell(new Supervisor.SpawnVm(request, probe.getRef()));
+            final RunningVm vm = ((Supervisor.VmAccepted)probe.receiveMessage()).vm();
+            vm.ended().toCompletableFuture().get(10, TimeUnit.SECONDS);
+
+            assertEquals("vm-" + i, vm.id());
+            assertEquals(RunningVm.State.ENDED, vm.state());
+            assertEquals(dev.hatchery.vm.VmOutcome.Kind.FAILED, vm.outcome().orElseThrow().kind());
+            assertTrue(vm.outcome().orElseThrow().reason().startsWith("kernel could not be prepared: cannot read kernel image"));
+            final java.util.concurrent.ExecutionException notRunning = org.junit.jupiter.api.Assertions.assertThrows(
+                java.util.concurrent.ExecutionException.class, () -> vm.running().toCompletableFuture().get(1, TimeUnit.SECONDS));
+            assertTrue(notRunning.getCause() instanceof VmEndedException);
+        }
+        assertEquals(3, metrics.failures(ServiceMetrics.FailureReason.KERNEL));
+    }
+
+    @Test
+    void shouldRefuseASingleVmAboveTheMemoryLimitNamingTheField()
+    {
+        final TestProbe<Supervisor.SpawnReply> probe = TEST_KIT.createTestProbe();
+        final SpawnRequest request = new SpawnRequest("missing", VmSpec.builder().kernel(Path.of("/nonexistent/vmlinux")).memMib(3000)
+            .conclude());
+
+        supervisor.tell(new Supervisor.SpawnVm(request, probe.getRef()));
+
+        final Refusal refusal = ((Supervisor.Rejected)probe.receiveMessage()).refusal();
+        assertEquals(Refusal.Kind.INVALID, refusal.kind());
+        assertEquals("memMib", refusal.field());
+        assertEquals("memMib=3000 is above this service's limit: max-mem-mib-per-vm=2048", refusal.message());
     }
 }

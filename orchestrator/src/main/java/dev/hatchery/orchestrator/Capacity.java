@@ -1,0 +1,126 @@
+package dev.hatchery.orchestrator;
+
+/**
+ * VM slots, guest memory and active batches reserved against the {@link Limits}. A batch reserves what
+ * its in-flight VMs can hold at most ({@code min(count, concurrency)} VMs) for its whole run; a single
+ * VM reserves one slot until it ends. Confined to the supervisor actor.
+ */
+final class Capacity
+{
+    private static final long MIB = 1024L * 1024L;
+
+    private final Limits limits;
+    private int vmsReserved;
+    private long memMibReserved;
+    private int activeBatches;
+
+    Capacity(final Limits limits)
+    {
+        this.limits = limits;
+    }
+
+    /** Reserves room for a batch, or says why not (invalid: never fits; busy/too many: not now). */
+    Refusal reserveBatch(final int vms, final long memBytesPerVm)
+    {
+        final Refusal perVm = checkVm(vms, memBytesPerVm);
+        if (perVm != null)
+        {
+            return perVm;
+        }
+        if (activeBatches >= limits.maxActiveBatches())
+        {
+            return Refusal.tooMany("too many batches running: active=" + activeBatches + " max-active-batches="
+                + limits.maxActiveBatches() + "; retry when one finishes");
+        }
+        final Refusal room = checkRoom(vms, memBytesPerVm);
+        if (room == null)
+        {
+            activeBatches++;
+            take(vms, memBytesPerVm);
+        }
+        return room;
+    }
+
+    void releaseBatch(final int vms, final long memBytesPerVm)
+    {
+        activeBatches--;
+        give(vms, memBytesPerVm);
+    }
+
+    /** Reserves room for one VM, or says why not. */
+    Refusal reserveVm(final long memBytes)
+    {
+        final Refusal perVm = checkVm(1, memBytes);
+        final Refusal refusal = perVm != null ? perVm : checkRoom(1, memBytes);
+        if (refusal == null)
+        {
+            take(1, memBytes);
+        }
+        return refusal;
+    }
+
+    void releaseVm(final long memBytes)
+    {
+        give(1, memBytes);
+    }
+
+    int vmsReserved()
+    {
+        return vmsReserved;
+    }
+
+    long memMibReserved()
+    {
+        return memMibReserved;
+    }
+
+    private Refusal checkVm(final int vms, final long memBytes)
+    {
+        final long memMib = mib(memBytes);
+        if (memMib > limits.maxMemMibPerVm())
+        {
+            return Refusal.invalid("memMib", "memMib=" + memMib + " is above this service's limit: max-mem-mib-per-vm="
+                + limits.maxMemMibPerVm());
+        }
+        if (vms > limits.maxVmsInFlight() || vms * memMib > limits.maxTotalMemMib())
+        {
+            return Refusal.invalid("concurrency", "concurrency=" + vms + " x memMib=" + memMib + " can never fit: max-vms-in-flight="
+                + limits.maxVmsInFlight() + " max-total-mem-mib=" + limits.maxTotalMemMib() + "; lower concurrency or memMib");
+        }
+        return null;
+    }
+
+    private Refusal checkRoom(final int vms, final long memBytes)
+    {
+        final long memMib = mib(memBytes);
+        if (vmsReserved + vms > limits.maxVmsInFlight() || memMibReserved + vms * memMib > limits.maxTotalMemMib())
+        {
+            return Refusal.busy("service at capacity: wanted vms=" + vms + " memMib=" + vms * memMib + " while vms_in_use="
+                + vmsReserved + "/" + limits.maxVmsInFlight() + " mem_mib_in_use=" + memMibReserved + "/" + limits.maxTotalMemMib()
+                + "; retry when running VMs end");
+        }
+        return null;
+    }
+
+    private void take(final int vms, final long memBytes)
+    {
+        vmsReserved += vms;
+        memMibReserved += vms * mib(memBytes);
+    }
+
+    private void give(final int vms, final long memBytes)
+    {
+        vmsReserved -= vms;
+        memMibReserved -= vms * mib(memBytes);
+        if (vmsReserved < 0 || memMibReserved < 0 || activeBatches < 0)
+        {
+            throw new IllegalStateException("capacity released twice: vms_reserved=" + vmsReserved + " mem_mib_reserved=" + memMibReserved
+                + " active_batches=" + activeBatches);
+        }
+    }
+
+    private static long mib(final long bytes)
+    {
+        return (bytes + MIB - 1) / MIB;
+    }
+}

@@ -1,0 +1,150 @@
+package dev.hatchery.orchestrator;
+
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLongArray;
+import java.util.concurrent.atomic.LongAdder;
+
+import dev.hatchery.vm.Phase;
+import dev.hatchery.vm.VmOutcome;
+import dev.hatchery.vm.VmResult;
+
+/**
+ * The service's counters, in Prometheus text format: VMs running, VMs spawned, VMs ended by outcome,
+ * failures by reason, and a histogram of spawn→boot latency. Written by the supervisor, read by anyone.
+ */
+public final class ServiceMetrics
+{
+    /** Failure reasons, coarse on purpose: a label value per distinct error text would grow without bound. */
+    public enum FailureReason
+    {
+        /** The kernel could not be read or laid out; no VM was built. */
+        KERNEL,
+        /** The VM could not be built (memory, KVM, tap pool). */
+        BUILD,
+        /** The guest ran and failed (triple fault, KVM internal error, bad exit). */
+        GUEST,
+        /** No boot-complete within the boot timeout. */
+        TIMEOUT
+    }
+
+    /** Upper bounds, in seconds, of the boot-latency buckets: 100 µs (hardware) to 60 s (an emulated lab). */
+    static final double[] BOOT_BUCKETS_SECONDS = {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5,
+        1, 2.5, 5, 10, 30, 60};
+
+    private final LongAdder spawned = new LongAdder();
+    private final LongAdder running = new LongAdder();
+    private final Map<VmOutcome.Kind, LongAdder> endedByOutcome = new ConcurrentHashMap<>();
+    private final Map<FailureReason, LongAdder> failures = new ConcurrentHashMap<>();
+    private final AtomicLongArray bootBuckets = new AtomicLongArray(BOOT_BUCKETS_SECONDS.length + 1);
+    private final LongAdder bootMicrosSum = new LongAdder();
+
+    /** A VM was built and its vCPU started. */
+    public void vmStarted()
+    {
+        spawned.increment();
+        running.increment();
+    }
+
+    /** A VM ended; {@code started} says whether {@link #vmStarted()} was counted for it. */
+    public void vmEnded(final VmResult result, final boolean started, final FailureReason whenFailed)
+    {
+        if (started)
+        {
+            running.decrement();
+        }
+        final VmOutcome.Kind kind = result.outcome().kind();
+        endedByOutcome.computeIfAbsent(kind, k -> new LongAdder()).increment();
+        if (kind == VmOutcome.Kind.FAILED)
+        {
+            failures.computeIfAbsent(whenFailed, k -> new LongAdder()).increment();
+        }
+        else if (kind == VmOutcome.Kind.TIMED_OUT)
+        {
+            failures.computeIfAbsent(FailureReason.TIMEOUT, k -> new LongAdder()).increment();
+        }
+        final long bootNanos = result.timeline().sinceRequest(Phase.BOOT_COMPLETE);
+        if (bootNanos >= 0)
+        {
+            observeBoot(bootNanos);
+        }
+    }
+
+    public long running()
+    {
+        return running.sum();
+    }
+
+    public long spawned()
+    {
+        return spawned.sum();
+    }
+
+    public long failures(final FailureReason reason)
+    {
+        final LongAdder count = failures.get(reason);
+        return count == null ? 0 : count.sum();
+    }
+
+    /** The Prometheus text exposition (format 0.0.4). */
+    public String render()
+    {
+        final StringBuilder sb = new StringBuilder(2048);
+        sb.append("# HELP hatchery_vms_running VMs whose vCPU runs now.\n# TYPE hatchery_vms_running gauge\n");
+        sb.append("hatchery_vms_running ").append(running.sum()).append('\n');
+        sb.append("# HELP hatchery_vms_spawned_total VMs built and started since the service started.\n");
+        sb.append("# TYPE hatchery_vms_spawned_total counter\n");
+        sb.append("hatchery_vms_spawned_total ").append(spawned.sum()).append('\n');
+        sb.append("# HELP hatchery_vms_ended_total VMs ended, by outcome.\n# TYPE hatchery_vms_ended_total counter\n");
+        for (final VmOutcome.Kind kind : VmOutcome.Kind.values())
+        {
+            final LongAdder count = endedByOutcome.get(kind);
+            sb.append("hatchery_vms_ended_total{outcome=\"").append(kind.name().toLowerCase(Locale.ROOT)).append("\"} ")
+                .append(count == null ? 0 : count.sum()).append('\n');
+        }
+        sb.append("# HELP hatchery_vm_failures_total VMs that failed or timed out, by reason.\n");
+        sb.append("# TYPE hatchery_vm_failures_total counter\n");
+        for (final FailureReason reason : FailureReason.values())
+        {
+            sb.append("hatchery_vm_failures_total{reason=\"").append(reason.name().toLowerCase(Locale.ROOT)).append("\"} ")
+                .append(failures(reason)).append('\n');
+        }
+        renderBootHistogram(sb);
+        return sb.toString();
+    }
+
+    private void observeBoot(final long nanos)
+    {
+        final double seconds = nanos / 1e9;
+        int bucket = 0;
+        while (bucket < BOOT_BUCKETS_SECONDS.length && seconds > BOOT_BUCKETS_SECONDS[bucket])
+        {
+            bucket++;
+        }
+        bootBuckets.incrementAndGet(bucket);
+        bootMicrosSum.add(nanos / 1000);
+    }
+
+    private void renderBootHistogram(final StringBuilder sb)
+    {
+        sb.append("# HELP hatchery_boot_latency_seconds Time from the VM request to the guest's boot-complete write.\n");
+        sb.append("# TYPE hatchery_boot_latency_seconds histogram\n");
+        long count = 0;
+        for (int i = 0; i < BOOT_BUCKETS_SECONDS.length; i++)
+        {
+            count += bootBuckets.get(i);
+            sb.append("hatchery_boot_latency_seconds_bucket{le=\"").append(formatBound(BOOT_BUCKETS_SECONDS[i])).append("\"} ")
+                .append(count).append('\n');
+        }
+        count += bootBuckets.get(BOOT_BUCKETS_SECONDS.length);
+        sb.append("hatchery_boot_latency_seconds_bucket{le=\"+Inf\"} ").append(count).append('\n');
+        sb.append("hatchery_boot_latency_seconds_sum ").append(String.format(Locale.ROOT, "%.6f", bootMicrosSum.sum() / 1e6)).append('\n');
+        sb.append("hatchery_boot_latency_seconds_count ").append(count).append('\n');
+    }
+
+    private static String formatBound(final double bound)
+    {
+        return java.math.BigDecimal.valueOf(bound).stripTrailingZeros().toPlainString();
+    }
+}

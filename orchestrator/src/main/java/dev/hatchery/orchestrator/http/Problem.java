@@ -1,0 +1,112 @@
+package dev.hatchery.orchestrator.http;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+
+import akka.http.javadsl.model.ContentType;
+import akka.http.javadsl.model.ContentTypes;
+import akka.http.javadsl.model.HttpCharsets;
+import akka.http.javadsl.model.HttpHeader;
+import akka.http.javadsl.model.HttpResponse;
+import akka.http.javadsl.model.MediaTypes;
+import akka.http.javadsl.model.StatusCode;
+import akka.http.javadsl.model.StatusCodes;
+import akka.http.javadsl.model.headers.RawHeader;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
+/**
+ * An RFC 7807 problem document ({@code application/problem+json}): what went wrong ({@code title},
+ * {@code detail}), which request field ({@code field}, when one is at fault), and the status. The one
+ * place where errors become HTTP responses.
+ */
+public record Problem(StatusCode status, String slug, String title, String detail, String field, List<HttpHeader> headers)
+{
+    public static final ContentType PROBLEM_JSON = ContentTypes.create(
+        MediaTypes.applicationWithFixedCharset("problem+json", HttpCharsets.UTF_8, "json"));
+
+    public static Problem badRequest(final String field, final String detail)
+    {
+        return new Problem(StatusCodes.BAD_REQUEST, "invalid-request", "The request is not valid", detail, field, List.of());
+    }
+
+    public static Problem notFound(final String detail)
+    {
+        return new Problem(StatusCodes.NOT_FOUND, "not-found", "No such resource", detail, null, List.of());
+    }
+
+    public static Problem busy(final String detail, final Duration retryAfter)
+    {
+        return new Problem(StatusCodes.SERVICE_UNAVAILABLE, "at-capacity", "The service is at capacity", detail, null,
+            List.of(retryAfter(retryAfter)));
+    }
+
+    public static Problem tooMany(final String detail, final Duration retryAfter)
+    {
+        return new Problem(StatusCodes.TOO_MANY_REQUESTS, "too-many-batches", "Too many batches are running", detail, null,
+            List.of(retryAfter(retryAfter)));
+    }
+
+    public static Problem unauthorized(final String detail)
+    {
+        return new Problem(StatusCodes.UNAUTHORIZED, "unauthorized", "A valid bearer token is required", detail, null,
+            List.of(RawHeader.create("WWW-Authenticate", "Bearer realm=\"hatchery\"")));
+    }
+
+    public static Problem tooLarge(final long limit)
+    {
+        return new Problem(StatusCodes.PAYLOAD_TOO_LARGE, "body-too-large", "The request body is too large",
+            "request bodies are limited to " + limit + " bytes (hatchery.http.max-body-bytes)", null, List.of());
+    }
+
+    public static Problem methodNotAllowed(final List<String> allowed)
+    {
+        return new Problem(StatusCodes.METHOD_NOT_ALLOWED, "method-not-allowed", "Method not allowed",
+            "this resource supports " + String.join(", ", allowed), null, List.of(RawHeader.create("Allow", String.join(", ", allowed))));
+    }
+
+    public static Problem unsupportedMediaType(final String detail)
+    {
+        return new Problem(StatusCodes.UNSUPPORTED_MEDIA_TYPE, "unsupported-media-type", "Send JSON", detail, null, List.of());
+    }
+
+    public static Problem internal(final String detail)
+    {
+        return new Problem(StatusCodes.INTERNAL_SERVER_ERROR, "internal-error", "Internal error", detail, null, List.of());
+    }
+
+    public static Problem of(final StatusCode status, final String slug, final String title, final String detail)
+    {
+        return new Problem(status, slug, title, detail, null, List.of());
+    }
+
+    /** The response, {@code instance} being the request path the problem occurred at. */
+    public HttpResponse toResponse(final String instance)
+    {
+        final ObjectNode body = Json.MAPPER.createObjectNode();
+        body.put("type", "urn:hatchery:problem:" + slug);
+        body.put("title", title);
+        body.put("status", status.intValue());
+        body.put("detail", detail);
+        body.put("instance", instance);
+        if (field != null)
+        {
+            body.put("field", field);
+        }
+        final List<HttpHeader> all = new ArrayList<>(headers);
+        return HttpResponse.create().withStatus(status).withEntity(PROBLEM_JSON, Json.bytes(body)).addHeaders(all);
+    }
+
+    private static HttpHeader retryAfter(final Duration after)
+    {
+        return RawHeader.create("Retry-After", Long.toString(Math.max(1, after.toSeconds())));
+    }
+
+    @Override
+    public String toString()
+    {
+        return status.intValue() + " " + slug + (field == null ? "" : " field=" + field) + ": " + detail;
+    }
+
+}

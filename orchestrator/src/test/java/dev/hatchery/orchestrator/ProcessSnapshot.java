@@ -1,0 +1,51 @@
+package dev.hatchery.orchestrator;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.stream.Stream;
+
+/** Open fds, threads and mappings of this process, read once they stop changing. */
+public record ProcessSnapshot(long fds, long guestMappings, long vcpuThreads)
+{
+    /** Guest RAM is one 128 MiB mapping per VM (the default size); templates are mapped from memfds named hatchery-*. */
+    private static final long GUEST_RAM_BYTES = 128L << 20;
+
+    public static ProcessSnapshot now() throws IOException
+    {
+        try (Stream<Path> fds = Files.list(Path.of("/proc/self/fd")); Stream<String> maps = Files.lines(Path.of("/proc/self/maps")))
+        {
+            final long guest = maps.filter(ProcessSnapshot::isGuestMapping).count();
+            final long vcpus = Thread.getAllStackTraces().keySet().stream().filter(t -> t.getName().startsWith("vcpu-")).count();
+            return new ProcessSnapshot(fds.count(), guest, vcpus);
+        }
+    }
+
+    private static boolean isGuestMapping(final String line)
+    {
+        final String[] range = line.substring(0, line.indexOf(' ')).split("-");
+        return line.contains("memfd:hatchery-") || Long.parseUnsignedLong(range[1], 16) - Long.parseUnsignedLong(range[0], 16) == GUEST_RAM_BYTES;
+    }
+
+    public static ProcessSnapshot settled() throws Exception
+    {
+        return settledAt(null);
+    }
+
+    /** Waits up to 10 s for the counts to reach {@code target} (or to stop changing when null). */
+    public static ProcessSnapshot settledAt(final ProcessSnapshot target) throws Exception
+    {
+        ProcessSnapshot previous = now();
+        for (int i = 0; i < 100; i++)
+        {
+            Thread.sleep(100);
+            final ProcessSnapshot current = now();
+            if (target != null ? current.equals(target) : current.equals(previous))
+            {
+                return current;
+            }
+            previous = current;
+        }
+        return previous;
+    }
+}

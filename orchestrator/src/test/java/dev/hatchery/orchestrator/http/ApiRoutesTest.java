@@ -1,0 +1,379 @@
+package dev.hatchery.orchestrator.http;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeSet;
+
+import akka.actor.typed.ActorSystem;
+import akka.actor.typed.javadsl.Behaviors;
+
+import dev.hatchery.orchestrator.Refusal;
+import dev.hatchery.orchestrator.ScriptedVmService;
+
+import com.fasterxml.jackson.databind.JsonNode;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/**
+ * Every endpoint and the bad inputs, over real HTTP against the real routes and server, with a scripted
+ * service behind them (no KVM needed). HttpIT runs the same API over real VMs in the lab.
+ */
+class ApiRoutesTest
+{
+    private static final String TOKEN = "0123456789abcdef0123456789abcdef";
+
+    @TempDir
+    static Path dir;
+
+    private static ActorSystem<Void> system;
+    private static ScriptedVmService service;
+    private static HttpServer open;
+    private static HttpServer guarded;
+    private static ApiClient client;
+
+    @BeforeAll
+    static void start() throws IOException
+    {
+        final Path flat = Files.write(dir.resolve("flat.elf"), new byte[]{1});
+        system = ActorSystem.create(Behaviors.empty(), "api-routes-test");
+        service = new ScriptedVmService(flat, 20);
+        final HttpSettings settings = new HttpSettings("127.0.0.1", 0, Optional.empty(), 4096, Duration.ofSeconds(3));
+        open = HttpServer.start(system, service, settings, 1000, 256);
+        guarded = HttpServer.start(system, service, new HttpSettings("127.0.0.1", 0, Optional.of(TOKEN), 4096, Duration.ofSeconds(3)),
+            1000, 256);
+        client = new ApiClient("http://127.0.0.1:" + open.address().getPort(), null);
+    }
+
+    @AfterAll
+    static void stop()
+    {
+        open.close();
+        guarded.close();
+        service.close();
+        system.terminate();
+    }
+
+    @Test
+    void shouldAnswerHealthz() throws Exception
+    {
+        final HttpResponse<String> response = client.get("/healthz");
+
+        assertEquals(200, response.statusCode());
+        assertEquals("ok", ApiClient.json(response).get("status").asText());
+    }
+
+    @Test
+    void shouldListTheCatalogByNameOnlyWithoutHostPaths() throws Exception
+    {
+        final HttpResponse<String> response = client.get("/v1/kernels");
+
+        assertEquals(200, response.statusCode());
+        assertEquals("flat", ApiClient.json(response).get("kernels").get(0).get("name").asText());
+        assertFalse(response.body().contains(dir.toString()), response.body());
+    }
+
+    @Test
+    void shouldRunABatchStreamOneEventPerVmThenDoneAndServeTheReport() throws Exception
+    {
+        final HttpResponse<String> submitted = client.post("/v1/batches", "{\"kernel\":\"flat\",\"count\":5,\"concurrency\":2}");
+        assertEquals(202, submitted.statusCode(), submitted.body());
+        final String id = ApiClient.json(submitted).get("id").asText();
+        assertEquals("/v1/batches/" + id, submitted.headers().firstValue("Location").orElseThrow());
+
+        final List<ApiClient.Event> events = client.events("/v1/batches/" + id + "/events", null);
+
+        assertEquals(List.of("vm", "vm", "vm", "vm", "vm", "done"), events.stream().map(ApiClient.Event::type).toList());
+        assertEquals(List.of("1", "2", "3", "4", "5"), events.subList(0, 5).stream().map(ApiClient.Event::id).toList());
+        assertEquals("booted", events.get(0).data().get("outcome").asText());
+        assertEquals(1500, events.get(0).data().get("bootMicros").asLong());
+        assertEquals(5, events.get(5).data().get("booted").asInt());
+        final JsonNode batch = ApiClient.json(client.get("/v1/batches/" + id));
+        assertEquals("done", batch.get("state").asText());
+        assertEquals(5, batch.get("report").get("count").asInt());
+        assertEquals(5, batch.get("report").get("booted").asInt());
+        assertEquals(1500.0, batch.get("report").get("latencyMicros").get("p50").asDouble(), 10.0);
+    }
+
+    @Test
+    void shouldResumeAnEventStreamAfterLastEventId() throws Exception
+    {
+        final String id = ApiClient.json(client.post("/v1/batches", "{\"kernel\":\"flat\",\"count\":4}")).get("id").asText();
+
+        final List<ApiClient.Event> events = client.events("/v1/batches/" + id + "/events", "2");
+
+        assertEquals(List.of("3", "4"), events.stream().filter(e -> e.type().equals("vm")).map(ApiClient.Event::id).toList());
+        assertEquals("done", events.get(events.size() - 1).type());
+    }
+
+    @Test
+    void shouldCancelABatch() throws Exception
+    {
+        final String id = ApiClient.json(client.post("/v1/batches", "{\"kernel\":\"flat\",\"count\":3}")).get("id").asText();
+
+        final HttpResponse<String> response = client.delete("/v1/batches/" + id);
+
+        assertEquals(202, response.statusCode());
+        assertEquals(id, ApiClient.json(response).get("id").asText());
+        assertTrue(service.cancelled().contains(id));
+    }
+
+    @Test
+    void shouldSpawnOneVmAndWaitForItsBoot() throws Exception
+    {
+        final HttpResponse<String> response = client.post("/v1/vms", "{\"kernel\":\"flat\",\"wait\":true,\"memMib\":64}");
+
+        assertEquals(201, response.statusCode(), response.body());
+        final JsonNode vm = ApiClient.json(response);
+        assertEquals("ended", vm.get("state").asText());
+        assertEquals("booted", vm.get("outcome").asText());
+        assertEquals(64, vm.get("memMib").asInt());
+        assertEquals(1500, vm.get("bootMicros").asLong());
+        assertEquals("/v1/vms/" + vm.get("id").asText(), response.headers().firstValue("Location").orElseThrow());
+    }
+
+    @Test
+    void shouldSpawnOneVmWithoutWaitingThenReadItsStateAndConsoleAndStopIt() throws Exception
+    {
+        final HttpResponse<String> accepted = client.post("/v1/vms", "{\"kernel\":\"flat\"}");
+        assertEquals(202, accepted.statusCode(), accepted.body());
+        final String id = ApiClient.json(accepted).get("id").asText();
+        assertEquals("starting", ApiClient.json(accepted).get("state").asText());
+
+        service.vm(id).orElseThrow().ended().toCompletableFuture().join();
+        final HttpResponse<String> state = client.get("/v1/vms/" + id);
+        final HttpResponse<String> console = client.get("/v1/vms/" + id + "/console");
+        final HttpResponse<String> stop = client.delete("/v1/vms/" + id);
+
+        assertEquals("booted", ApiClient.json(state).get("outcome").asText());
+        assertEquals("hello from " + id + "\n", console.body());
+        assertTrue(console.headers().firstValue("Content-Type").orElseThrow().startsWith("text/plain"));
+        assertEquals(202, stop.statusCode());
+        assertTrue(service.stopped().contains(id));
+    }
+
+    @ParameterizedTest(name = "{0} {1} -> 404")
+    @CsvSource({"GET,/v1/batches/b999", "DELETE,/v1/batches/b999", "GET,/v1/batches/b999/events", "GET,/v1/vms/vm-999",
+        "DELETE,/v1/vms/vm-999", "GET,/v1/vms/vm-999/console", "GET,/v1/vms/..%2F..%2Fetc", "GET,/v1/nothing-here", "GET,/"})
+    void shouldAnswerUnknownResourcesWithAProblem(final String method, final String path) throws Exception
+    {
+        final HttpResponse<String> response = client.send(method, path, null, null);
+
+        assertProblem(response, 404, null);
+    }
+
+    @Test
+    void shouldAnswerAWrongMethodWith405AndAllow() throws Exception
+    {
+        final HttpResponse<String> response = client.send("PUT", "/v1/batches", "application/json", "{}");
+
+        assertProblem(response, 405, null);
+        assertEquals("POST", response.headers().firstValue("Allow").orElseThrow());
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(delimiter = '|', value = {
+        "malformed JSON               | {\"kernel\":\"flat\",              | ",
+        "not an object                | [1,2,3]                           | ",
+        "trailing garbage             | {\"kernel\":\"flat\",\"count\":1} x | ",
+        "count as a string            | {\"kernel\":\"flat\",\"count\":\"10\"}   | count",
+        "count as a fraction          | {\"kernel\":\"flat\",\"count\":1.5}  | count",
+        "count missing                | {\"kernel\":\"flat\"}               | count",
+        "zero count                   | {\"kernel\":\"flat\",\"count\":0}    | count",
+        "negative count               | {\"kernel\":\"flat\",\"count\":-5}   | count",
+        "huge count                   | {\"kernel\":\"flat\",\"count\":1001} | count",
+        "count beyond int             | {\"kernel\":\"flat\",\"count\":99999999999999999999} | count",
+        "zero concurrency             | {\"kernel\":\"flat\",\"count\":1,\"concurrency\":0} | concurrency",
+        "memory too small             | {\"kernel\":\"flat\",\"count\":1,\"memMib\":1} | memMib",
+        "memory too large             | {\"kernel\":\"flat\",\"count\":1,\"memMib\":100000} | memMib",
+        "boot timeout zero            | {\"kernel\":\"flat\",\"count\":1,\"bootTimeoutMs\":0} | bootTimeoutMs",
+        "memory mode unknown          | {\"kernel\":\"flat\",\"count\":1,\"memory\":\"shared\"} | memory",
+        "network as a string          | {\"kernel\":\"flat\",\"count\":1,\"network\":\"yes\"} | network",
+        "unknown field                | {\"kernel\":\"flat\",\"count\":1,\"initrd\":\"/etc/shadow\"} | initrd",
+        "kernel missing               | {\"count\":1}                      | kernel",
+        "kernel as a number           | {\"kernel\":7,\"count\":1}          | kernel",
+        "unknown kernel               | {\"kernel\":\"windows\",\"count\":1} | kernel",
+        "absolute path kernel         | {\"kernel\":\"/boot/vmlinuz\",\"count\":1} | kernel",
+        "relative path kernel         | {\"kernel\":\"../../etc/passwd\",\"count\":1} | kernel",
+        "dot-dot kernel               | {\"kernel\":\"..\",\"count\":1}     | kernel",
+        "kernel with a control char   | {\"kernel\":\"fl\\u0000at\",\"count\":1} | kernel",
+        "duplicate field              | {\"kernel\":\"flat\",\"count\":1,\"count\":2} | "})
+    void shouldRefuseABadBatchWithAProblemNamingTheField(final String name, final String body, final String field) throws Exception
+    {
+        final HttpResponse<String> response = client.post("/v1/batches", body.trim());
+
+        assertProblem(response, 400, field);
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(delimiter = '|', value = {
+        "path-like kernel     | {\"kernel\":\"/usr/bin/flat\"}          | kernel",
+        "wait as a number     | {\"kernel\":\"flat\",\"wait\":1}       | wait",
+        "console as a string  | {\"kernel\":\"flat\",\"console\":\"on\"} | console",
+        "unknown field        | {\"kernel\":\"flat\",\"count\":3}      | count",
+        "empty object         | {}                                    | kernel"})
+    void shouldRefuseABadVmWithAProblemNamingTheField(final String name, final String body, final String field) throws Exception
+    {
+        assertProblem(client.post("/v1/vms", body.trim()), 400, field);
+    }
+
+    @Test
+    void shouldRefuseAnEmptyBody() throws Exception
+    {
+        assertProblem(client.send("POST", "/v1/batches", "application/json", ""), 400, null);
+    }
+
+    @Test
+    void shouldRefuseABodyThatIsNotJson() throws Exception
+    {
+        assertProblem(client.send("POST", "/v1/batches", "text/plain", "kernel=flat"), 415, null);
+    }
+
+    @Test
+    void shouldRefuseAnOversizedBody() throws Exception
+    {
+        final String padding = " ".repeat(8192);
+        final HttpResponse<String> response = client.post("/v1/batches", "{\"kernel\":\"flat\",\"count\":1}" + padding);
+
+        assertProblem(response, 413, null);
+    }
+
+    @Test
+    void shouldAnswerBusyWith503AndRetryAfter() throws Exception
+    {
+        service.refuseNext(Refusal.busy("service at capacity: wanted vms=8"));
+
+        final HttpResponse<String> response = client.post("/v1/batches", "{\"kernel\":\"flat\",\"count\":8}");
+
+        assertProblem(response, 503, null);
+        assertEquals("3", response.headers().firstValue("Retry-After").orElseThrow());
+        assertEquals("service at capacity: wanted vms=8", ApiClient.json(response).get("detail").asText());
+    }
+
+    @Test
+    void shouldAnswerTooManyBatchesWith429AndRetryAfter() throws Exception
+    {
+        service.refuseNext(Refusal.tooMany("too many batches running"));
+
+        final HttpResponse<String> response = client.post("/v1/batches", "{\"kernel\":\"flat\",\"count\":1}");
+
+        assertProblem(response, 429, null);
+        assertEquals("3", response.headers().firstValue("Retry-After").orElseThrow());
+    }
+
+    @Test
+    void shouldPassAServiceRefusalOfAFieldOnAs400() throws Exception
+    {
+        service.refuseNext(Refusal.invalid("memMib", "memMib=3000 is above this service's limit"));
+
+        assertProblem(client.post("/v1/vms", "{\"kernel\":\"flat\",\"memMib\":3000}"), 400, "memMib");
+    }
+
+    @Test
+    void shouldRequireTheBearerTokenWhenOneIsSetExceptForHealthz() throws Exception
+    {
+        final String base = "http://127.0.0.1:" + guarded.address().getPort();
+        final ApiClient anonymous = new ApiClient(base, null);
+        final ApiClient wrong = new ApiClient(base, TOKEN.substring(1) + "x");
+        final ApiClient right = new ApiClient(base, TOKEN);
+
+        final HttpResponse<String> missing = anonymous.get("/v1/kernels");
+        final HttpResponse<String> wrongToken = wrong.get("/v1/kernels");
+
+        assertProblem(missing, 401, null);
+        assertEquals("Bearer realm=\"hatchery\"", missing.headers().firstValue("WWW-Authenticate").orElseThrow());
+        assertProblem(wrongToken, 401, null);
+        assertProblem(anonymous.post("/v1/batches", "{\"kernel\":\"flat\",\"count\":1}"), 401, null);
+        assertProblem(anonymous.get("/metrics"), 401, null);
+        assertEquals(200, anonymous.get("/healthz").statusCode());
+        assertEquals(200, right.get("/v1/kernels").statusCode());
+    }
+
+    @Test
+    void shouldServeMetricsInPrometheusTextFormat() throws Exception
+    {
+        final HttpResponse<String> response = client.get("/metrics");
+
+        assertEquals(200, response.statusCode());
+        assertTrue(response.headers().firstValue("Content-Type").orElseThrow().startsWith("text/plain"));
+        for (final String metric : List.of("# TYPE hatchery_vms_running gauge", "# TYPE hatchery_vms_spawned_total counter",
+            "hatchery_vm_failures_total{reason=\"timeout\"}", "# TYPE hatchery_boot_latency_seconds histogram",
+            "hatchery_boot_latency_seconds_bucket{le=\"+Inf\"}"))
+        {
+            assertTrue(response.body().contains(metric), metric + " in\n" + response.body());
+        }
+    }
+
+    /** The OpenAPI document lists exactly the routes served, and each of them answers (not 404/405 from routing). */
+    @Test
+    void shouldDocumentExactlyTheRoutesServed() throws Exception
+    {
+        final JsonNode openApi = ApiClient.json(client.get("/v1/openapi.json"));
+        final TreeSet<String> documented = new TreeSet<>();
+        for (final Iterator<Map.Entry<String, JsonNode>> paths = openApi.get("paths").fields(); paths.hasNext(); )
+        {
+            final Map.Entry<String, JsonNode> path = paths.next();
+            for (final Iterator<String> methods = path.getValue().fieldNames(); methods.hasNext(); )
+            {
+                final String method = methods.next();
+                if (!method.equals("parameters"))
+                {
+                    documented.add(method.toUpperCase(java.util.Locale.ROOT) + " " + path.getKey());
+                }
+            }
+        }
+        assertEquals(new TreeSet<>(ApiRoutes.ENDPOINTS), documented);
+
+        final String batch = ApiClient.json(client.post("/v1/batches", "{\"kernel\":\"flat\",\"count\":1}")).get("id").asText();
+        final String vm = ApiClient.json(client.post("/v1/vms", "{\"kernel\":\"flat\",\"wait\":true}")).get("id").asText();
+        for (final String endpoint : ApiRoutes.ENDPOINTS)
+        {
+            final String method = endpoint.substring(0, endpoint.indexOf(' '));
+            final String template = endpoint.substring(endpoint.indexOf(' ') + 1);
+            final String path = template.replace("{id}", template.startsWith("/v1/batches") ? batch : vm);
+            final String body = method.equals("POST") ? "{\"kernel\":\"flat\",\"count\":1}".replace(",\"count\":1",
+                path.equals("/v1/batches") ? ",\"count\":1" : "") : null;
+            final HttpResponse<String> response = path.endsWith("/events") ? null : client.send(method, path, body == null ? null
+                : "application/json", body);
+            if (response != null)
+            {
+                assertTrue(response.statusCode() < 300, endpoint + " answered " + response.statusCode() + ": " + response.body());
+            }
+            else
+            {
+                assertNotEquals(0, client.events(path, null).size(), endpoint);
+            }
+        }
+    }
+
+    private static void assertProblem(final HttpResponse<String> response, final int status, final String field) throws IOException
+    {
+        assertEquals(status, response.statusCode(), response.body());
+        assertEquals("application/problem+json", response.headers().firstValue("Content-Type").orElseThrow());
+        final JsonNode problem = ApiClient.json(response);
+        assertEquals(status, problem.get("status").asInt());
+        assertTrue(problem.get("type").asText().startsWith("urn:hatchery:problem:"), problem.toString());
+        assertFalse(problem.get("detail").asText().isBlank(), problem.toString());
+        assertTrue(problem.get("instance").asText().startsWith("/"), problem.toString());
+        if (field != null && !field.isBlank())
+        {
+            assertEquals(field, problem.path("field").asText(null), problem.toString());
+        }
+    }
+}

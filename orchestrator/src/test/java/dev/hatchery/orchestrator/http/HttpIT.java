@@ -1,0 +1,162 @@
+package dev.hatchery.orchestrator.http;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.stream.LongStream;
+
+import com.typesafe.config.ConfigFactory;
+
+import dev.hatchery.orchestrator.Hatchery;
+import dev.hatchery.orchestrator.Limits;
+import dev.hatchery.orchestrator.ProcessSnapshot;
+
+import com.fasterxml.jackson.databind.JsonNode;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * End to end on real KVM (natively or in the lab): the HTTP server over the real service, driven by a
+ * plain HTTP client as a user would, with a bearer token.
+ */
+class HttpIT
+{
+    private static final String TOKEN = "it-" + Long.toHexString(System.nanoTime()) + "-0123456789abcdef";
+
+    private static Hatchery hatchery;
+    private static HttpServer server;
+    private static ApiClient client;
+
+    @BeforeAll
+    static void start()
+    {
+        hatchery = Hatchery.start();
+        final Limits limits = Limits.fromConfig(ConfigFactory.load());
+        server = HttpServer.start(hatchery.actorSystem(), hatchery,
+            new HttpSettings("127.0.0.1", 0, Optional.of(TOKEN), 65536, Duration.ofSeconds(2)), limits.maxBatchCount(),
+            limits.maxBatchConcurrency());
+        client = new ApiClient("http://127.0.0.1:" + server.address().getPort(), TOKEN);
+    }
+
+    @AfterAll
+    static void stop()
+    {
+        if (server != null)
+        {
+            server.close();
+        }
+        if (hatchery != null)
+        {
+            hatchery.close();
+        }
+    }
+
+    @Test
+    void shouldRunABatchOf100FlatVmsFollowItsEventsToTheEndAndReadTheReport() throws Exception
+    {
+        warmUp();
+        final ProcessSnapshot before = ProcessSnapshot.settled();
+
+        final HttpResponse<String> submitted = client.post("/v1/batches", "{\"kernel\":\"flat\",\"count\":100,\"concurrency\":8}");
+        assertEquals(202, submitted.statusCode(), submitted.body());
+        final String id = ApiClient.json(submitted).get("id").asText();
+        final List<ApiClient.Event> events = client.events("/v1/batches/" + id + "/events", null);
+        final JsonNode batch = ApiClient.json(client.get("/v1/batches/" + id));
+        final ProcessSnapshot after = ProcessSnapshot.settledAt(before);
+
+        final List<ApiClient.Event> vms = events.stream().filter(e -> e.type().equals("vm")).toList();
+        assertEquals(100, vms.size());
+        assertEquals(LongStream.rangeClosed(1, 100).boxed().toList(), vms.stream().map(e -> e.data().get("sequence").asLong()).toList());
+        final Set<String> vmIds = new HashSet<>();
+        vms.forEach(e -> vmIds.add(e.data().get("vm").asText()));
+        assertEquals(100, vmIds.size(), "each VM reported once");
+        assertTrue(vms.stream().allMatch(e -> e.data().get("outcome").asText().equals("booted") && e.data().get("bootMicros").asLong() > 0),
+            () -> "not all booted: " + vms);
+        assertEquals("done", events.get(events.size() - 1).type());
+        assertEquals(100, events.get(events.size() - 1).data().get("booted").asInt());
+
+        assertEquals("done", batch.get("state").asText());
+        final JsonNode report = batch.get("report");
+        assertEquals(100, report.get("count").asInt());
+        assertEquals(100, report.get("booted").asInt());
+        assertTrue(report.get("latencyMicros").get("p99").asDouble() >= report.get("latencyMicros").get("p50").asDouble());
+        assertTrue(report.get("throughputPerSecond").asDouble() > 0);
+        assertEquals(before.fds(), after.fds(), "open file descriptors after the batch");
+        assertEquals(before.guestMappings(), after.guestMappings(), "guest mappings after the batch");
+        assertEquals(0, after.vcpuThreads(), "vCPU threads after the batch");
+        System.out.printf("http.batch lab=%s count=100 concurrency=8 wall_s=%.2f boots_per_s=%.1f p50_us=%.0f p99_us=%.0f%n",
+            report.get("lab").asBoolean(), report.get("wallSeconds").asDouble(), report.get("throughputPerSecond").asDouble(),
+            report.get("latencyMicros").get("p50").asDouble(), report.get("latencyMicros").get("p99").asDouble());
+
+        final String metrics = client.get("/metrics").body();
+        assertTrue(metrics.contains("hatchery_vms_running 0"), metrics);
+        assertTrue(metrics.contains("hatchery_vms_ended_total{outcome=\"booted\"}"), metrics);
+    }
+
+    @Test
+    void shouldSpawnALinuxVmWaitForItsBootAndReadItsConsole() throws Exception
+    {
+        final HttpResponse<String> response = client.post("/v1/vms",
+            "{\"kernel\":\"linux\",\"wait\":true,\"console\":true,\"bootTimeoutMs\":300000}");
+
+        assertEquals(201, response.statusCode(), response.body());
+        final JsonNode vm = ApiClient.json(response);
+        final String id = vm.get("id").asText();
+        assertTrue(vm.get("bootMicros").asLong() > 0, vm.toString());
+        assertTrue(List.of("booted", "ended").contains(vm.get("state").asText()), vm.toString());
+        assertTrue(vm.get("timelineMicros").has("boot_complete"), vm.toString());
+        final String console = client.get("/v1/vms/" + id + "/console").body();
+        assertTrue(console.contains("Linux version"), console);
+
+        assertEquals(202, client.delete("/v1/vms/" + id).statusCode());
+        hatchery.vm(id).orElseThrow().ended().toCompletableFuture().get(120, java.util.concurrent.TimeUnit.SECONDS);
+        final JsonNode ended = ApiClient.json(client.get("/v1/vms/" + id));
+        assertEquals("ended", ended.get("state").asText());
+        assertEquals("booted", ended.get("outcome").asText(), ended.toString());
+    }
+
+    @Test
+    void shouldCancelABatchOverHttpAndAccountForEveryVm() throws Exception
+    {
+        final String id = ApiClient.json(client.post("/v1/batches", "{\"kernel\":\"flat\",\"count\":300,\"concurrency\":2}"))
+            .get("id").asText();
+
+        assertEquals(202, client.delete("/v1/batches/" + id).statusCode());
+        final List<ApiClient.Event> events = client.events("/v1/batches/" + id + "/events", null);
+
+        final JsonNode done = events.get(events.size() - 1).data();
+        assertEquals(300, events.size() - 1);
+        assertEquals(300, done.get("booted").asInt() + done.get("failed").asInt() + done.get("timedOut").asInt()
+            + done.get("cancelled").asInt());
+        assertTrue(done.get("cancelled").asInt() > 0, done.toString());
+        // Its capacity came back: another batch is taken at once.
+        assertEquals(202, client.post("/v1/batches", "{\"kernel\":\"flat\",\"count\":1}").statusCode());
+    }
+
+    @Test
+    void shouldRefuseAKernelPathAndAnUnknownKernelBeforeTouchingKvm() throws Exception
+    {
+        final HttpResponse<String> path = client.post("/v1/vms", "{\"kernel\":\"/boot/vmlinuz\"}");
+        final HttpResponse<String> unknown = client.post("/v1/batches", "{\"kernel\":\"nope\",\"count\":1}");
+
+        assertEquals(400, path.statusCode());
+        assertEquals("kernel", ApiClient.json(path).get("field").asText());
+        assertEquals(400, unknown.statusCode());
+        assertEquals(401, new ApiClient("http://127.0.0.1:" + server.address().getPort(), null).get("/v1/kernels").statusCode());
+    }
+
+    /** Thread pools and the HTTP stack grow lazily: one small batch first, so the baseline is the steady state. */
+    private static void warmUp() throws Exception
+    {
+        final String id = ApiClient.json(client.post("/v1/batches", "{\"kernel\":\"flat\",\"count\":16,\"concurrency\":8}")).get("id").asText();
+        client.events("/v1/batches/" + id + "/events", null);
+    }
+}
