@@ -101,15 +101,22 @@ public final class Hatchery implements VmService, AutoCloseable
     {
         return AskPattern.<Supervisor.Command, Supervisor.StartReply>ask(system, replyTo -> new Supervisor.StartBatch(request, replyTo),
                 ASK_TIMEOUT, system.scheduler())
-            .thenApply(reply ->
+            .thenApply(reply -> accepted(reply, Supervisor.Accepted.class).handle())
+            .thenApply(handle ->
             {
-                if (reply instanceof Supervisor.Accepted accepted)
-                {
-                    batches.put(accepted.handle().id(), accepted.handle());
-                    return accepted.handle();
-                }
-                throw new RefusedException(((Supervisor.Rejected)reply).refusal());
+                batches.put(handle.id(), handle);
+                return handle;
             });
+    }
+
+    /** The acceptance, or the refusal thrown as {@link RefusedException}. */
+    private static <T> T accepted(final Object reply, final Class<T> acceptance)
+    {
+        if (reply instanceof Supervisor.Rejected rejected)
+        {
+            throw new RefusedException(rejected.refusal());
+        }
+        return acceptance.cast(reply);
     }
 
     @Override
@@ -123,14 +130,11 @@ public final class Hatchery implements VmService, AutoCloseable
     {
         return AskPattern.<Supervisor.Command, Supervisor.SpawnReply>ask(system, replyTo -> new Supervisor.SpawnVm(request, replyTo),
                 ASK_TIMEOUT, system.scheduler())
-            .thenApply(reply ->
+            .thenApply(reply -> accepted(reply, Supervisor.VmAccepted.class).vm())
+            .thenApply(vm ->
             {
-                if (reply instanceof Supervisor.VmAccepted accepted)
-                {
-                    vms.put(accepted.vm().id(), accepted.vm());
-                    return accepted.vm();
-                }
-                throw new RefusedException(((Supervisor.Rejected)reply).refusal());
+                vms.put(vm.id(), vm);
+                return vm;
             });
     }
 

@@ -206,9 +206,7 @@ public final class Supervisor extends AbstractBehavior<Supervisor.Command>
         start.replyTo().tell(new Accepted(new BatchHandle(id, request, Instant.now(), run::progress, run.events, run.report)));
         getContext().getLog().info("batch.started batch={} kernel={} count={} concurrency={} memory={}",
             id, request.kernelName(), request.count(), request.concurrency(), request.spec().memoryMode());
-        // Preparing a kernel the first time reads, parses and lays it out: blocking work, off this actor.
-        getContext().pipeToSelf(CompletableFuture.supplyAsync(() -> kernels.prepare(request.spec()), blocking),
-            (kernel, error) -> new KernelPrepared(id, kernel, error));
+        prepareKernel(request.spec(), (kernel, error) -> new KernelPrepared(id, kernel, error));
         return this;
     }
 
@@ -226,15 +224,26 @@ public final class Supervisor extends AbstractBehavior<Supervisor.Command>
         run.recorder.start(run.startNanos);
         if (prepared.error() != null)
         {
-            final Throwable cause = prepared.error() instanceof java.util.concurrent.CompletionException && prepared.error().getCause() != null
-                ? prepared.error().getCause() : prepared.error();
-            run.endUnlaunched(VmOutcome.failed("kernel could not be prepared: " + cause.getMessage()), metrics);
+            run.endUnlaunched(kernelFailure(prepared.error()), metrics);
             finishIfComplete(run);
             return this;
         }
         run.kernel = prepared.kernel();
         launch(run);
         return this;
+    }
+
+    /** Preparing a kernel the first time reads, parses and lays it out: blocking work, off this actor. */
+    private void prepareKernel(final dev.hatchery.config.VmSpec spec,
+        final akka.japi.function.Function2<PreparedKernel, Throwable, Command> toMessage)
+    {
+        getContext().pipeToSelf(CompletableFuture.supplyAsync(() -> kernels.prepare(spec), blocking), toMessage);
+    }
+
+    private static VmOutcome kernelFailure(final Throwable error)
+    {
+        final Throwable cause = error instanceof java.util.concurrent.CompletionException && error.getCause() != null ? error.getCause() : error;
+        return VmOutcome.failed("kernel could not be prepared: " + cause.getMessage());
     }
 
     private void launch(final BatchRun run)
@@ -337,8 +346,7 @@ public final class Supervisor extends AbstractBehavior<Supervisor.Command>
         spawn.replyTo().tell(new VmAccepted(single.view));
         getContext().getLog().info("vm.accepted vm={} kernel={} mem_mib={} network={}", vmId, request.kernelName(),
             request.spec().memMib(), request.spec().network());
-        getContext().pipeToSelf(CompletableFuture.supplyAsync(() -> kernels.prepare(request.spec()), blocking),
-            (kernel, error) -> new KernelPreparedForVm(vmId, kernel, error));
+        prepareKernel(request.spec(), (kernel, error) -> new KernelPreparedForVm(vmId, kernel, error));
         return this;
     }
 
@@ -351,10 +359,8 @@ public final class Supervisor extends AbstractBehavior<Supervisor.Command>
         }
         if (prepared.error() != null)
         {
-            final Throwable cause = prepared.error() instanceof java.util.concurrent.CompletionException && prepared.error().getCause() != null
-                ? prepared.error().getCause() : prepared.error();
-            endSingle(prepared.vmId(), new VmResult(prepared.vmId(), VmOutcome.failed("kernel could not be prepared: " + cause.getMessage()),
-                new Timeline(), "", 0), ServiceMetrics.FailureReason.KERNEL);
+            endSingle(prepared.vmId(), new VmResult(prepared.vmId(), kernelFailure(prepared.error()), new Timeline(), "", 0),
+                ServiceMetrics.FailureReason.KERNEL);
             return this;
         }
         if (single.stopRequested)

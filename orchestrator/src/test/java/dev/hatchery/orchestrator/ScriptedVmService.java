@@ -75,10 +75,9 @@ public final class ScriptedVmService implements VmService, AutoCloseable
     @Override
     public synchronized CompletionStage<BatchHandle> submit(final BatchRequest request)
     {
-        final Refusal refusal = refuseNext;
+        final Refusal refusal = takeRefusal();
         if (refusal != null)
         {
-            refuseNext = null;
             return CompletableFuture.failedFuture(new RefusedException(refusal));
         }
         final String id = "b" + (++nextId);
@@ -135,10 +134,9 @@ public final class ScriptedVmService implements VmService, AutoCloseable
     @Override
     public synchronized CompletionStage<RunningVm> submitVm(final SpawnRequest request)
     {
-        final Refusal refusal = refuseNext;
+        final Refusal refusal = takeRefusal();
         if (refusal != null)
         {
-            refuseNext = null;
             return CompletableFuture.failedFuture(new RefusedException(refusal));
         }
         final String id = "vm-" + (++nextId);
@@ -166,6 +164,13 @@ public final class ScriptedVmService implements VmService, AutoCloseable
     public void close()
     {
         timer.shutdownNow();
+    }
+
+    private Refusal takeRefusal()
+    {
+        final Refusal refusal = refuseNext;
+        refuseNext = null;
+        return refusal;
     }
 
     private static VmResult bootedResult(final String vmId)
