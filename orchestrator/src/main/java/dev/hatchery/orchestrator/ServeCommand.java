@@ -67,10 +67,10 @@ final class ServeCommand implements Callable<Integer>
         }
         finally
         {
+            out.println("hatchery: stopped; every VM ended and KVM released");
+            out.flush();
             released.countDown();
         }
-        out.println("hatchery: stopped");
-        out.flush();
         return 0;
     }
 
