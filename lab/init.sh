@@ -32,9 +32,11 @@ exec </dev/console >/dev/console 2>&1
 log "init started"
 
 RUN=
+NET=
 for arg in $(cat /proc/cmdline); do
 	case "$arg" in
 	hatchery.run=*) RUN="${arg#hatchery.run=}" ;;
+	hatchery.net=*) NET="${arg#hatchery.net=}" ;;
 	esac
 done
 [ -n "$RUN" ] || die "no hatchery.run=<run> on the kernel command line"
@@ -92,6 +94,12 @@ RUNDIR="$H$PROJECT/.lab/$RUN"
 
 hostname hatchery-lab
 ip link set lo up 2>/dev/null
+# With HATCHERY_LAB_FORWARD_PORT, QEMU's user-mode NIC (restrict=on: no way out) carries one
+# forwarded port from the host's 127.0.0.1 to this address.
+if [ -n "$NET" ]; then
+	ip addr add "$NET" dev eth0 && ip link set eth0 up || die "cannot configure eth0 with $NET"
+	log "eth0 $NET"
+fi
 
 # Command output goes to ttyS1, raw (no \n -> \r\n). Keep it open so the settings stay.
 exec 3<>/dev/ttyS1 || die "cannot open /dev/ttyS1 (command output channel)"

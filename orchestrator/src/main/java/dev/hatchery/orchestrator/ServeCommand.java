@@ -53,7 +53,7 @@ final class ServeCommand implements Callable<Integer>
              HttpServer server = HttpServer.start(hatchery.actorSystem(), hatchery, settings, limits.maxBatchCount(),
                  limits.maxBatchConcurrency()))
         {
-            out.println("hatchery: serving http://" + server.address().getHostString() + ":" + server.address().getPort()
+            out.println("hatchery: serving http://" + settings.host() + ":" + server.address().getPort()
                 + " kernels=" + String.join(",", hatchery.catalog().names()) + " token=" + (settings.token().isPresent() ? "required" : "off"));
             out.flush();
             if (forSeconds != null)
