@@ -50,6 +50,9 @@ public final class Hatchery implements AutoCloseable
         {
             host.configureTaps(new dev.hatchery.vm.TapPool.Settings(config.getString("hatchery.taps.prefix"),
                 config.getInt("hatchery.taps.size"), config.getString("hatchery.taps.subnet")));
+            host.configureNetwork(new dev.hatchery.vm.NetSettings(
+                dev.hatchery.vm.NetSettings.Loop.parse(config.getString("hatchery.network.event-loop")),
+                config.getInt("hatchery.network.shared-loops"), config.getBoolean("hatchery.network.offloads")));
             final Supervisor.Settings settings = new Supervisor.Settings(config.getInt("hatchery.batch.max-count"),
                 config.getInt("hatchery.batch.max-concurrency"), Environment.inLab(), Environment.describe());
             final ActorSystem<Supervisor.Command> system = ActorSystem.create(Supervisor.create(host, kernels, settings), "hatchery", config);

@@ -184,6 +184,12 @@ public final class Vm implements AutoCloseable
         return lease;
     }
 
+    /** The VM's network device and its event-loop registration, or null without network (tests). */
+    VmNetwork network()
+    {
+        return network;
+    }
+
     public String console()
     {
         return console.text();

@@ -127,6 +127,12 @@ final class VmNetwork implements AutoCloseable
         return net;
     }
 
+    /** The features the guest driver accepted (0 before FEATURES_OK). */
+    long ackedFeatures()
+    {
+        return transport.ackedFeatures();
+    }
+
     /** On the loop thread. */
     private void onReady(final int source)
     {
