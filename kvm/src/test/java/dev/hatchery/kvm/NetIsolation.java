@@ -23,25 +23,27 @@ final class NetIsolation
         {
             return "lab (emulated)";
         }
-        final String own = namespace("self");
-        final String init = namespace("1");
-        if (own.equals(init))
+        // The launcher records its own namespace before unshare --net: ours must be a different one.
+        final String own = namespace();
+        final String launcher = System.getenv("HATCHERY_HOST_NETNS");
+        if (launcher == null || launcher.equals(own))
         {
-            throw new IllegalStateException("networked tests natively need a network namespace of their own: this JVM is in"
-                + " the host's (" + own + "); run them with ./hatchery test, which starts them under unshare --net");
+            throw new IllegalStateException("networked tests natively need a network namespace of their own: this JVM is in "
+                + own + (launcher == null ? ", not one made by the launcher" : ", the launcher's own")
+                + "; run them with ./hatchery test, which starts them under unshare --net");
         }
-        return "network namespace " + own + " (host " + init + ")";
+        return "network namespace " + own + " (the launcher's: " + launcher + ")";
     }
 
-    private static String namespace(final String pid)
+    private static String namespace()
     {
         try
         {
-            return Files.readSymbolicLink(Path.of("/proc", pid, "ns", "net")).toString();
+            return Files.readSymbolicLink(Path.of("/proc/self/ns/net")).toString();
         }
         catch (final IOException ex)
         {
-            throw new IllegalStateException("cannot read /proc/" + pid + "/ns/net (needs root natively): " + ex, ex);
+            throw new IllegalStateException("cannot read /proc/self/ns/net: " + ex, ex);
         }
     }
 }
