@@ -50,10 +50,10 @@ public record NetSettings(Loop loop, int sharedLoops, boolean offloads)
     /** At most this many shared loop threads: each is one epoll thread, and a handful saturate a host's taps. */
     public static final int MAX_SHARED_LOOPS = 64;
 
-    /** The default from the lab measurement in README "Networking": one shared loop, offloads on. */
+    /** The default from the lab measurement in README "Networking": four shared loops, offloads on. */
     public static NetSettings defaults()
     {
-        return new NetSettings(Loop.SHARED, 1, true);
+        return new NetSettings(Loop.SHARED, 4, true);
     }
 
     public NetSettings
