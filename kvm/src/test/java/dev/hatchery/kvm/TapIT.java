@@ -16,12 +16,14 @@ import java.util.Set;
 
 import org.agrona.concurrent.UnsafeBuffer;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * Runs as root where the tun module is loaded (./hatchery test: natively or in the lab). Creates taps named
- * hatchit*, removes them, and sends nothing beyond them: the one frame written goes to a locally administered
- * address with an experimental ethertype, which the host stack drops.
+ * Runs as root where the tun module is loaded (./hatchery test: in the lab, or natively inside a network namespace
+ * the launcher creates for it; {@link NetIsolation} refuses the host's own). Creates taps named hatchit*, removes
+ * them, and sends nothing beyond them: the one frame written goes to a locally administered address with an
+ * experimental ethertype, which the host stack drops.
  */
 class TapIT
 {
@@ -29,6 +31,12 @@ class TapIT
     private static final String PERSISTENT = "hatchit1";
     private static final int FRAME_LENGTH = 60;
     private static final int MAX_FRAME = 65536 + Tap.VNET_HDR_SIZE;
+
+    @BeforeAll
+    static void checkIsolation()
+    {
+        System.out.println("TapIT: traffic isolation: " + NetIsolation.describe());
+    }
 
     @AfterEach
     void removeLeftovers()

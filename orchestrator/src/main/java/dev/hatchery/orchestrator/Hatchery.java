@@ -58,6 +58,9 @@ public final class Hatchery implements VmService, AutoCloseable
         {
             host.configureTaps(new dev.hatchery.vm.TapPool.Settings(config.getString("hatchery.taps.prefix"),
                 config.getInt("hatchery.taps.size"), config.getString("hatchery.taps.subnet")));
+            host.configureNetwork(new dev.hatchery.vm.NetSettings(
+                dev.hatchery.vm.NetSettings.Loop.parse(config.getString("hatchery.network.event-loop")),
+                config.getInt("hatchery.network.shared-loops"), config.getBoolean("hatchery.network.offloads")));
             final Supervisor.Settings settings = new Supervisor.Settings(Limits.fromConfig(config), Environment.inLab(),
                 Environment.describe());
             final ServiceMetrics metrics = new ServiceMetrics();

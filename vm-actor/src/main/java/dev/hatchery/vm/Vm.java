@@ -56,7 +56,7 @@ public final class Vm implements AutoCloseable
     private boolean released;
 
     private Vm(final String id, final VmSpec spec, final Timeline timeline, final GuestMemory memory, final KvmVm kvmVm,
-        final KvmVcpu vcpu, final TapLease lease)
+        final KvmVcpu vcpu, final TapLease lease, final NetEventLoop sharedLoop, final boolean offloads)
     {
         this.id = id;
         this.spec = spec;
@@ -77,16 +77,17 @@ public final class Vm implements AutoCloseable
         portIo.register(I8042.BASE_PORT, I8042.PORT_COUNT, new I8042(() -> resetRequested = true));
         mmio.register(spec.bootDeviceAddress(), BootCompleteDevice.LENGTH, new BootCompleteDevice(this::onBootComplete));
         this.lease = lease;
-        this.network = lease == null ? null : VmNetwork.open(id, spec, lease, memory, kvmVm, mmio);
+        this.network = lease == null ? null : VmNetwork.open(id, spec, lease, memory, kvmVm, mmio, sharedLoop, offloads);
         this.loop = new VcpuLoop(this, vcpu, portIo, mmio, spec.tripleFaultIsStop());
     }
 
     /**
      * Builds the machine: memory with the boot image laid out, VM-wide KVM setup, devices, and vCPU 0 in
-     * its boot state. Anything opened is closed again if a later step fails.
+     * its boot state. Anything opened is closed again if a later step fails. A networked VM registers with
+     * {@code sharedLoop}, or starts a loop of its own when that is null.
      */
     static Vm build(final String id, final Kvm kvm, final BootCpu bootCpu, final PreparedKernel kernel, final VmSpec spec,
-        final Timeline timeline, final TapLease lease)
+        final Timeline timeline, final TapLease lease, final NetEventLoop sharedLoop, final boolean offloads)
     {
         if (spec.network() != (lease != null))
         {
@@ -124,7 +125,7 @@ public final class Vm implements AutoCloseable
             bootCpu.apply(vcpu, kernel.entry());
             timeline.mark(Phase.VCPU_READY);
 
-            return new Vm(id, spec, timeline, memory, kvmVm, vcpu, lease);
+            return new Vm(id, spec, timeline, memory, kvmVm, vcpu, lease, sharedLoop, offloads);
         }
         catch (final RuntimeException ex)
         {
@@ -181,6 +182,12 @@ public final class Vm implements AutoCloseable
     public TapLease tapLease()
     {
         return lease;
+    }
+
+    /** The VM's network device and its event-loop registration, or null without network (tests). */
+    VmNetwork network()
+    {
+        return network;
     }
 
     public String console()

@@ -1,5 +1,7 @@
 package dev.hatchery.vm;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 
@@ -9,8 +11,9 @@ import dev.hatchery.kvm.Kvm;
 import dev.hatchery.kvm.VcpuKick;
 
 /**
- * What every VM of this process shares: the open /dev/kvm, the boot vCPU state derived from it, and
- * the timer that enforces boot timeouts. Built once per process; {@link #launch} does only per-VM work.
+ * What every VM of this process shares: the open /dev/kvm, the boot vCPU state derived from it, the
+ * timer that enforces boot timeouts, and for networked VMs the tap pool and the shared network event
+ * loops ({@link NetSettings}). Built once per process; {@link #launch} does only per-VM work.
  */
 public final class VmHost implements AutoCloseable
 {
@@ -20,6 +23,9 @@ public final class VmHost implements AutoCloseable
     /** Created on the first networked launch (it needs CAP_NET_ADMIN, which VMs without network do not). */
     private TapPool.Settings tapSettings = TapPool.Settings.defaults();
     private TapPool taps;
+    private NetSettings netSettings = NetSettings.defaults();
+    /** Shared mode: started with the first networked VM, closed with the host. */
+    private List<NetEventLoop> netLoops = List.of();
     private boolean closed;
 
     private VmHost(final Kvm kvm)
@@ -72,6 +78,57 @@ public final class VmHost implements AutoCloseable
         tapSettings = java.util.Objects.requireNonNull(settings, "settings");
     }
 
+    /** Sets the network event-loop mode and offloads; only before the first networked VM. */
+    public synchronized void configureNetwork(final NetSettings settings)
+    {
+        if (taps != null)
+        {
+            throw new IllegalStateException("networked VMs have started already: " + netSettings
+                + "; configure the network before the first networked VM");
+        }
+        netSettings = java.util.Objects.requireNonNull(settings, "settings");
+    }
+
+    public synchronized NetSettings netSettings()
+    {
+        return netSettings;
+    }
+
+    /** The shared loop serving the fewest VMs (started on first use), or null in per-VM mode. */
+    private synchronized NetEventLoop sharedNetLoop()
+    {
+        if (netSettings.loop() != NetSettings.Loop.SHARED)
+        {
+            return null;
+        }
+        if (netLoops.isEmpty())
+        {
+            final List<NetEventLoop> loops = new ArrayList<>();
+            try
+            {
+                for (int i = 0; i < netSettings.sharedLoops(); i++)
+                {
+                    loops.add(NetEventLoop.start("net-loop-" + i));
+                }
+            }
+            catch (final RuntimeException ex)
+            {
+                loops.forEach(NetEventLoop::close);
+                throw ex;
+            }
+            netLoops = List.copyOf(loops);
+        }
+        NetEventLoop least = netLoops.get(0);
+        for (final NetEventLoop loop : netLoops)
+        {
+            if (loop.registrations() < least.registrations())
+            {
+                least = loop;
+            }
+        }
+        return least;
+    }
+
     /** The tap pool, created (with leftovers reclaimed) on first use. */
     public synchronized TapPool taps()
     {
@@ -93,7 +150,25 @@ public final class VmHost implements AutoCloseable
     public Vm launch(final String id, final PreparedKernel kernel, final VmSpec spec, final Timeline timeline)
     {
         final TapLease lease = spec.network() ? taps().lease() : null;
-        final Vm vm = Vm.build(id, kvm, bootCpu, kernel, spec, timeline, lease);
+        NetEventLoop sharedLoop = null;
+        final boolean offloads;
+        synchronized (this)
+        {
+            offloads = netSettings.offloads();
+        }
+        if (lease != null)
+        {
+            try
+            {
+                sharedLoop = sharedNetLoop();
+            }
+            catch (final RuntimeException ex)
+            {
+                lease.close();
+                throw ex;
+            }
+        }
+        final Vm vm = Vm.build(id, kvm, bootCpu, kernel, spec, timeline, lease, sharedLoop, offloads);
         vm.start(timers);
         return vm;
     }
@@ -118,6 +193,9 @@ public final class VmHost implements AutoCloseable
         synchronized (this)
         {
             closed = true;
+            // A VM still running loses its loop here (its registration is dropped); the host outlives its VMs.
+            netLoops.forEach(NetEventLoop::close);
+            netLoops = List.of();
             if (taps != null)
             {
                 taps.close();

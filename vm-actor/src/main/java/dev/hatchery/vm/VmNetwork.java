@@ -9,7 +9,6 @@ import dev.hatchery.devices.virtio.PacketPort;
 import dev.hatchery.devices.virtio.VirtioMmioTransport;
 import dev.hatchery.devices.virtio.VirtioNet;
 import dev.hatchery.kvm.Epoll;
-import dev.hatchery.kvm.EpollEvents;
 import dev.hatchery.kvm.EventFd;
 import dev.hatchery.kvm.GuestMemory;
 import dev.hatchery.kvm.KvmVm;
@@ -21,8 +20,9 @@ import org.slf4j.LoggerFactory;
 /**
  * A VM's network: virtio-net over its leased tap, behind a virtio-mmio window on the MMIO bus. Queue
  * notifications arrive on ioeventfds and interrupts leave through an irqfd, so neither needs a vCPU exit
- * to userspace; one event-loop thread per VM waits on the ioeventfds and the tap (edge-triggered) and
- * calls into the device. Owned by {@link Vm}; closed before the VM fd and guest memory.
+ * to userspace; an epoll {@link NetEventLoop} waits on the ioeventfds and the tap (edge-triggered) and
+ * calls into the device: the host's shared loop, or one of this VM's own ({@link NetSettings.Loop}).
+ * Owned by {@link Vm}; closed before the VM fd and guest memory.
  */
 final class VmNetwork implements AutoCloseable
 {
@@ -30,30 +30,28 @@ final class VmNetwork implements AutoCloseable
 
     /** The legacy ISA line the guest is told about in virtio_mmio.device=...:5; free on our machine (serial is 4). */
     static final int IRQ = 5;
-    private static final long TAP_TOKEN = 1_000;
-    private static final int MAX_EVENTS = 8;
+    /** Event-loop sources: the queue ioeventfds are 0 (RX) and 1 (TX), the tap comes after them. */
+    static final int TAP_SOURCE = 2;
 
     private final Tap tap;
     private final EventFd interrupt;
     private final EventFd[] queueNotify;
-    private final Epoll epoll;
     private final VirtioNet net;
     private final VirtioMmioTransport transport;
-    private final Thread thread;
-    private volatile boolean closing;
+    /** Null while open() is still wiring things up. */
+    private NetEventLoop.Registration registration;
+    /** This VM's own loop (per-VM mode), or null on a shared loop, which the host owns. */
+    private NetEventLoop ownLoop;
     private boolean closed;
 
-    private VmNetwork(final String vmId, final Tap tap, final EventFd interrupt, final EventFd[] queueNotify, final Epoll epoll,
-        final VirtioNet net, final VirtioMmioTransport transport)
+    private VmNetwork(final Tap tap, final EventFd interrupt, final EventFd[] queueNotify, final VirtioNet net,
+        final VirtioMmioTransport transport)
     {
         this.tap = tap;
         this.interrupt = interrupt;
         this.queueNotify = queueNotify;
-        this.epoll = epoll;
         this.net = net;
         this.transport = transport;
-        this.thread = new Thread(this::eventLoop, "net-" + vmId);
-        thread.setDaemon(true);
     }
 
     /** The kernel command line for one networked VM: the template's, plus the device and the lease's addresses. */
@@ -65,41 +63,61 @@ final class VmNetwork implements AutoCloseable
         return base.isEmpty() ? extra : base + " " + extra;
     }
 
-    /** Opens everything and registers the device; anything opened is closed again if a step fails. */
+    /**
+     * Opens everything and registers the device; anything opened is closed again if a step fails.
+     *
+     * @param sharedLoop the host's loop to register with, or null: start a loop of this VM's own.
+     * @param offloads   offer checksum/TSO offloads (the tap learns which the guest accepted at activation).
+     */
     static VmNetwork open(final String vmId, final VmSpec spec, final TapLease lease, final GuestMemory memory, final KvmVm kvmVm,
-        final Bus mmio)
+        final Bus mmio, final NetEventLoop sharedLoop, final boolean offloads)
     {
         Tap tap = null;
         EventFd interrupt = null;
         final EventFd[] queueNotify = new EventFd[2];
-        Epoll epoll = null;
+        VmNetwork network = null;
         try
         {
             tap = Tap.open(lease.tapName());
             interrupt = EventFd.create();
             kvmVm.irqfd(interrupt, IRQ);
             final byte[] mac = spec.mac() != null ? VmSpec.parseMac(spec.mac()) : VirtioNet.macFromSeed(vmId.hashCode());
-            final VirtioNet net = new VirtioNet(new TapPort(tap), mac, false);
+            final VirtioNet net = new VirtioNet(new TapPort(tap), mac, offloads);
             final EventFd irq = interrupt;
             final VirtioMmioTransport transport = new VirtioMmioTransport(net, memory, irq::signal);
             final long window = spec.virtioNetAddress();
-            epoll = Epoll.create();
             for (int i = 0; i < transport.queueCount(); i++)
             {
                 queueNotify[i] = EventFd.create();
                 kvmVm.ioeventfd(window + VirtioMmioTransport.QUEUE_NOTIFY_OFFSET, 4, i, queueNotify[i]);
-                epoll.add(queueNotify[i].fd(), Epoll.EPOLLIN, i);
             }
-            // Edge-triggered: VirtioNet drains the tap until empty or out of guest buffers (see its docs).
-            epoll.add(tap.fd(), Epoll.EPOLLIN | Epoll.EPOLLET, TAP_TOKEN);
+            network = new VmNetwork(tap, interrupt, queueNotify, net, transport);
+            final NetEventLoop loop;
+            if (sharedLoop == null)
+            {
+                network.ownLoop = NetEventLoop.start("net-" + vmId);
+                loop = network.ownLoop;
+            }
+            else
+            {
+                loop = sharedLoop;
+            }
+            // Edge-triggered tap: VirtioNet drains it until empty or out of guest buffers (see its docs).
+            network.registration = loop.register(vmId, new int[] {queueNotify[0].fd(), queueNotify[1].fd(), tap.fd()},
+                new int[] {Epoll.EPOLLIN, Epoll.EPOLLIN, Epoll.EPOLLIN | Epoll.EPOLLET}, network::onReady);
             mmio.register(window, VirtioMmioTransport.MMIO_WINDOW_LENGTH, transport);
-            final VmNetwork network = new VmNetwork(vmId, tap, interrupt, queueNotify, epoll, net, transport);
-            network.thread.start();
             return network;
         }
         catch (final RuntimeException ex)
         {
-            closeAll(epoll, queueNotify[0], queueNotify[1], interrupt, tap);
+            if (network != null)
+            {
+                network.close();
+            }
+            else
+            {
+                closeAll(queueNotify[0], queueNotify[1], interrupt, tap);
+            }
             throw ex;
         }
     }
@@ -109,37 +127,30 @@ final class VmNetwork implements AutoCloseable
         return net;
     }
 
-    private void eventLoop()
+    /** The features the guest driver accepted (0 before FEATURES_OK). */
+    long ackedFeatures()
     {
-        final EpollEvents events = new EpollEvents(MAX_EVENTS);
-        try
+        return transport.ackedFeatures();
+    }
+
+    /** On the loop thread. */
+    private void onReady(final int source)
+    {
+        if (source == TAP_SOURCE)
         {
-            while (!closing)
-            {
-                final int count = epoll.wait(events, -1);
-                for (int i = 0; i < count && !closing; i++)
-                {
-                    final long token = events.token(i);
-                    if (token == TAP_TOKEN)
-                    {
-                        net.onPacketsReadable();
-                    }
-                    else
-                    {
-                        final int queue = (int)token;
-                        queueNotify[queue].drain();
-                        transport.notifyQueue(queue);
-                    }
-                }
-            }
+            net.onPacketsReadable();
         }
-        catch (final RuntimeException | Error ex)
+        else
         {
-            LOG.warn("vm.net_loop_failed thread={} error=\"{}\"", Thread.currentThread().getName(), ex.toString());
+            queueNotify[source].drain();
+            transport.notifyQueue(source);
         }
     }
 
-    /** Stops the event loop and closes its descriptors; the VM fd (irqfd, ioeventfds) is closed after this by the Vm. */
+    /**
+     * Leaves the event loop (after this no loop thread touches the device), stops this VM's own loop if it has one,
+     * and closes the descriptors; the VM fd (irqfd, ioeventfds) is closed after this by the Vm.
+     */
     @Override
     public synchronized void close()
     {
@@ -148,25 +159,7 @@ final class VmNetwork implements AutoCloseable
             return;
         }
         closed = true;
-        closing = true;
-        epoll.wakeup();
-        boolean interrupted = false;
-        while (thread.isAlive())
-        {
-            try
-            {
-                thread.join();
-            }
-            catch (final InterruptedException ex)
-            {
-                interrupted = true;
-            }
-        }
-        if (interrupted)
-        {
-            Thread.currentThread().interrupt();
-        }
-        closeAll(epoll, queueNotify[0], queueNotify[1], interrupt, tap);
+        closeAll(registration, ownLoop, queueNotify[0], queueNotify[1], interrupt, tap);
     }
 
     private static void closeAll(final AutoCloseable... resources)
