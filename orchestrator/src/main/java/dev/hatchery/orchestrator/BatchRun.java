@@ -87,7 +87,7 @@ final class BatchRun
         while (launched < request.count())
         {
             final VmResult result = new VmResult(id + "-vm-" + launched++, outcome, new dev.hatchery.vm.Timeline(), "", 0);
-            metrics.vmEnded(result, false, ServiceMetrics.FailureReason.KERNEL);
+            metrics.vmEnded(result, false, ServiceMetrics.FailureReason.PREPARATION);
             ended(result);
         }
     }

@@ -19,8 +19,8 @@ public final class ServiceMetrics
     /** Failure reasons, coarse on purpose: a label value per distinct error text would grow without bound. */
     public enum FailureReason
     {
-        /** The kernel could not be read or laid out; no VM was built. */
-        KERNEL,
+        /** What the VMs share could not be made (kernel template, tap pool); no VM was built. */
+        PREPARATION,
         /** The VM could not be built (memory, KVM, tap pool). */
         BUILD,
         /** The guest ran and failed (triple fault, KVM internal error, bad exit). */

@@ -224,7 +224,7 @@ public final class Supervisor extends AbstractBehavior<Supervisor.Command>
         run.recorder.start(run.startNanos);
         if (prepared.error() != null)
         {
-            run.endUnlaunched(kernelFailure(prepared.error()), metrics);
+            run.endUnlaunched(preparationFailure(prepared.error()), metrics);
             finishIfComplete(run);
             return this;
         }
@@ -233,17 +233,53 @@ public final class Supervisor extends AbstractBehavior<Supervisor.Command>
         return this;
     }
 
-    /** Preparing a kernel the first time reads, parses and lays it out: blocking work, off this actor. */
+    /**
+     * What every VM of a request shares, made once before the first VM: the kernel's template (reading,
+     * parsing and laying it out the first time) and, for networked VMs, the tap pool and event loops.
+     * Blocking work, off this actor.
+     */
     private void prepareKernel(final dev.hatchery.config.VmSpec spec,
         final akka.japi.function.Function2<PreparedKernel, Throwable, Command> toMessage)
     {
-        getContext().pipeToSelf(CompletableFuture.supplyAsync(() -> kernels.prepare(spec), blocking), toMessage);
+        getContext().pipeToSelf(CompletableFuture.supplyAsync(() ->
+        {
+            if (spec.network())
+            {
+                try
+                {
+                    host.prepareNetwork();
+                }
+                catch (final RuntimeException ex)
+                {
+                    throw new PreparationException("network could not be prepared: " + ex.getMessage(), ex);
+                }
+            }
+            try
+            {
+                return kernels.prepare(spec);
+            }
+            catch (final RuntimeException ex)
+            {
+                throw new PreparationException("kernel could not be prepared: " + ex.getMessage(), ex);
+            }
+        }, blocking), toMessage);
     }
 
-    private static VmOutcome kernelFailure(final Throwable error)
+    /** Why what the VMs share could not be made; its message is the VMs' failure reason. */
+    private static final class PreparationException extends RuntimeException
+    {
+        private static final long serialVersionUID = 1L;
+
+        PreparationException(final String message, final Throwable cause)
+        {
+            super(message, cause);
+        }
+    }
+
+    private static VmOutcome preparationFailure(final Throwable error)
     {
         final Throwable cause = error instanceof java.util.concurrent.CompletionException && error.getCause() != null ? error.getCause() : error;
-        return VmOutcome.failed("kernel could not be prepared: " + cause.getMessage());
+        return VmOutcome.failed(cause instanceof PreparationException ? cause.getMessage() : "preparation failed: " + cause);
     }
 
     private void launch(final BatchRun run)
@@ -359,8 +395,8 @@ public final class Supervisor extends AbstractBehavior<Supervisor.Command>
         }
         if (prepared.error() != null)
         {
-            endSingle(prepared.vmId(), new VmResult(prepared.vmId(), kernelFailure(prepared.error()), new Timeline(), "", 0),
-                ServiceMetrics.FailureReason.KERNEL);
+            endSingle(prepared.vmId(), new VmResult(prepared.vmId(), preparationFailure(prepared.error()), new Timeline(), "", 0),
+                ServiceMetrics.FailureReason.PREPARATION);
             return this;
         }
         if (single.stopRequested)

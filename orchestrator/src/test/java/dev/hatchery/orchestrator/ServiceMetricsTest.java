@@ -38,14 +38,14 @@ class ServiceMetricsTest
     @Test
     void shouldCountFailuresByReasonAndTimeoutsAsTimeouts()
     {
-        metrics.vmEnded(new VmResult("a", VmOutcome.failed("no kernel"), new Timeline(), "", 0), false, ServiceMetrics.FailureReason.KERNEL);
+        metrics.vmEnded(new VmResult("a", VmOutcome.failed("no kernel"), new Timeline(), "", 0), false, ServiceMetrics.FailureReason.PREPARATION);
         metrics.vmEnded(new VmResult("b", VmOutcome.timedOut("10 s"), new Timeline(), "", 0), false, ServiceMetrics.FailureReason.GUEST);
         metrics.vmEnded(new VmResult("c", VmOutcome.cancelled("by request"), new Timeline(), "", 0), false, ServiceMetrics.FailureReason.GUEST);
 
-        assertEquals(1, metrics.failures(ServiceMetrics.FailureReason.KERNEL));
+        assertEquals(1, metrics.failures(ServiceMetrics.FailureReason.PREPARATION));
         assertEquals(1, metrics.failures(ServiceMetrics.FailureReason.TIMEOUT));
         assertEquals(0, metrics.failures(ServiceMetrics.FailureReason.GUEST));
-        assertTrue(metrics.render().contains("hatchery_vm_failures_total{reason=\"kernel\"} 1\n"));
+        assertTrue(metrics.render().contains("hatchery_vm_failures_total{reason=\"preparation\"} 1\n"));
         assertTrue(metrics.render().contains("hatchery_vms_ended_total{outcome=\"cancelled\"} 1\n"));
         assertEquals(0, metrics.running());
     }

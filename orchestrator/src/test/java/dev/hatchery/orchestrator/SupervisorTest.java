@@ -98,7 +98,7 @@ class SupervisorTest
             + " pass the path of an uncompressed vmlinux", 7), report.failuresByReason());
         assertTrue(accepted.handle().progress().get().done());
         assertEquals(7, accepted.handle().progress().get().ended());
-        assertEquals(7, metrics.failures(ServiceMetrics.FailureReason.KERNEL));
+        assertEquals(7, metrics.failures(ServiceMetrics.FailureReason.PREPARATION));
         assertEquals(0, metrics.spawned());
     }
 
@@ -138,7 +138,7 @@ class SupervisorTest
                 java.util.concurrent.ExecutionException.class, () -> vm.running().toCompletableFuture().get(1, TimeUnit.SECONDS));
             assertTrue(notRunning.getCause() instanceof VmEndedException);
         }
-        assertEquals(3, metrics.failures(ServiceMetrics.FailureReason.KERNEL));
+        assertEquals(3, metrics.failures(ServiceMetrics.FailureReason.PREPARATION));
     }
 
     @Test

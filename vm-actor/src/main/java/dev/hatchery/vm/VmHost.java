@@ -129,6 +129,17 @@ public final class VmHost implements AutoCloseable
         return least;
     }
 
+    /**
+     * Creates the tap pool and the shared event loops now, so that networked VMs find them ready: the
+     * supervisor calls this once when a networked batch or VM is prepared, keeping tap creation off the
+     * per-VM spawn path. Fails with the reason (e.g. no CAP_NET_ADMIN) and leaves nothing half-made.
+     */
+    public synchronized void prepareNetwork()
+    {
+        taps();
+        sharedNetLoop();
+    }
+
     /** The tap pool, created (with leftovers reclaimed) on first use. */
     public synchronized TapPool taps()
     {

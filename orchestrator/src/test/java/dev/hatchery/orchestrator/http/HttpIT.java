@@ -124,6 +124,23 @@ class HttpIT
     }
 
     @Test
+    void shouldGiveANetworkedVmItsAddressFromTheTapPool() throws Exception
+    {
+        final HttpResponse<String> response = client.post("/v1/vms",
+            "{\"kernel\":\"linux\",\"network\":true,\"wait\":true,\"bootTimeoutMs\":300000}");
+
+        assertEquals(201, response.statusCode(), response.body());
+        final JsonNode address = ApiClient.json(response).get("address");
+        assertTrue(address.get("tap").asText().startsWith("hatch"), address.toString());
+        assertTrue(address.get("guest").asText().matches("172\\.30\\.\\d+\\.\\d+"), address.toString());
+        assertEquals(30, address.get("prefixLength").asInt());
+        final String id = ApiClient.json(response).get("id").asText();
+        assertEquals(202, client.delete("/v1/vms/" + id).statusCode());
+        hatchery.vm(id).orElseThrow().ended().toCompletableFuture().get(120, java.util.concurrent.TimeUnit.SECONDS);
+        assertEquals("booted", ApiClient.json(client.get("/v1/vms/" + id)).get("outcome").asText());
+    }
+
+    @Test
     void shouldCancelABatchOverHttpAndAccountForEveryVm() throws Exception
     {
         final String id = ApiClient.json(client.post("/v1/batches", "{\"kernel\":\"flat\",\"count\":300,\"concurrency\":2}"))
