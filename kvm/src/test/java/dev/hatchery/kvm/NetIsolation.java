@@ -8,16 +8,16 @@ import java.nio.file.Path;
  * Where a networked test's traffic stays: inside the emulated lab (its own machine, no network card), or natively
  * inside a network namespace of its own, which the launcher makes (`unshare --net`). A native run in the
  * host's own namespace fails here rather than put taps and guest addresses on the host's network.
- * (The same check exists in module kvm and vm-actor: test code is not shared between modules.)
+ * Shared with vm-actor's tests through kvm's test jar.
  */
-final class NetIsolation
+public final class NetIsolation
 {
     private NetIsolation()
     {
     }
 
     /** "lab (emulated)" or "network namespace net:[...]"; throws when neither applies. */
-    static String describe()
+    public static String describe()
     {
         if (System.getenv("HATCHERY_IN_LAB") != null)
         {

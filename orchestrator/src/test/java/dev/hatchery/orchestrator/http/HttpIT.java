@@ -31,6 +31,7 @@ class HttpIT
 {
     private static final String TOKEN = "it-" + Long.toHexString(System.nanoTime()) + "-0123456789abcdef";
 
+    private static dev.hatchery.kvm.StallWatch stallWatch;
     private static Hatchery hatchery;
     private static HttpServer server;
     private static ApiClient client;
@@ -38,6 +39,7 @@ class HttpIT
     @BeforeAll
     static void start()
     {
+        stallWatch = dev.hatchery.kvm.StallWatch.start("HttpIT", Duration.ofMinutes(10));
         hatchery = Hatchery.start();
         final Limits limits = Limits.fromConfig(ConfigFactory.load());
         server = HttpServer.start(hatchery.actorSystem(), hatchery,
@@ -49,6 +51,7 @@ class HttpIT
     @AfterAll
     static void stop()
     {
+        stallWatch.close();
         if (server != null)
         {
             server.close();
