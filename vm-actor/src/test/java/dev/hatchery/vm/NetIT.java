@@ -146,12 +146,13 @@ class NetIT
      * The measurement behind the event-loop default (README "Networking"): per mode, N networked Linux guests
      * serving UDP echo; ping-pong latency one VM at a time, then every VM at once for a fixed time; threads and
      * the loop threads' CPU time. Configurations alternate over rounds (lab timings drift): compare within one run.
-     * HATCHERY_NETLOOP_VMS (default 8) and HATCHERY_NETLOOP_ROUNDS (default 1; the README's figures used 3) size it.
+     * HATCHERY_NETLOOP_VMS and HATCHERY_NETLOOP_ROUNDS size it: the suite runs 3 VMs once (more than about 3
+     * Linux guests at once can stall the emulated lab's nested KVM for good); the README's figures used 8 VMs, 3 rounds.
      */
     @Test
     void shouldServeManyVmsFromSharedAndPerVmEventLoopsAndReportTheirCost() throws Exception
     {
-        final int vms = Integer.parseInt(System.getenv().getOrDefault("HATCHERY_NETLOOP_VMS", "8"));
+        final int vms = Integer.parseInt(System.getenv().getOrDefault("HATCHERY_NETLOOP_VMS", "3"));
         final int rounds = Integer.parseInt(System.getenv().getOrDefault("HATCHERY_NETLOOP_ROUNDS", "1"));
         // Per VM; one shared loop; a few shared loops (each is one thread among the vCPU threads for the scheduler).
         final List<NetSettings> configs = List.of(NetSettings.defaults().withLoop(NetSettings.Loop.PER_VM),
