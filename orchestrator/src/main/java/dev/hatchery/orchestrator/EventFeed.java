@@ -64,11 +64,6 @@ public final class EventFeed<T>
         return List.copyOf(events);
     }
 
-    public synchronized int size()
-    {
-        return events.size();
-    }
-
     public synchronized boolean ended()
     {
         return ended;

@@ -28,12 +28,6 @@ public record Limits(int maxBatchCount, int maxBatchConcurrency, int maxVmsInFli
             config.getLong("hatchery.limits.max-total-mem-mib"), config.getInt("hatchery.limits.max-active-batches"));
     }
 
-    /** Generous limits for tests and tools that run one batch at a time. */
-    public static Limits forBatches(final int maxCount, final int maxConcurrency)
-    {
-        return new Limits(maxCount, maxConcurrency, maxConcurrency, 3328, 3328L * maxConcurrency, 64);
-    }
-
     private static void positive(final String name, final long value)
     {
         if (value < 1)

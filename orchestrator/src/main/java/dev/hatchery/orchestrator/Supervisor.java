@@ -328,10 +328,7 @@ public final class Supervisor extends AbstractBehavior<Supervisor.Command>
             final BatchRun run = batches.get(ended.batchId());
             if (run != null && run.running.containsKey(ended.result().vmId()))
             {
-                metrics.vmEnded(ended.result(), run.started.remove(ended.result().vmId()), failure);
-                run.ended(ended.result());
-                launch(run);
-                finishIfComplete(run);
+                endBatchVm(run, ended.result(), failure);
             }
         }
         return this;
@@ -349,12 +346,18 @@ public final class Supervisor extends AbstractBehavior<Supervisor.Command>
         final BatchRun run = batches.get(stopped.batchId());
         if (run != null && run.running.containsKey(stopped.vmId()))
         {
-            metrics.vmEnded(lost, run.started.remove(stopped.vmId()), ServiceMetrics.FailureReason.GUEST);
-            run.ended(lost);
-            launch(run);
-            finishIfComplete(run);
+            endBatchVm(run, lost, ServiceMetrics.FailureReason.GUEST);
         }
         return this;
+    }
+
+    /** A batch VM in flight ended: count it, launch the next one, finish the batch when it was the last. */
+    private void endBatchVm(final BatchRun run, final VmResult result, final ServiceMetrics.FailureReason whenFailed)
+    {
+        metrics.vmEnded(result, run.started.remove(result.vmId()), whenFailed);
+        run.ended(result);
+        launch(run);
+        finishIfComplete(run);
     }
 
     private Behavior<Command> onSpawnVm(final SpawnVm spawn)

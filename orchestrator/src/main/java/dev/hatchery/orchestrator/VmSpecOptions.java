@@ -63,21 +63,23 @@ final class VmSpecOptions
     /** The spec; {@code withConsole} picks the kernel's console command line over its quiet one. */
     VmSpec toSpec(final KernelCatalog catalog, final boolean withConsole)
     {
-        final VmSpec.Builder builder = VmSpec.builder().memMib(memMib).vcpus(vcpus).bootTimeout(Duration.ofMillis(bootTimeoutMs))
-            .bootDeviceAddress(parseAddress(bootDevice)).tripleFaultIsStop(tripleFaultStops)
-            .memoryMode(CliEnums.parse(MemoryMode.class, "--memory", memory)).hugePages(CliEnums.parse(HugePages.class, "--huge-pages", hugePages))
-            .network(network).mac(mac);
+        final VmSpec.Builder builder;
         if (catalog.contains(kernel) || !kernel.contains("/") && !Files.exists(Path.of(kernel)))
         {
-            final KernelCatalog.Entry entry = catalog.get(kernel);
-            builder.kernel(entry.kernel()).initrd(initrd != null ? initrd : entry.initrd())
-                .cmdline(withConsole ? entry.consoleCmdline() : entry.cmdline())
-                .tripleFaultIsStop(tripleFaultStops || entry.tripleFaultIsStop());
+            builder = catalog.specFor(kernel, withConsole);
+            builder.tripleFaultIsStop(tripleFaultStops || catalog.get(kernel).tripleFaultIsStop());
+            if (initrd != null)
+            {
+                builder.initrd(initrd);
+            }
         }
         else
         {
-            builder.kernel(Path.of(kernel)).initrd(initrd);
+            builder = VmSpec.builder().kernel(Path.of(kernel)).initrd(initrd).tripleFaultIsStop(tripleFaultStops);
         }
+        builder.memMib(memMib).vcpus(vcpus).bootTimeout(Duration.ofMillis(bootTimeoutMs)).bootDeviceAddress(parseAddress(bootDevice))
+            .memoryMode(CliEnums.parse(MemoryMode.class, "--memory", memory)).hugePages(CliEnums.parse(HugePages.class, "--huge-pages", hugePages))
+            .network(network).mac(mac);
         if (cmdline != null)
         {
             builder.cmdline(cmdline);

@@ -76,11 +76,6 @@ public record Problem(StatusCode status, String slug, String title, String detai
         return new Problem(StatusCodes.INTERNAL_SERVER_ERROR, "internal-error", "Internal error", detail, null, List.of());
     }
 
-    public static Problem of(final StatusCode status, final String slug, final String title, final String detail)
-    {
-        return new Problem(status, slug, title, detail, null, List.of());
-    }
-
     /** The response, {@code instance} being the request path the problem occurred at. */
     public HttpResponse toResponse(final String instance)
     {
@@ -108,5 +103,4 @@ public record Problem(StatusCode status, String slug, String title, String detai
     {
         return status.intValue() + " " + slug + (field == null ? "" : " field=" + field) + ": " + detail;
     }
-
 }
