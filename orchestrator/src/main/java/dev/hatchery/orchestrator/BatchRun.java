@@ -9,6 +9,7 @@ import akka.actor.typed.ActorRef;
 import dev.hatchery.kernel.PreparedKernel;
 import dev.hatchery.orchestrator.report.BatchRecorder;
 import dev.hatchery.orchestrator.report.BatchReport;
+import dev.hatchery.vm.VmActor;
 import dev.hatchery.vm.VmOutcome;
 import dev.hatchery.vm.VmResult;
 
@@ -87,7 +88,7 @@ final class BatchRun
         while (launched < request.count())
         {
             final VmResult result = new VmResult(id + "-vm-" + launched++, outcome, new dev.hatchery.vm.Timeline(), "", 0);
-            metrics.vmEnded(result, false, ServiceMetrics.FailureReason.PREPARATION);
+            metrics.vmEnded(result, false);
             ended(result);
         }
     }

@@ -3,11 +3,13 @@ package dev.hatchery.orchestrator;
 import java.io.PrintWriter;
 import java.util.Locale;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CompletionException;
 
 import dev.hatchery.config.VmSpec;
-import dev.hatchery.kernel.KernelCache;
-import dev.hatchery.vm.VmHost;
+import dev.hatchery.vm.VmFailure;
 import dev.hatchery.vm.VmResult;
+
+import com.typesafe.config.ConfigFactory;
 
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -25,12 +27,27 @@ final class BootCommand implements Callable<Integer>
     @Override
     public Integer call()
     {
-        final VmSpec vmSpec = vm.toSpec(KernelCatalog.fromEnvironment(System.getenv()), true);
+        final KernelCatalog catalog = KernelCatalog.fromEnvironment(System.getenv());
+        final VmSpec vmSpec = vm.toSpec(catalog, true);
         final PrintWriter out = spec.commandLine().getOut();
         vmSpec.hugePages().checkAvailable(vmSpec.memBytes());
-        try (KernelCache kernels = new KernelCache(); VmHost host = VmHost.open())
+        // Through the facade like every VM: its actor owns it, and the result is what the actor reports.
+        try (Hatchery hatchery = Hatchery.start(ConfigFactory.load(), catalog))
         {
-            final VmResult result = host.launch("vm-1", kernels.prepare(vmSpec), vmSpec).result().join();
+            final VmResult result;
+            try
+            {
+                result = hatchery.submitVm(new SpawnRequest(vm.kernelName(), vmSpec)).thenCompose(RunningVm::ended).toCompletableFuture().join();
+            }
+            catch (final CompletionException ex)
+            {
+                // A refusal (memory limits) is the user's to fix: say it as it is, not wrapped.
+                throw ex.getCause() instanceof RuntimeException cause ? cause : ex;
+            }
+            if (result.outcome().failure() instanceof VmFailure.KernelImage kernel)
+            {
+                throw new IllegalArgumentException(kernel.cause());
+            }
             out.println("kernel: " + vmSpec.kernel() + (vmSpec.initrd() != null ? " initrd: " + vmSpec.initrd() : "")
                 + " mem: " + vmSpec.memMib() + " MiB memory: " + vmSpec.memoryMode().name().toLowerCase(Locale.ROOT));
             out.println("timeline (" + Environment.describe() + "), from the request:");

@@ -15,22 +15,40 @@ final class Comparison
     static String render(final BatchReport copy, final BatchReport template)
     {
         final StringBuilder sb = new StringBuilder("== template vs copy (same run, same machine: " + template.environment() + ") ==\n");
-        sb.append(line("throughput (boots/s)", copy.throughputPerSecond(), template.throughputPerSecond(), "x faster"));
+        sb.append(line("throughput (boots/s)", copy.throughputPerSecond(), template.throughputPerSecond(), Better.HIGHER));
         sb.append(line("spawn->boot-complete p50 (ms)", copy.latencyMicros().p50() / 1000.0, template.latencyMicros().p50() / 1000.0,
-            "x lower"));
+            Better.LOWER));
         final LatencySummary copyLoad = copy.phases().get("load_kernel");
         final LatencySummary templateLoad = template.phases().get("load_kernel");
         if (copyLoad != null && templateLoad != null)
         {
-            sb.append(line("request->load_kernel p50 (ms)", copyLoad.p50() / 1000.0, templateLoad.p50() / 1000.0, "x lower"));
+            sb.append(line("request->load_kernel p50 (ms)", copyLoad.p50() / 1000.0, templateLoad.p50() / 1000.0, Better.LOWER));
         }
         return sb.toString();
     }
 
-    private static String line(final String what, final double copy, final double template, final String better)
+    /** Which way a measure improves; the ratio printed is always "how many times better the template is". */
+    enum Better
     {
-        final boolean higherIsBetter = better.endsWith("faster");
-        final double ratio = higherIsBetter ? template / copy : copy / template;
-        return String.format(Locale.ROOT, "  %-32s copy %12.3f   template %12.3f   %8.2f%s%n", what, copy, template, ratio, " " + better);
+        HIGHER("x faster"),
+        LOWER("x lower");
+
+        private final String wording;
+
+        Better(final String wording)
+        {
+            this.wording = wording;
+        }
+
+        double templateAdvantage(final double copy, final double template)
+        {
+            return this == HIGHER ? template / copy : copy / template;
+        }
+    }
+
+    static String line(final String what, final double copy, final double template, final Better better)
+    {
+        return String.format(Locale.ROOT, "  %-32s copy %12.3f   template %12.3f   %8.2f %s%n", what, copy, template,
+            better.templateAdvantage(copy, template), better.wording);
     }
 }

@@ -32,7 +32,7 @@ public final class Hatchery implements VmService, AutoCloseable
     private final KernelCatalog catalog;
     private final ServiceMetrics metrics;
     private final Retained<BatchHandle> batches = new Retained<>(KEEP_FINISHED, BatchHandle::done);
-    private final Retained<RunningVm> vms = new Retained<>(KEEP_FINISHED, vm -> vm.state() == RunningVm.State.ENDED);
+    private final Retained<RunningVm> vms = new Retained<>(KEEP_FINISHED, vm -> vm.state() == dev.hatchery.vm.VmState.ENDED);
 
     private Hatchery(final VmHost host, final KernelCache kernels, final ActorSystem<Supervisor.Command> system, final KernelCatalog catalog,
         final ServiceMetrics metrics)
@@ -62,7 +62,7 @@ public final class Hatchery implements VmService, AutoCloseable
                 dev.hatchery.vm.NetSettings.Loop.parse(config.getString("hatchery.network.event-loop")),
                 config.getInt("hatchery.network.shared-loops"), config.getBoolean("hatchery.network.offloads")));
             final Supervisor.Settings settings = new Supervisor.Settings(Limits.fromConfig(config), Environment.inLab(),
-                Environment.describe());
+                Environment.describe(), config.getDuration("hatchery.vm.stop-timeout"));
             final ServiceMetrics metrics = new ServiceMetrics();
             final ActorSystem<Supervisor.Command> system = ActorSystem.create(Supervisor.create(host, kernels, settings, metrics), "hatchery",
                 config);
@@ -175,7 +175,10 @@ public final class Hatchery implements VmService, AutoCloseable
         return true;
     }
 
-    /** Stops the actor system (every VM actor stops and releases its VM), then KVM and the templates. */
+    /**
+     * Stops the actor system (every VM actor stops its VM, without waiting for it), then KVM and the templates:
+     * closing the host waits, with a bound, for the VMs still being released.
+     */
     @Override
     public void close()
     {

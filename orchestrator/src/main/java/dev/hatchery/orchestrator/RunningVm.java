@@ -1,34 +1,38 @@
 package dev.hatchery.orchestrator;
 
+import java.time.Duration;
 import java.time.Instant;
 import java.util.LinkedHashMap;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 
+import akka.actor.typed.ActorRef;
+import akka.actor.typed.Scheduler;
+import akka.actor.typed.javadsl.AskPattern;
+
 import dev.hatchery.config.VmSpec;
 import dev.hatchery.vm.Phase;
 import dev.hatchery.vm.Timeline;
-import dev.hatchery.vm.Vm;
+import dev.hatchery.vm.VmActor;
+import dev.hatchery.vm.VmAddress;
 import dev.hatchery.vm.VmOutcome;
 import dev.hatchery.vm.VmResult;
+import dev.hatchery.vm.VmSnapshot;
+import dev.hatchery.vm.VmState;
 
 /**
- * One VM spawned on its own (not in a batch), as its caller sees it: thread-safe, and kept after the
- * VM ended so its outcome, console and timeline can still be read. The VM itself stays owned by its
- * actor; this view only reads what the VM publishes safely (console, timeline, boot and end).
+ * One VM spawned on its own (not in a batch), as its caller sees it: thread-safe, and kept after the VM
+ * ended so its outcome, console and timeline can still be read. It never touches the VM: it holds the
+ * latest {@link VmSnapshot} the VM's actor published (when it launched, booted, ended) and asks the actor
+ * for a fresh one on {@link #inspect()}.
  */
 public final class RunningVm
 {
-    /** Where the VM is in its life. */
-    public enum State
-    {
-        STARTING,
-        RUNNING,
-        BOOTED,
-        ENDED
-    }
+    /** How long {@link #inspect()} waits for the actor before answering with the last published snapshot. */
+    private static final Duration INSPECT_TIMEOUT = Duration.ofSeconds(2);
 
     private final String id;
     private final String kernelName;
@@ -37,9 +41,9 @@ public final class RunningVm
     private final CompletableFuture<RunningVm> running = new CompletableFuture<>();
     private final CompletableFuture<RunningVm> booted = new CompletableFuture<>();
     private final CompletableFuture<VmResult> ended = new CompletableFuture<>();
-    private volatile Vm vm;
-    private volatile VmAddress address;
-    private volatile Timeline timeline = new Timeline();
+    private volatile VmSnapshot snapshot;
+    private volatile ActorRef<VmActor.Command> actor;
+    private volatile Scheduler scheduler;
 
     RunningVm(final String id, final String kernelName, final VmSpec spec, final Instant createdAt)
     {
@@ -47,6 +51,7 @@ public final class RunningVm
         this.kernelName = kernelName;
         this.spec = spec;
         this.createdAt = createdAt;
+        this.snapshot = VmSnapshot.starting(id);
     }
 
     public String id()
@@ -86,53 +91,60 @@ public final class RunningVm
         return ended;
     }
 
-    public State state()
+    /** The latest snapshot the VM's actor published; its console is as of that moment (see {@link #inspect()}). */
+    public VmSnapshot snapshot()
     {
-        if (ended.isDone())
+        return snapshot;
+    }
+
+    /**
+     * A snapshot taken now by the VM's actor (current console and timeline); the published one when the VM
+     * has not launched or has ended, or when the actor does not answer in time.
+     */
+    public CompletionStage<VmSnapshot> inspect()
+    {
+        final ActorRef<VmActor.Command> current = actor;
+        if (current == null || ended.isDone())
         {
-            return State.ENDED;
+            return CompletableFuture.completedFuture(snapshot);
         }
-        if (vm == null)
-        {
-            return State.STARTING;
-        }
-        return vm.booted() ? State.BOOTED : State.RUNNING;
+        return AskPattern.<VmActor.Command, VmSnapshot>ask(current, VmActor.Inspect::new, INSPECT_TIMEOUT, scheduler)
+            .exceptionally(error -> snapshot)
+            .thenApply(fresh -> ended.isDone() ? snapshot : fresh);
+    }
+
+    public VmState state()
+    {
+        return snapshot.state();
     }
 
     /** How it ended, once it has. */
     public Optional<VmOutcome> outcome()
     {
-        return ended.isDone() ? Optional.of(ended.join().outcome()) : Optional.empty();
+        return snapshot.optionalOutcome();
     }
 
     /** The guest's address when it has networking. */
     public Optional<VmAddress> address()
     {
-        return Optional.ofNullable(address);
+        return snapshot.optionalAddress();
     }
 
-    /** What the guest wrote to its serial console so far (the tail, bounded by the spec's console size). */
-    public String console()
-    {
-        final Vm current = vm;
-        if (ended.isDone())
-        {
-            return ended.join().console();
-        }
-        return current == null ? "" : current.console();
-    }
-
-    /** Microseconds from the request to each phase reached so far, in phase order. */
+    /** Microseconds from the request to each phase reached by the latest snapshot, in phase order. */
     public Map<String, Long> timelineMicros()
     {
-        final Timeline current = timeline;
+        return timelineMicros(snapshot.timeline());
+    }
+
+    static Map<String, Long> timelineMicros(final Timeline timeline)
+    {
         final Map<String, Long> micros = new LinkedHashMap<>();
         for (final Phase phase : Phase.values())
         {
-            final long since = current.sinceRequest(phase);
+            final long since = timeline.sinceRequest(phase);
             if (since >= 0)
             {
-                micros.put(phase.name().toLowerCase(java.util.Locale.ROOT), since / 1000);
+                micros.put(phase.name().toLowerCase(Locale.ROOT), since / 1000);
             }
         }
         return micros;
@@ -141,22 +153,38 @@ public final class RunningVm
     /** Spawn→boot in microseconds, or -1 when it has not booted. */
     public long bootMicros()
     {
-        final long since = timeline.sinceRequest(Phase.BOOT_COMPLETE);
+        final long since = snapshot.timeline().sinceRequest(Phase.BOOT_COMPLETE);
         return since < 0 ? -1 : since / 1000;
     }
 
-    void launched(final Vm launched)
+    /** The supervisor spawned the VM's actor: {@link #inspect()} asks it from now on. */
+    void attach(final ActorRef<VmActor.Command> vmActor, final Scheduler actorScheduler)
     {
-        this.timeline = launched.timeline();
-        this.address = launched.tapLease() == null ? null : VmAddress.of(launched.tapLease());
-        this.vm = launched;
-        launched.bootComplete().thenRun(() -> booted.complete(this));
+        this.scheduler = actorScheduler;
+        this.actor = vmActor;
+    }
+
+    void launched(final VmSnapshot launched)
+    {
+        if (!ended.isDone())
+        {
+            snapshot = launched;
+        }
         running.complete(this);
+    }
+
+    void booted(final VmSnapshot bootedSnapshot)
+    {
+        if (!ended.isDone())
+        {
+            snapshot = bootedSnapshot;
+        }
+        booted.complete(this);
     }
 
     void end(final VmResult result)
     {
-        timeline = result.timeline();
+        snapshot = VmSnapshot.ended(result, snapshot.address());
         ended.complete(result);
         booted.complete(this);
         running.completeExceptionally(new VmEndedException(id, result.outcome()));

@@ -7,6 +7,7 @@ import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.concurrent.atomic.LongAdder;
 
 import dev.hatchery.vm.Phase;
+import dev.hatchery.vm.VmFailure;
 import dev.hatchery.vm.VmOutcome;
 import dev.hatchery.vm.VmResult;
 
@@ -16,19 +17,6 @@ import dev.hatchery.vm.VmResult;
  */
 public final class ServiceMetrics
 {
-    /** Failure reasons, coarse on purpose: a label value per distinct error text would grow without bound. */
-    public enum FailureReason
-    {
-        /** What the VMs share could not be made (kernel template, tap pool); no VM was built. */
-        PREPARATION,
-        /** The VM could not be built (memory, KVM, tap pool). */
-        BUILD,
-        /** The guest ran and failed (triple fault, KVM internal error, bad exit). */
-        GUEST,
-        /** No boot-complete within the boot timeout. */
-        TIMEOUT
-    }
-
     /** Upper bounds, in seconds, of the boot-latency buckets: 100 µs (hardware) to 60 s (an emulated lab). */
     static final double[] BOOT_BUCKETS_SECONDS = {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5,
         1, 2.5, 5, 10, 30, 60};
@@ -36,7 +24,7 @@ public final class ServiceMetrics
     private final LongAdder spawned = new LongAdder();
     private final LongAdder running = new LongAdder();
     private final Map<VmOutcome.Kind, LongAdder> endedByOutcome = new ConcurrentHashMap<>();
-    private final Map<FailureReason, LongAdder> failures = new ConcurrentHashMap<>();
+    private final Map<VmFailure.Stage, LongAdder> failures = new ConcurrentHashMap<>();
     private final AtomicLongArray bootBuckets = new AtomicLongArray(BOOT_BUCKETS_SECONDS.length + 1);
     private final LongAdder bootMicrosSum = new LongAdder();
 
@@ -48,21 +36,18 @@ public final class ServiceMetrics
     }
 
     /** A VM ended; {@code started} says whether {@link #vmStarted()} was counted for it. */
-    public void vmEnded(final VmResult result, final boolean started, final FailureReason whenFailed)
+    public void vmEnded(final VmResult result, final boolean started)
     {
         if (started)
         {
             running.decrement();
         }
-        final VmOutcome.Kind kind = result.outcome().kind();
-        endedByOutcome.computeIfAbsent(kind, k -> new LongAdder()).increment();
-        if (kind == VmOutcome.Kind.FAILED)
+        final VmOutcome outcome = result.outcome();
+        endedByOutcome.computeIfAbsent(outcome.kind(), k -> new LongAdder()).increment();
+        // Cancelling is asked for, not a failure.
+        if (outcome.failure() != null && outcome.failure().stage() != VmFailure.Stage.CANCELLED)
         {
-            failures.computeIfAbsent(whenFailed, k -> new LongAdder()).increment();
-        }
-        else if (kind == VmOutcome.Kind.TIMED_OUT)
-        {
-            failures.computeIfAbsent(FailureReason.TIMEOUT, k -> new LongAdder()).increment();
+            failures.computeIfAbsent(outcome.failure().stage(), k -> new LongAdder()).increment();
         }
         final long bootNanos = result.timeline().sinceRequest(Phase.BOOT_COMPLETE);
         if (bootNanos >= 0)
@@ -81,9 +66,9 @@ public final class ServiceMetrics
         return spawned.sum();
     }
 
-    public long failures(final FailureReason reason)
+    public long failures(final VmFailure.Stage stage)
     {
-        final LongAdder count = failures.get(reason);
+        final LongAdder count = failures.get(stage);
         return count == null ? 0 : count.sum();
     }
 
@@ -103,12 +88,14 @@ public final class ServiceMetrics
             sb.append("hatchery_vms_ended_total{outcome=\"").append(kind.name().toLowerCase(Locale.ROOT)).append("\"} ")
                 .append(count == null ? 0 : count.sum()).append('\n');
         }
-        sb.append("# HELP hatchery_vm_failures_total VMs that failed or timed out, by reason.\n");
+        sb.append("# HELP hatchery_vm_failures_total VMs that failed or timed out, by the stage of their life that failed.\n");
         sb.append("# TYPE hatchery_vm_failures_total counter\n");
-        for (final FailureReason reason : FailureReason.values())
+        for (final VmFailure.Stage stage : VmFailure.Stage.values())
         {
-            sb.append("hatchery_vm_failures_total{reason=\"").append(reason.name().toLowerCase(Locale.ROOT)).append("\"} ")
-                .append(failures(reason)).append('\n');
+            if (stage != VmFailure.Stage.CANCELLED)
+            {
+                sb.append("hatchery_vm_failures_total{reason=\"").append(stage.label()).append("\"} ").append(failures(stage)).append('\n');
+            }
         }
         renderBootHistogram(sb);
         return sb.toString();

@@ -23,6 +23,8 @@ import dev.hatchery.orchestrator.report.BatchReport;
 import dev.hatchery.orchestrator.report.ProcessResources;
 import dev.hatchery.orchestrator.report.ResourceUsage;
 import dev.hatchery.vm.Timeline;
+import dev.hatchery.vm.VmActor;
+import dev.hatchery.vm.VmFailure;
 import dev.hatchery.vm.VmHost;
 import dev.hatchery.vm.VmOutcome;
 import dev.hatchery.vm.VmResult;
@@ -117,8 +119,12 @@ public final class Supervisor extends AbstractBehavior<Supervisor.Command>
     private long nextBatch;
     private long nextVm;
 
-    /** Limits and labels the supervisor applies. */
-    public record Settings(Limits limits, boolean lab, String environment)
+    /**
+     * Limits and labels the supervisor applies.
+     *
+     * @param stopTimeout how long a stopped VM's vCPU may take to return before the VM is reported stuck
+     */
+    public record Settings(Limits limits, boolean lab, String environment, java.time.Duration stopTimeout)
     {
     }
 
@@ -251,7 +257,7 @@ public final class Supervisor extends AbstractBehavior<Supervisor.Command>
                 }
                 catch (final RuntimeException ex)
                 {
-                    throw new PreparationException("network could not be prepared: " + ex.getMessage(), ex);
+                    throw new PreparationException(new VmFailure.NetworkPreparation(String.valueOf(ex.getMessage())), ex);
                 }
             }
             try
@@ -260,26 +266,36 @@ public final class Supervisor extends AbstractBehavior<Supervisor.Command>
             }
             catch (final RuntimeException ex)
             {
-                throw new PreparationException("kernel could not be prepared: " + ex.getMessage(), ex);
+                throw new PreparationException(new VmFailure.KernelImage(String.valueOf(ex.getMessage())), ex);
             }
         }, blocking), toMessage);
     }
 
-    /** Why what the VMs share could not be made; its message is the VMs' failure reason. */
+    /** Why what the VMs share could not be made: the failure every VM of the request ends with. */
     private static final class PreparationException extends RuntimeException
     {
         private static final long serialVersionUID = 1L;
 
-        PreparationException(final String message, final Throwable cause)
+        private final transient VmFailure failure;
+
+        PreparationException(final VmFailure failure, final Throwable cause)
         {
-            super(message, cause);
+            super(failure.describe(), cause);
+            this.failure = failure;
         }
     }
 
     private static VmOutcome preparationFailure(final Throwable error)
     {
         final Throwable cause = error instanceof java.util.concurrent.CompletionException && error.getCause() != null ? error.getCause() : error;
-        return VmOutcome.failed(cause instanceof PreparationException ? cause.getMessage() : "preparation failed: " + cause);
+        return VmOutcome.of(cause instanceof PreparationException preparation ? preparation.failure
+            : new VmFailure.HostError("preparation failed: " + cause.getClass().getName(), String.valueOf(cause.getMessage())));
+    }
+
+    private VmActor.Settings vmSettings(final String batchId, final String vmId, final PreparedKernel kernel,
+        final dev.hatchery.config.VmSpec spec, final boolean stopAtBootComplete)
+    {
+        return new VmActor.Settings(batchId, vmId, kernel, spec, stopAtBootComplete, settings.stopTimeout(), Timeline.startingNow());
     }
 
     private void launch(final BatchRun run)
@@ -288,8 +304,7 @@ public final class Supervisor extends AbstractBehavior<Supervisor.Command>
         {
             final String vmId = run.id + "-vm-" + run.launched++;
             final ActorRef<VmActor.Command> vm = getContext().spawn(
-                VmActor.create(run.id, vmId, host, run.kernel, run.request.spec(), run.request.stopAtBootComplete(), Timeline.startingNow(),
-                    vmReports),
+                VmActor.create(host, vmSettings(run.id, vmId, run.kernel, run.request.spec(), run.request.stopAtBootComplete()), vmReports),
                 vmId, DispatcherSelector.fromConfig("hatchery.vm-dispatcher"));
             getContext().watchWith(vm, new VmActorStopped(run.id, vmId));
             run.running.put(vmId, vm);
@@ -299,62 +314,89 @@ public final class Supervisor extends AbstractBehavior<Supervisor.Command>
 
     private Behavior<Command> onFromVm(final FromVm message)
     {
-        if (message.report() instanceof VmActor.VmLaunched launched)
+        // Report is sealed: these three are all there are (a pattern switch would say so, from Java 21 on).
+        final VmActor.Report report = message.report();
+        if (report instanceof VmActor.VmLaunched launched)
         {
-            metrics.vmStarted();
-            final SingleVm single = launched.batchId() == null ? singles.get(launched.vmId()) : null;
+            onVmLaunched(launched);
+        }
+        else if (report instanceof VmActor.VmBooted booted)
+        {
+            onVmBooted(booted);
+        }
+        else if (report instanceof VmActor.VmEnded ended)
+        {
+            onVmEnded(ended);
+        }
+        return this;
+    }
+
+    private void onVmLaunched(final VmActor.VmLaunched launched)
+    {
+        metrics.vmStarted();
+        if (launched.batchId() == null)
+        {
+            final SingleVm single = singles.get(launched.vmId());
             if (single != null)
             {
                 single.started = true;
-                single.view.launched(launched.vm());
+                single.view.launched(launched.snapshot());
             }
-            else if (launched.batchId() != null)
-            {
-                final BatchRun run = batches.get(launched.batchId());
-                if (run != null)
-                {
-                    run.started.add(launched.vmId());
-                }
-            }
+            return;
         }
-        else if (message.report() instanceof VmActor.VmEnded ended)
+        final BatchRun run = batches.get(launched.batchId());
+        if (run != null)
         {
-            final ServiceMetrics.FailureReason failure = ended.launched() ? ServiceMetrics.FailureReason.GUEST : ServiceMetrics.FailureReason.BUILD;
-            if (ended.batchId() == null)
-            {
-                endSingle(ended.result().vmId(), ended.result(), failure);
-                return this;
-            }
-            final BatchRun run = batches.get(ended.batchId());
-            if (run != null && run.running.containsKey(ended.result().vmId()))
-            {
-                endBatchVm(run, ended.result(), failure);
-            }
+            run.started.add(launched.vmId());
         }
-        return this;
+    }
+
+    /** A single VM's view shows the boot at once; a batch VM's boot is counted when it ends, with its whole timeline. */
+    private void onVmBooted(final VmActor.VmBooted booted)
+    {
+        final SingleVm single = booted.batchId() == null ? singles.get(booted.vmId()) : null;
+        if (single != null)
+        {
+            single.view.booted(booted.snapshot());
+        }
+    }
+
+    private void onVmEnded(final VmActor.VmEnded ended)
+    {
+        if (ended.batchId() == null)
+        {
+            endSingle(ended.vmId(), ended.result());
+            return;
+        }
+        final BatchRun run = batches.get(ended.batchId());
+        if (run != null && run.running.containsKey(ended.vmId()))
+        {
+            endBatchVm(run, ended.result());
+        }
     }
 
     /** A VM actor that stopped without reporting its end (it cannot, normally) still counts, as failed. */
     private Behavior<Command> onVmActorStopped(final VmActorStopped stopped)
     {
-        final VmResult lost = new VmResult(stopped.vmId(), VmOutcome.failed("VM actor stopped without reporting an outcome"), new Timeline(), "", 0);
+        final VmResult lost = new VmResult(stopped.vmId(),
+            VmOutcome.of(new VmFailure.HostError("VM actor stopped without reporting an outcome", "")), new Timeline(), "", 0);
         if (stopped.batchId() == null)
         {
-            endSingle(stopped.vmId(), lost, ServiceMetrics.FailureReason.GUEST);
+            endSingle(stopped.vmId(), lost);
             return this;
         }
         final BatchRun run = batches.get(stopped.batchId());
         if (run != null && run.running.containsKey(stopped.vmId()))
         {
-            endBatchVm(run, lost, ServiceMetrics.FailureReason.GUEST);
+            endBatchVm(run, lost);
         }
         return this;
     }
 
     /** A batch VM in flight ended: count it, launch the next one, finish the batch when it was the last. */
-    private void endBatchVm(final BatchRun run, final VmResult result, final ServiceMetrics.FailureReason whenFailed)
+    private void endBatchVm(final BatchRun run, final VmResult result)
     {
-        metrics.vmEnded(result, run.started.remove(result.vmId()), whenFailed);
+        metrics.vmEnded(result, run.started.remove(result.vmId()));
         run.ended(result);
         launch(run);
         finishIfComplete(run);
@@ -398,18 +440,18 @@ public final class Supervisor extends AbstractBehavior<Supervisor.Command>
         }
         if (prepared.error() != null)
         {
-            endSingle(prepared.vmId(), new VmResult(prepared.vmId(), preparationFailure(prepared.error()), new Timeline(), "", 0),
-                ServiceMetrics.FailureReason.PREPARATION);
+            endSingle(prepared.vmId(), new VmResult(prepared.vmId(), preparationFailure(prepared.error()), new Timeline(), "", 0));
             return this;
         }
         if (single.stopRequested)
         {
-            endSingle(prepared.vmId(), new VmResult(prepared.vmId(), VmOutcome.cancelled("stopped before launch"), new Timeline(), "", 0),
-                ServiceMetrics.FailureReason.GUEST);
+            endSingle(prepared.vmId(), new VmResult(prepared.vmId(), VmOutcome.of(new VmFailure.Cancelled("stopped before launch")),
+                new Timeline(), "", 0));
             return this;
         }
-        single.actor = getContext().spawn(VmActor.create(null, prepared.vmId(), host, prepared.kernel(), single.request.spec(), false,
-            Timeline.startingNow(), vmReports), prepared.vmId(), DispatcherSelector.fromConfig("hatchery.vm-dispatcher"));
+        single.actor = getContext().spawn(VmActor.create(host, vmSettings(null, prepared.vmId(), prepared.kernel(), single.request.spec(), false),
+            vmReports), prepared.vmId(), DispatcherSelector.fromConfig("hatchery.vm-dispatcher"));
+        single.view.attach(single.actor, getContext().getSystem().scheduler());
         getContext().watchWith(single.actor, new VmActorStopped(null, prepared.vmId()));
         return this;
     }
@@ -422,13 +464,13 @@ public final class Supervisor extends AbstractBehavior<Supervisor.Command>
             single.stopRequested = true;
             if (single.actor != null)
             {
-                single.actor.tell(VmActor.Stop.INSTANCE);
+                single.actor.tell(new VmActor.Stop());
             }
         }
         return this;
     }
 
-    private void endSingle(final String vmId, final VmResult result, final ServiceMetrics.FailureReason failure)
+    private void endSingle(final String vmId, final VmResult result)
     {
         final SingleVm single = singles.remove(vmId);
         if (single == null)
@@ -436,9 +478,10 @@ public final class Supervisor extends AbstractBehavior<Supervisor.Command>
             return;
         }
         capacity.releaseVm(single.request.spec().memBytes());
-        metrics.vmEnded(result, single.started, failure);
+        metrics.vmEnded(result, single.started);
         single.view.end(result);
-        getContext().getLog().info("vm.ended vm={} outcome={} reason=\"{}\"", vmId, result.outcome().kind(), result.outcome().reason());
+        getContext().getLog().info("vm.ended vm={} outcome={} failure={} reason=\"{}\"", vmId, result.outcome().kind(),
+            result.outcome().failure() == null ? "none" : result.outcome().failure().code(), result.outcome().reason());
     }
 
     private Behavior<Command> onCancelBatch(final CancelBatch cancel)
@@ -447,8 +490,8 @@ public final class Supervisor extends AbstractBehavior<Supervisor.Command>
         if (run != null && !run.cancelled && !run.complete())
         {
             run.cancelled = true;
-            run.running.values().forEach(vm -> vm.tell(VmActor.Stop.INSTANCE));
-            run.endUnlaunched(VmOutcome.cancelled("cancelled before launch"), metrics);
+            run.running.values().forEach(vm -> vm.tell(new VmActor.Stop()));
+            run.endUnlaunched(VmOutcome.of(new VmFailure.Cancelled("cancelled before launch")), metrics);
             finishIfComplete(run);
         }
         return this;
@@ -480,7 +523,9 @@ public final class Supervisor extends AbstractBehavior<Supervisor.Command>
         }
         for (final SingleVm single : singles.values())
         {
-            single.view.end(new VmResult(single.view.id(), VmOutcome.cancelled("service stopped"), new Timeline(), single.view.console(), 0));
+            final dev.hatchery.vm.VmSnapshot last = single.view.snapshot();
+            single.view.end(new VmResult(single.view.id(), VmOutcome.of(new VmFailure.Cancelled("service stopped")), last.timeline(),
+                last.console(), 0));
         }
         return this;
     }

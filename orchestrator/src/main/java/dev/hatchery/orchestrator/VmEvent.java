@@ -1,18 +1,21 @@
 package dev.hatchery.orchestrator;
 
 import dev.hatchery.vm.Phase;
+import dev.hatchery.vm.VmFailure;
 import dev.hatchery.vm.VmResult;
 
 /**
- * One VM of a batch ended: how ({@code outcome}: booted, failed, timed_out, cancelled), why, and its
+ * One VM of a batch ended: how ({@code outcome}: booted, failed, timed_out, cancelled), why ({@code reason}, with
+ * this VM's detail; {@code failure}, the failure's code such as {@code triple_fault}, null when it booted), and its
  * spawn→boot time ({@code bootMicros}, -1 when it never booted). {@code sequence} counts from 1 per batch.
  */
-public record VmEvent(String batchId, String vmId, long sequence, String outcome, String reason, long bootMicros)
+public record VmEvent(String batchId, String vmId, long sequence, String outcome, String failure, String reason, long bootMicros)
 {
     static VmEvent of(final String batchId, final long sequence, final VmResult result)
     {
         final long boot = result.timeline().sinceRequest(Phase.BOOT_COMPLETE);
+        final VmFailure failure = result.outcome().failure();
         return new VmEvent(batchId, result.vmId(), sequence, result.outcome().kind().name().toLowerCase(java.util.Locale.ROOT),
-            result.outcome().reason(), boot < 0 ? -1 : boot / 1000);
+            failure == null ? null : failure.code(), result.outcome().reason(), boot < 0 ? -1 : boot / 1000);
     }
 }

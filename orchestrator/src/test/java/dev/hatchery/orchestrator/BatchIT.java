@@ -7,11 +7,13 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 
 import dev.hatchery.config.VmSpec;
 import dev.hatchery.orchestrator.report.BatchReport;
+import dev.hatchery.orchestrator.report.FailureGroup;
 import dev.hatchery.vm.GuestFiles;
 
 import org.junit.jupiter.api.AfterAll;
@@ -57,12 +59,12 @@ class BatchIT
     private static void assertAllBooted(final BatchReport report, final int count)
     {
         assertEquals(count, report.count());
-        assertEquals(count, report.booted(), () -> "failures: " + report.failuresByReason());
+        assertEquals(count, report.booted(), () -> "failures: " + report.failures());
         assertEquals(count, report.booted() + report.failed() + report.timedOut() + report.cancelled());
         assertEquals(count, report.latencyMicros().count());
         assertTrue(report.latencyMicros().p50() > 0);
         assertTrue(report.throughputPerSecond() > 0);
-        assertEquals(Map.of(), report.failuresByReason());
+        assertEquals(List.of(), report.failures());
     }
 
     @ParameterizedTest(name = "{0} flat VMs")
@@ -107,7 +109,10 @@ class BatchIT
         assertAllBooted(good, 40);
         assertEquals(8, bad.timedOut());
         assertEquals(0, bad.booted() + bad.failed() + bad.cancelled());
-        assertEquals(Map.of("no boot-complete within 1500 ms", 8), bad.failuresByReason());
+        assertEquals(1, bad.failures().size(), bad.failures()::toString);
+        assertEquals("boot_timeout", bad.failures().get(0).code());
+        assertEquals("no boot-complete within 1500 ms", bad.failures().get(0).summary());
+        assertEquals(8, bad.failures().get(0).count());
     }
 
     @Test
@@ -125,7 +130,9 @@ class BatchIT
         final BatchReport report = handle.report().toCompletableFuture().join();
 
         assertEquals(20, report.cancelled());
-        assertEquals(Map.of("stopped by request before boot-complete", 5, "cancelled before launch", 15), report.failuresByReason());
+        assertEquals(Map.of("stopped by request before boot-complete", 5, "cancelled before launch", 15),
+            report.failures().stream().collect(java.util.stream.Collectors.toMap(FailureGroup::summary, FailureGroup::count)));
+        assertTrue(report.failures().stream().allMatch(group -> group.code().equals("cancelled")), report.failures()::toString);
     }
 
     @Test

@@ -1,10 +1,12 @@
 package dev.hatchery.orchestrator;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.hatchery.vm.Phase;
 import dev.hatchery.vm.Timeline;
+import dev.hatchery.vm.VmFailure;
 import dev.hatchery.vm.VmOutcome;
 import dev.hatchery.vm.VmResult;
 
@@ -27,7 +29,7 @@ class ServiceMetricsTest
     {
         metrics.vmStarted();
         metrics.vmStarted();
-        metrics.vmEnded(booted(2_000_000), true, ServiceMetrics.FailureReason.GUEST);
+        metrics.vmEnded(booted(2_000_000), true);
 
         assertEquals(1, metrics.running());
         assertEquals(2, metrics.spawned());
@@ -38,24 +40,35 @@ class ServiceMetricsTest
     @Test
     void shouldCountFailuresByReasonAndTimeoutsAsTimeouts()
     {
-        metrics.vmEnded(new VmResult("a", VmOutcome.failed("no kernel"), new Timeline(), "", 0), false, ServiceMetrics.FailureReason.PREPARATION);
-        metrics.vmEnded(new VmResult("b", VmOutcome.timedOut("10 s"), new Timeline(), "", 0), false, ServiceMetrics.FailureReason.GUEST);
-        metrics.vmEnded(new VmResult("c", VmOutcome.cancelled("by request"), new Timeline(), "", 0), false, ServiceMetrics.FailureReason.GUEST);
+        metrics.vmEnded(ended("a", new VmFailure.KernelImage("no kernel")), false);
+        metrics.vmEnded(ended("b", new VmFailure.BootTimeout(10_000)), false);
+        metrics.vmEnded(ended("c", new VmFailure.Cancelled("stopped by request before boot-complete")), false);
+        metrics.vmStarted();
+        metrics.vmEnded(ended("d", new VmFailure.Stuck(10_000)), true);
 
-        assertEquals(1, metrics.failures(ServiceMetrics.FailureReason.PREPARATION));
-        assertEquals(1, metrics.failures(ServiceMetrics.FailureReason.TIMEOUT));
-        assertEquals(0, metrics.failures(ServiceMetrics.FailureReason.GUEST));
+        assertEquals(1, metrics.failures(VmFailure.Stage.PREPARATION));
+        assertEquals(1, metrics.failures(VmFailure.Stage.TIMEOUT));
+        assertEquals(1, metrics.failures(VmFailure.Stage.HOST));
+        assertEquals(0, metrics.failures(VmFailure.Stage.GUEST));
+        assertEquals(0, metrics.failures(VmFailure.Stage.CANCELLED));
         assertTrue(metrics.render().contains("hatchery_vm_failures_total{reason=\"preparation\"} 1\n"));
+        assertTrue(metrics.render().contains("hatchery_vm_failures_total{reason=\"host\"} 1\n"));
+        assertFalse(metrics.render().contains("reason=\"cancelled\""));
         assertTrue(metrics.render().contains("hatchery_vms_ended_total{outcome=\"cancelled\"} 1\n"));
         assertEquals(0, metrics.running());
+    }
+
+    private static VmResult ended(final String vmId, final VmFailure failure)
+    {
+        return new VmResult(vmId, VmOutcome.of(failure), new Timeline(), "", 0);
     }
 
     @Test
     void shouldFillTheBootHistogramCumulatively()
     {
-        metrics.vmEnded(booted(80_000), false, ServiceMetrics.FailureReason.GUEST);
-        metrics.vmEnded(booted(3_000_000), false, ServiceMetrics.FailureReason.GUEST);
-        metrics.vmEnded(booted(90_000_000_000L), false, ServiceMetrics.FailureReason.GUEST);
+        metrics.vmEnded(booted(80_000), false);
+        metrics.vmEnded(booted(3_000_000), false);
+        metrics.vmEnded(booted(90_000_000_000L), false);
 
         final String text = metrics.render();
 

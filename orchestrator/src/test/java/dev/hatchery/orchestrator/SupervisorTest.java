@@ -39,7 +39,7 @@ class SupervisorTest
         metrics = new ServiceMetrics();
         // One VM slot in flight, so a single VM that was not released would block the next one.
         supervisor = TEST_KIT.spawn(Supervisor.create(null, kernels,
-            new Supervisor.Settings(new Limits(1000, 64, 64, 2048, 64L * 2048, 2), false, "unit test"), metrics));
+            new Supervisor.Settings(new Limits(1000, 64, 64, 2048, 64L * 2048, 2), false, "unit test", java.time.Duration.ofSeconds(5)), metrics));
     }
 
     @AfterEach
@@ -94,11 +94,14 @@ class SupervisorTest
         assertEquals(7, report.count());
         assertEquals(0, report.booted());
         assertEquals(7, report.failed());
-        assertEquals(Map.of("kernel could not be prepared: cannot read kernel image: path=/nonexistent/vmlinux reason=no such file;"
-            + " pass the path of an uncompressed vmlinux", 7), report.failuresByReason());
+        assertEquals(1, report.failures().size(), () -> "one group for the whole batch: " + report.failures());
+        assertEquals("kernel_image", report.failures().get(0).code());
+        assertEquals(7, report.failures().get(0).count());
+        assertEquals("kernel could not be prepared: cannot read kernel image: path=/nonexistent/vmlinux reason=no such file;"
+            + " pass the path of an uncompressed vmlinux", report.failures().get(0).summary());
         assertTrue(accepted.handle().progress().get().done());
         assertEquals(7, accepted.handle().progress().get().ended());
-        assertEquals(7, metrics.failures(ServiceMetrics.FailureReason.PREPARATION));
+        assertEquals(7, metrics.failures(dev.hatchery.vm.VmFailure.Stage.PREPARATION));
         assertEquals(0, metrics.spawned());
     }
 
@@ -115,7 +118,8 @@ class SupervisorTest
         assertEquals(java.util.List.of(1L, 2L, 3L, 4L), handle.events().snapshot().stream().map(VmEvent::sequence).toList());
         assertEquals(java.util.List.of("b1-vm-0", "b1-vm-1", "b1-vm-2", "b1-vm-3"),
             handle.events().snapshot().stream().map(VmEvent::vmId).toList());
-        assertTrue(handle.events().snapshot().stream().allMatch(event -> event.outcome().equals("failed") && event.bootMicros() == -1));
+        assertTrue(handle.events().snapshot().stream().allMatch(event -> event.outcome().equals("failed") && "kernel_image".equals(event.failure())
+            && event.bootMicros() == -1));
     }
 
     @Test
@@ -131,14 +135,14 @@ class SupervisorTest
             vm.ended().toCompletableFuture().get(10, TimeUnit.SECONDS);
 
             assertEquals("vm-" + i, vm.id());
-            assertEquals(RunningVm.State.ENDED, vm.state());
+            assertEquals(dev.hatchery.vm.VmState.ENDED, vm.state());
             assertEquals(dev.hatchery.vm.VmOutcome.Kind.FAILED, vm.outcome().orElseThrow().kind());
             assertTrue(vm.outcome().orElseThrow().reason().startsWith("kernel could not be prepared: cannot read kernel image"));
             final java.util.concurrent.ExecutionException notRunning = org.junit.jupiter.api.Assertions.assertThrows(
                 java.util.concurrent.ExecutionException.class, () -> vm.running().toCompletableFuture().get(1, TimeUnit.SECONDS));
             assertTrue(notRunning.getCause() instanceof VmEndedException);
         }
-        assertEquals(3, metrics.failures(ServiceMetrics.FailureReason.PREPARATION));
+        assertEquals(3, metrics.failures(dev.hatchery.vm.VmFailure.Stage.PREPARATION));
     }
 
     @Test

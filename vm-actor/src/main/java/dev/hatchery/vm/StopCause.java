@@ -13,8 +13,8 @@ enum StopCause
         {
             return VmOutcome.booted("stopped by request");
         }
-        return this == BOOT_TIMEOUT
-            ? VmOutcome.timedOut("no boot-complete within " + bootTimeoutMillis + " ms")
-            : VmOutcome.cancelled("stopped by request before boot-complete");
+        return VmOutcome.of(this == BOOT_TIMEOUT
+            ? new VmFailure.BootTimeout(bootTimeoutMillis)
+            : new VmFailure.Cancelled("stopped by request before boot-complete"));
     }
 }

@@ -19,6 +19,17 @@ public final class Timeline
         return timeline;
     }
 
+    /** An independent copy of the marks so far: a snapshot that later marks do not change. */
+    public Timeline copy()
+    {
+        final Timeline copy = new Timeline();
+        for (int i = 0; i < nanos.length(); i++)
+        {
+            copy.nanos.set(i, nanos.get(i));
+        }
+        return copy;
+    }
+
     public void mark(final Phase phase)
     {
         nanos.set(phase.ordinal(), System.nanoTime());

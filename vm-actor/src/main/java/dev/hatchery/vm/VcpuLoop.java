@@ -66,16 +66,15 @@ final class VcpuLoop
                 }
                 case ExitReason.FAIL_ENTRY ->
                 {
-                    return VmOutcome.failed("KVM_EXIT_FAIL_ENTRY hardware_entry_failure_reason=0x" + Long.toHexString(run.exitDetail())
-                        + " rip=0x" + Long.toHexString(rip()));
+                    return VmOutcome.of(new VmFailure.EntryFailed(run.exitDetail(), "rip=0x" + Long.toHexString(rip())));
                 }
                 case ExitReason.INTERNAL_ERROR ->
                 {
-                    return VmOutcome.failed("KVM_EXIT_INTERNAL_ERROR " + run.internalError() + " rip=0x" + Long.toHexString(rip()));
+                    return VmOutcome.of(new VmFailure.InternalError(run.internalError() + " rip=0x" + Long.toHexString(rip())));
                 }
                 default ->
                 {
-                    return VmOutcome.failed("unhandled exit " + ExitReason.name(exit));
+                    return VmOutcome.of(new VmFailure.UnhandledExit(ExitReason.name(exit), "rip=0x" + Long.toHexString(rip())));
                 }
             }
             if (vm.resetRequested())
@@ -131,7 +130,7 @@ final class VcpuLoop
         {
             return VmOutcome.booted("guest stopped by triple fault, as this guest does on purpose");
         }
-        return VmOutcome.failed("triple fault (KVM_EXIT_SHUTDOWN) " + (vm.booted() ? "after" : "before") + " boot-complete");
+        return VmOutcome.of(new VmFailure.TripleFault(vm.booted(), "rip=0x" + Long.toHexString(rip())));
     }
 
     private VmOutcome systemEvent(final KvmRun run)
@@ -141,7 +140,7 @@ final class VcpuLoop
         {
             case ExitReason.SYSTEM_EVENT_RESET -> guestStopped("reset (KVM_SYSTEM_EVENT_RESET)");
             case ExitReason.SYSTEM_EVENT_SHUTDOWN -> guestStopped("shutdown (KVM_SYSTEM_EVENT_SHUTDOWN)");
-            default -> VmOutcome.failed("guest crashed (KVM_EXIT_SYSTEM_EVENT type=" + type + ")");
+            default -> VmOutcome.of(new VmFailure.GuestCrashed(type));
         };
     }
 
@@ -149,6 +148,6 @@ final class VcpuLoop
     {
         return vm.booted()
             ? VmOutcome.booted("guest " + how)
-            : VmOutcome.failed("guest " + how + " before boot-complete");
+            : VmOutcome.of(new VmFailure.StoppedBeforeBoot(how));
     }
 }

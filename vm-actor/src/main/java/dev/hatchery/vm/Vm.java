@@ -26,9 +26,10 @@ import org.slf4j.LoggerFactory;
 /**
  * One microVM: its guest memory, KVM VM and vCPU descriptors, devices and vCPU thread. It owns all of
  * them and releases each exactly once, on the vCPU thread when the VM ends, or in {@link #close()} if
- * it never started. Ends with exactly one {@link VmOutcome}.
+ * it never started. Ends with exactly one {@link VmOutcome}. Outside this module a VM is reached only
+ * through its {@link VmActor}, which hands out {@link VmSnapshot}s.
  */
-public final class Vm implements AutoCloseable
+public final class Vm implements VmControl, AutoCloseable
 {
     private static final Logger LOG = LoggerFactory.getLogger(Vm.class);
 
@@ -178,6 +179,12 @@ public final class Vm implements AutoCloseable
         return bootComplete.isDone();
     }
 
+    @Override
+    public VmAddress address()
+    {
+        return lease == null ? null : VmAddress.of(lease);
+    }
+
     /** The tap this VM holds, or null without network. */
     public TapLease tapLease()
     {
@@ -258,7 +265,7 @@ public final class Vm implements AutoCloseable
         }
         catch (final RuntimeException | Error ex)
         {
-            outcome = VmOutcome.failed("vCPU thread error: " + ex);
+            outcome = VmOutcome.of(new VmFailure.HostError("vCPU thread error: " + ex.getClass().getName(), String.valueOf(ex.getMessage())));
         }
         synchronized (kickLock)
         {
@@ -299,7 +306,11 @@ public final class Vm implements AutoCloseable
         }
     }
 
-    /** Stops the VM if it runs, waits for its vCPU thread, and releases everything it held. */
+    /**
+     * Stops the VM if it runs, waits for its vCPU thread, and releases everything it held. Blocks: for tests
+     * and tools that own a VM directly; a {@link VmActor} never calls it (it stops the VM and waits for
+     * {@link #result()} with a bound instead).
+     */
     @Override
     public void close()
     {
@@ -311,7 +322,7 @@ public final class Vm implements AutoCloseable
                 vcpuAlive = false;
             }
             release();
-            result.complete(new VmResult(id, VmOutcome.cancelled("closed before start"), timeline, console.text(), 0));
+            result.complete(new VmResult(id, VmOutcome.of(new VmFailure.Cancelled("closed before start")), timeline, console.text(), 0));
             return;
         }
         stop();

@@ -1,5 +1,6 @@
 package dev.hatchery.vm;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
@@ -9,6 +10,9 @@ import dev.hatchery.config.VmSpec;
 import dev.hatchery.kernel.PreparedKernel;
 import dev.hatchery.kvm.Kvm;
 import dev.hatchery.kvm.VcpuKick;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * What every VM of this process shares: the open /dev/kvm, the boot vCPU state derived from it, the
@@ -27,6 +31,11 @@ public final class VmHost implements AutoCloseable
     /** Shared mode: started with the first networked VM, closed with the host. */
     private List<NetEventLoop> netLoops = List.of();
     private boolean closed;
+    private int liveVms;
+
+    /** How long closing the host waits for VMs whose vCPUs have not returned yet. */
+    private static final Duration RELEASE_WAIT = Duration.ofSeconds(30);
+    private static final Logger LOG = LoggerFactory.getLogger(VmHost.class);
 
     private VmHost(final Kvm kvm)
     {
@@ -157,8 +166,9 @@ public final class VmHost implements AutoCloseable
     /**
      * Builds a VM from a prepared boot image and starts its vCPU. The request time is the moment this
      * is called unless the caller passes its own timeline (e.g. one started when a request arrived).
+     * Only a {@link VmActor} (and this module's tests) holds the VM that comes back.
      */
-    public Vm launch(final String id, final PreparedKernel kernel, final VmSpec spec, final Timeline timeline)
+    Vm launch(final String id, final PreparedKernel kernel, final VmSpec spec, final Timeline timeline)
     {
         final TapLease lease = spec.network() ? taps().lease() : null;
         NetEventLoop sharedLoop = null;
@@ -180,18 +190,40 @@ public final class VmHost implements AutoCloseable
             }
         }
         final Vm vm = Vm.build(id, kvm, bootCpu, kernel, spec, timeline, lease, sharedLoop, offloads);
+        synchronized (this)
+        {
+            liveVms++;
+        }
+        vm.result().whenComplete((result, error) -> vmReleased());
         vm.start(timers);
         return vm;
     }
 
-    public Vm launch(final String id, final PreparedKernel kernel, final VmSpec spec)
+    private synchronized void vmReleased()
+    {
+        liveVms--;
+        notifyAll();
+    }
+
+    /** VMs launched on this host whose resources are not released yet. */
+    public synchronized int liveVms()
+    {
+        return liveVms;
+    }
+
+    Vm launch(final String id, final PreparedKernel kernel, final VmSpec spec)
     {
         return launch(id, kernel, spec, Timeline.startingNow());
     }
 
+    /**
+     * Waits, at most {@link #RELEASE_WAIT}, for the VMs still being released (their actors stopped them and do
+     * not wait for them), then closes the loops, the taps and /dev/kvm.
+     */
     @Override
     public void close()
     {
+        awaitVmsReleased();
         timers.shutdownNow();
         try
         {
@@ -213,5 +245,32 @@ public final class VmHost implements AutoCloseable
             }
         }
         kvm.close();
+    }
+
+    private synchronized void awaitVmsReleased()
+    {
+        final long deadline = System.nanoTime() + RELEASE_WAIT.toNanos();
+        boolean interrupted = false;
+        while (liveVms > 0)
+        {
+            final long left = deadline - System.nanoTime();
+            if (left <= 0)
+            {
+                LOG.warn("host.close_with_live_vms count={} waited_ms={}", liveVms, RELEASE_WAIT.toMillis());
+                break;
+            }
+            try
+            {
+                wait(Math.max(1, left / 1_000_000));
+            }
+            catch (final InterruptedException ex)
+            {
+                interrupted = true;
+            }
+        }
+        if (interrupted)
+        {
+            Thread.currentThread().interrupt();
+        }
     }
 }

@@ -1,7 +1,13 @@
 package dev.hatchery.vm;
 
-/** How a VM ended: exactly one per VM. {@code reason} says why in words a user can act on. */
-public record VmOutcome(Kind kind, String reason)
+import java.util.Objects;
+
+/**
+ * How a VM ended: exactly one per VM. A VM that booted has no {@code failure}; any other carries the typed
+ * {@link VmFailure}, whose kind decides how the VM is counted. {@code reason} says how it ended in words a
+ * user can act on, with this VM's own detail.
+ */
+public record VmOutcome(Kind kind, String reason, VmFailure failure)
 {
     /** The four ways a VM can end. */
     public enum Kind
@@ -16,24 +22,26 @@ public record VmOutcome(Kind kind, String reason)
         CANCELLED
     }
 
-    public static VmOutcome booted(final String reason)
+    public VmOutcome
     {
-        return new VmOutcome(Kind.BOOTED, reason);
+        Objects.requireNonNull(kind, "kind");
+        Objects.requireNonNull(reason, "reason");
+        if ((kind == Kind.BOOTED) != (failure == null) || failure != null && failure.outcomeKind() != kind)
+        {
+            throw new IllegalArgumentException("outcome kind and failure disagree: kind=" + kind + " failure=" + failure);
+        }
     }
 
-    public static VmOutcome failed(final String reason)
+    /** The VM reached boot-complete; {@code how} says how it then stopped. */
+    public static VmOutcome booted(final String how)
     {
-        return new VmOutcome(Kind.FAILED, reason);
+        return new VmOutcome(Kind.BOOTED, how, null);
     }
 
-    public static VmOutcome timedOut(final String reason)
+    /** The VM ended without booting, or broke down, in the way {@code failure} says. */
+    public static VmOutcome of(final VmFailure failure)
     {
-        return new VmOutcome(Kind.TIMED_OUT, reason);
-    }
-
-    public static VmOutcome cancelled(final String reason)
-    {
-        return new VmOutcome(Kind.CANCELLED, reason);
+        return new VmOutcome(failure.outcomeKind(), failure.describe(), failure);
     }
 
     public boolean isBooted()

@@ -9,13 +9,16 @@ class StopCauseTest
 {
     @ParameterizedTest
     @CsvSource(delimiter = '|', value = {
-        "REQUESTED    | true  | BOOTED    | stopped by request",
-        "REQUESTED    | false | CANCELLED | stopped by request before boot-complete",
-        "BOOT_TIMEOUT | false | TIMED_OUT | no boot-complete within 250 ms",
-        "BOOT_TIMEOUT | true  | BOOTED    | stopped by request"})
+        "REQUESTED    | true  | BOOTED    | stopped by request                       | ",
+        "REQUESTED    | false | CANCELLED | stopped by request before boot-complete | cancelled",
+        "BOOT_TIMEOUT | false | TIMED_OUT | no boot-complete within 250 ms           | boot_timeout",
+        "BOOT_TIMEOUT | true  | BOOTED    | stopped by request                       | "})
     void shouldGiveTheOutcomeThatMatchesWhetherTheGuestHadBooted(final StopCause cause, final boolean booted,
-        final VmOutcome.Kind kind, final String reason)
+        final VmOutcome.Kind kind, final String reason, final String failureCode)
     {
-        assertEquals(new VmOutcome(kind, reason), cause.outcome(booted, 250));
+        final VmOutcome outcome = cause.outcome(booted, 250);
+        assertEquals(kind, outcome.kind());
+        assertEquals(reason, outcome.reason());
+        assertEquals(failureCode, outcome.failure() == null ? null : outcome.failure().code());
     }
 }

@@ -1,6 +1,7 @@
 package dev.hatchery.vm;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -85,7 +86,11 @@ class VmBootIT
     {
         final VmResult result = boot(flatSpec().toBuilder().tripleFaultIsStop(false).conclude());
 
-        assertEquals(VmOutcome.failed("triple fault (KVM_EXIT_SHUTDOWN) after boot-complete"), result.outcome());
+        final VmFailure.TripleFault failure = assertInstanceOf(VmFailure.TripleFault.class, result.outcome().failure());
+        assertTrue(failure.afterBootComplete(), failure.describe());
+        assertEquals(VmOutcome.Kind.FAILED, result.outcome().kind());
+        assertTrue(failure.detail().startsWith("rip=0x"), failure.detail());
+        assertEquals("triple fault (KVM_EXIT_SHUTDOWN) after boot-complete", failure.summary());
     }
 
     @Test
@@ -141,7 +146,7 @@ class VmBootIT
 
         final VmResult result = boot(spec);
 
-        assertEquals(VmOutcome.timedOut("no boot-complete within 500 ms"), result.outcome());
+        assertEquals(VmOutcome.of(new VmFailure.BootTimeout(500)), result.outcome());
         assertEquals(before.fds(), ProcessResources.now().fds());
     }
 
@@ -161,7 +166,7 @@ class VmBootIT
         vm.stop();
         final VmResult result = vm.result().get(30, TimeUnit.SECONDS);
 
-        assertEquals(VmOutcome.cancelled("stopped by request before boot-complete"), result.outcome());
+        assertEquals(VmOutcome.of(new VmFailure.Cancelled("stopped by request before boot-complete")), result.outcome());
     }
 
     @Test

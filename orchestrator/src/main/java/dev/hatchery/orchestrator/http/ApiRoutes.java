@@ -122,21 +122,25 @@ public final class ApiRoutes extends AllDirectives
                 final Duration limit = vm.request().spec().bootTimeout().plus(WAIT_MARGIN);
                 final CompletionStage<HttpResponse> answer = service.submitVm(vm.request())
                     .thenCompose(running -> vm.waitForBoot() ? running.bootedOrEnded() : CompletableFuture.completedFuture(running))
-                    .thenApply(running -> json(vm.waitForBoot() ? StatusCodes.CREATED : StatusCodes.ACCEPTED, Views.vm(running))
-                        .addHeader(Location.create("/v1/vms/" + running.id())));
+                    .thenApply(running -> json(vm.waitForBoot() ? StatusCodes.CREATED : StatusCodes.ACCEPTED,
+                        Views.vm(running, running.snapshot())).addHeader(Location.create("/v1/vms/" + running.id())));
                 return withRequestTimeout(scala.concurrent.duration.Duration.fromNanos(limit.toNanos()), () -> respond(answer));
             }))),
             pathPrefix(PathMatchers.segment(), id -> concat(
                 pathEnd(() -> concat(
-                    get(() -> complete(json(StatusCodes.OK, Views.vm(vm(id))))),
+                    get(() ->
+                    {
+                        final RunningVm vm = vm(id);
+                        return respond(vm.inspect().thenApply(snapshot -> json(StatusCodes.OK, Views.vm(vm, snapshot))));
+                    }),
                     delete(() ->
                     {
                         final RunningVm vm = vm(id);
                         service.stopVm(id);
-                        return complete(json(StatusCodes.ACCEPTED, Views.vm(vm)));
+                        return complete(json(StatusCodes.ACCEPTED, Views.vm(vm, vm.snapshot())));
                     }))),
-                path("console", () -> get(() -> complete(HttpResponse.create()
-                    .withEntity(ContentTypes.TEXT_PLAIN_UTF8, vm(id).console())))))));
+                path("console", () -> get(() -> respond(vm(id).inspect().thenApply(snapshot -> HttpResponse.create()
+                    .withEntity(ContentTypes.TEXT_PLAIN_UTF8, snapshot.console()))))))));
     }
 
     /** Server-sent events: one {@code vm} event per VM as it ends, then {@code done}; resumes after Last-Event-ID. */

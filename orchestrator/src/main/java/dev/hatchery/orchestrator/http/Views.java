@@ -7,6 +7,8 @@ import dev.hatchery.orchestrator.BatchHandle;
 import dev.hatchery.orchestrator.BatchProgress;
 import dev.hatchery.orchestrator.KernelCatalog;
 import dev.hatchery.orchestrator.RunningVm;
+import dev.hatchery.vm.Phase;
+import dev.hatchery.vm.VmSnapshot;
 import dev.hatchery.orchestrator.VmEvent;
 import dev.hatchery.orchestrator.report.BatchReport;
 
@@ -57,24 +59,30 @@ final class Views
         return view;
     }
 
-    static ObjectNode vm(final RunningVm vm)
+    /** A VM as its actor's {@code snapshot} shows it, with what was asked for (kernel, memory, creation time). */
+    static ObjectNode vm(final RunningVm vm, final VmSnapshot snapshot)
     {
         final ObjectNode view = Json.MAPPER.createObjectNode();
         view.put("id", vm.id());
-        view.put("state", vm.state().name().toLowerCase(Locale.ROOT));
+        view.put("state", snapshot.state().name().toLowerCase(Locale.ROOT));
         view.put("kernel", vm.kernelName());
         view.put("memMib", vm.spec().memMib());
         view.put("createdAt", vm.createdAt().toString());
-        vm.outcome().ifPresent(outcome ->
+        snapshot.optionalOutcome().ifPresent(outcome ->
         {
             view.put("outcome", outcome.kind().name().toLowerCase(Locale.ROOT));
+            if (outcome.failure() != null)
+            {
+                view.put("failure", outcome.failure().code());
+            }
             view.put("reason", outcome.reason());
         });
-        if (vm.bootMicros() >= 0)
+        final long boot = snapshot.timeline().sinceRequest(Phase.BOOT_COMPLETE);
+        if (boot >= 0)
         {
-            view.put("bootMicros", vm.bootMicros());
+            view.put("bootMicros", boot / 1000);
         }
-        vm.address().ifPresent(address ->
+        snapshot.optionalAddress().ifPresent(address ->
         {
             final ObjectNode a = view.putObject("address");
             a.put("guest", address.guestAddress());
@@ -83,9 +91,13 @@ final class Views
             a.put("tap", address.tap());
         });
         final ObjectNode timeline = view.putObject("timelineMicros");
-        for (final Map.Entry<String, Long> phase : vm.timelineMicros().entrySet())
+        for (final Phase phase : Phase.values())
         {
-            timeline.put(phase.getKey(), phase.getValue());
+            final long since = snapshot.timeline().sinceRequest(phase);
+            if (since >= 0)
+            {
+                timeline.put(phase.name().toLowerCase(Locale.ROOT), since / 1000);
+            }
         }
         final ObjectNode links = view.putObject("links");
         links.put("self", "/v1/vms/" + vm.id());
@@ -100,6 +112,10 @@ final class Views
         view.put("vm", event.vmId());
         view.put("sequence", event.sequence());
         view.put("outcome", event.outcome());
+        if (event.failure() != null)
+        {
+            view.put("failure", event.failure());
+        }
         view.put("reason", event.reason());
         if (event.bootMicros() >= 0)
         {

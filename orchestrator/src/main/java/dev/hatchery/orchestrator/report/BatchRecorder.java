@@ -6,10 +6,12 @@ import java.util.EnumMap;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
-import java.util.TreeMap;
+import java.util.HashMap;
+import java.util.List;
 
 import dev.hatchery.vm.Phase;
 import dev.hatchery.vm.Timeline;
+import dev.hatchery.vm.VmFailure;
 import dev.hatchery.vm.VmOutcome;
 import dev.hatchery.vm.VmResult;
 
@@ -24,7 +26,6 @@ public final class BatchRecorder
 {
     /** 3 significant digits: 0.1% error, ample for boot times; values auto-resize, so no range to outgrow. */
     private static final int SIGNIFICANT_DIGITS = 3;
-    private static final String NO_REASON = "(no reason given)";
 
     /**
      * What the batch was asked to do and where it ran.
@@ -54,7 +55,8 @@ public final class BatchRecorder
     private final EnumMap<VmOutcome.Kind, Integer> outcomes = new EnumMap<>(VmOutcome.Kind.class);
     private final Histogram bootLatencyNanos = new Histogram(SIGNIFICANT_DIGITS);
     private final EnumMap<Phase, Histogram> phaseNanos = new EnumMap<>(Phase.class);
-    private final TreeMap<String, Integer> failuresByReason = new TreeMap<>();
+    /** Keyed by failure code and summary: the grouping, never the per-VM detail. */
+    private final Map<List<String>, FailureGroup> failures = new HashMap<>();
     private boolean started;
     private long wallStartNanos;
     private Instant startedAt;
@@ -98,10 +100,12 @@ public final class BatchRecorder
         }
         final VmOutcome outcome = result.outcome();
         outcomes.merge(outcome.kind(), 1, Integer::sum);
-        if (!outcome.isBooted())
+        final VmFailure failure = outcome.failure();
+        if (failure != null)
         {
-            final String reason = outcome.reason() == null ? NO_REASON : outcome.reason();
-            failuresByReason.merge(reason, 1, Integer::sum);
+            failures.merge(List.of(failure.code(), failure.summary()),
+                new FailureGroup(failure.code(), failure.stage().label(), failure.summary(), 1, result.vmId(), failure.detail()),
+                (group, first) -> group.plusOne());
         }
         recordTimings(result.timeline());
         recorded++;
@@ -147,7 +151,7 @@ public final class BatchRecorder
             usage.hostCpuSeconds(),
             usage.peakRssBytes(),
             memoryPerVmBytes(usage),
-            failuresByReason,
+            failures.values().stream().sorted(FailureGroup.LARGEST_FIRST).toList(),
             settings.lab(),
             settings.environment(),
             startedAt.toString());

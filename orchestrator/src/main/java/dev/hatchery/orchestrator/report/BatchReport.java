@@ -3,7 +3,7 @@ package dev.hatchery.orchestrator.report;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.TreeMap;
+import java.util.List;
 
 /**
  * The outcome of one batch of VMs: what ran, how each VM ended, how fast, and at what cost. Serialised
@@ -28,7 +28,7 @@ import java.util.TreeMap;
  * @param peakRssBytes        this process's peak resident set; -1 if unknown
  * @param memoryPerVmBytes    peak RSS growth over the pre-batch baseline divided by the VMs resident at once
  *                            (min(count, concurrency)); -1 if unknown
- * @param failuresByReason    VMs that did not boot, by reason text as given, sorted by reason
+ * @param failures            VMs that did not boot, grouped by failure code and summary, largest group first
  * @param lab                 true when timings come from an emulated lab, not KVM
  * @param environment         where it ran, e.g. "native KVM" or "lab (emulated ...)"
  * @param startedAt           ISO-8601 instant the batch started
@@ -49,7 +49,7 @@ public record BatchReport(
     double hostCpuSeconds,
     long peakRssBytes,
     long memoryPerVmBytes,
-    Map<String, Integer> failuresByReason,
+    List<FailureGroup> failures,
     boolean lab,
     String environment,
     String startedAt)
@@ -58,8 +58,6 @@ public record BatchReport(
     {
         latencyMicros = latencyMicros == null ? LatencySummary.empty() : latencyMicros;
         phases = phases == null ? Map.of() : Collections.unmodifiableMap(new LinkedHashMap<>(phases));
-        failuresByReason = failuresByReason == null
-            ? Map.of()
-            : Collections.unmodifiableSortedMap(new TreeMap<>(failuresByReason));
+        failures = failures == null ? List.of() : List.copyOf(failures);
     }
 }

@@ -4,6 +4,7 @@ import static dev.hatchery.orchestrator.report.Markup.escape;
 
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 
@@ -55,7 +56,7 @@ public final class HtmlReport
         html.append(PercentileCurveSvg.render(report.latencyMicros(), report.lab()));
         html.append("<h2>Phases: time from the VM request</h2>\n");
         html.append(PhaseBarsSvg.render(report.phases(), report.lab()));
-        failures(html, report.failuresByReason());
+        failures(html, report.failures());
         html.append("</body>\n</html>\n");
         return html.toString();
     }
@@ -113,19 +114,20 @@ public final class HtmlReport
         html.append("<td class=\"num\">").append(summary.count()).append("</td></tr>\n");
     }
 
-    private static void failures(final StringBuilder html, final Map<String, Integer> failuresByReason)
+    private static void failures(final StringBuilder html, final List<FailureGroup> failures)
     {
-        html.append("<h2>Failures by reason</h2>\n");
-        if (failuresByReason.isEmpty())
+        html.append("<h2>Failures</h2>\n");
+        if (failures.isEmpty())
         {
             html.append("<p>none</p>\n");
             return;
         }
-        html.append("<table class=\"failures\">\n<tr><th class=\"num\">VMs</th><th>reason</th></tr>\n");
-        for (final Map.Entry<String, Integer> failure : failuresByReason.entrySet())
+        html.append("<table class=\"failures\">\n<tr><th class=\"num\">VMs</th><th>failure</th><th>what went wrong</th><th>example</th></tr>\n");
+        for (final FailureGroup failure : failures)
         {
-            html.append(String.format(Locale.ROOT, "<tr><td class=\"num\">%d</td><td>%s</td></tr>%n",
-                failure.getValue(), escape(failure.getKey())));
+            html.append(String.format(Locale.ROOT, "<tr><td class=\"num\">%d</td><td>%s</td><td>%s</td><td>%s</td></tr>%n",
+                failure.count(), escape(failure.code()), escape(failure.summary()),
+                escape(failure.exampleVmId() + (failure.exampleDetail().isEmpty() ? "" : ": " + failure.exampleDetail()))));
         }
         html.append("</table>\n");
     }

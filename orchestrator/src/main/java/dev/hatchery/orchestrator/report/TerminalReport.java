@@ -1,5 +1,6 @@
 package dev.hatchery.orchestrator.report;
 
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 
@@ -35,7 +36,7 @@ public final class TerminalReport
         fact(out, "host CPU", Units.seconds(report.hostCpuSeconds()));
         fact(out, "peak RSS", Units.mib(report.peakRssBytes()));
         fact(out, "memory/VM", Units.mib(report.memoryPerVmBytes()) + " (peak RSS growth / VMs resident at once)");
-        failures(out, report.failuresByReason());
+        failures(out, report.failures());
         return out.toString();
     }
 
@@ -64,17 +65,19 @@ public final class TerminalReport
         out.append(String.format(Locale.ROOT, CELL_FORMAT, summary.count())).append(System.lineSeparator());
     }
 
-    private static void failures(final StringBuilder out, final Map<String, Integer> failuresByReason)
+    private static void failures(final StringBuilder out, final List<FailureGroup> failures)
     {
-        if (failuresByReason.isEmpty())
+        if (failures.isEmpty())
         {
             fact(out, "failures", "none");
             return;
         }
         out.append("failures").append(System.lineSeparator());
-        for (final Map.Entry<String, Integer> failure : failuresByReason.entrySet())
+        for (final FailureGroup failure : failures)
         {
-            out.append(String.format(Locale.ROOT, "%8d  %s%n", failure.getValue(), printable(failure.getKey())));
+            out.append(String.format(Locale.ROOT, "%8d  %s [%s]%n", failure.count(), printable(failure.summary()), failure.code()));
+            out.append(String.format(Locale.ROOT, "%8s  e.g. %s%s%n", "", failure.exampleVmId(),
+                failure.exampleDetail().isEmpty() ? "" : ": " + printable(failure.exampleDetail())));
         }
     }
 

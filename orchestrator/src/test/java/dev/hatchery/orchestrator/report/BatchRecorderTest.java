@@ -3,6 +3,7 @@ package dev.hatchery.orchestrator.report;
 import static dev.hatchery.orchestrator.report.VmResults.booted;
 import static dev.hatchery.orchestrator.report.VmResults.failed;
 import static dev.hatchery.orchestrator.report.VmResults.result;
+import static dev.hatchery.orchestrator.report.VmResults.tripleFault;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
@@ -14,6 +15,7 @@ import java.util.Map;
 
 import dev.hatchery.vm.Phase;
 import dev.hatchery.vm.Timeline;
+import dev.hatchery.vm.VmFailure;
 import dev.hatchery.vm.VmOutcome;
 import dev.hatchery.vm.VmResult;
 
@@ -34,10 +36,10 @@ class BatchRecorderTest
         recorder.record(booted("vm-1", 20_000_000));
         recorder.record(booted("vm-2", 30_000_000));
         recorder.record(booted("vm-3", 40_000_000));
-        recorder.record(failed("vm-4", "triple fault"));
-        recorder.record(failed("vm-5", "triple fault"));
-        recorder.record(result("vm-6", VmOutcome.timedOut("no boot-complete within 100 ms"), Map.of()));
-        recorder.record(result("vm-7", VmOutcome.cancelled("stopped by request before boot-complete"), Map.of()));
+        recorder.record(failed("vm-4", tripleFault(0x1000)));
+        recorder.record(failed("vm-5", tripleFault(0x1000)));
+        recorder.record(failed("vm-6", new VmFailure.BootTimeout(100)));
+        recorder.record(failed("vm-7", new VmFailure.Cancelled("stopped by request before boot-complete")));
 
         final BatchReport report = recorder.finish(START + 2 * SECOND, USAGE);
 
@@ -50,31 +52,41 @@ class BatchRecorderTest
     }
 
     @Test
-    void shouldGroupFailuresByReasonSortedWhenSeveralVmsFailAlike()
+    void shouldGroupFailuresByTypeLargestFirstWhenSeveralVmsFailAlikeWithTheirOwnDetail()
     {
-        final BatchRecorder recorder = started(settings(6, 2));
-        recorder.record(failed("vm-1", "triple fault"));
-        recorder.record(result("vm-2", VmOutcome.timedOut("no boot-complete within 100 ms"), Map.of()));
-        recorder.record(failed("vm-3", "triple fault"));
-        recorder.record(failed("vm-4", "KVM_RUN failed: errno=4 (EINTR)"));
-        recorder.record(result("vm-5", VmOutcome.cancelled("stopped by request before boot-complete"), Map.of()));
-        recorder.record(booted("vm-6", 20_000_000));
+        final BatchRecorder recorder = started(settings(7, 2));
+        recorder.record(failed("vm-1", tripleFault(0x1000)));
+        recorder.record(failed("vm-2", new VmFailure.BootTimeout(100)));
+        recorder.record(failed("vm-3", tripleFault(0x2000)));
+        recorder.record(failed("vm-4", new VmFailure.KvmSetup("KVM_CREATE_VM", "EMFILE", "KVM_CREATE_VM failed: errno=24 (EMFILE)")));
+        recorder.record(failed("vm-5", new VmFailure.Cancelled("stopped by request before boot-complete")));
+        recorder.record(failed("vm-6", tripleFault(0x3000)));
+        recorder.record(booted("vm-7", 20_000_000));
 
         final BatchReport report = recorder.finish(START + SECOND, USAGE);
 
-        assertEquals(Map.of("triple fault", 2, "no boot-complete within 100 ms", 1, "KVM_RUN failed: errno=4 (EINTR)", 1,
-            "stopped by request before boot-complete", 1), report.failuresByReason());
-        assertEquals(List.of("KVM_RUN failed: errno=4 (EINTR)", "no boot-complete within 100 ms",
-            "stopped by request before boot-complete", "triple fault"), List.copyOf(report.failuresByReason().keySet()));
+        assertEquals(List.of(
+            new FailureGroup("triple_fault", "guest", "triple fault (KVM_EXIT_SHUTDOWN) before boot-complete", 3, "vm-1", "rip=0x1000"),
+            new FailureGroup("boot_timeout", "timeout", "no boot-complete within 100 ms", 1, "vm-2", ""),
+            new FailureGroup("cancelled", "cancelled", "stopped by request before boot-complete", 1, "vm-5", ""),
+            new FailureGroup("kvm_setup", "build", "VM could not be built: KVM_CREATE_VM failed with EMFILE", 1, "vm-4",
+                "KVM_CREATE_VM failed: errno=24 (EMFILE)")), report.failures());
     }
 
     @Test
-    void shouldGiveAFailureWithoutReasonAVisibleReasonWhenReasonIsNull()
+    void shouldShowAThousandGuestsThatFailTheSameWayAsOneGroup()
     {
-        final BatchRecorder recorder = started(settings(1, 1));
-        recorder.record(result("vm-1", new VmOutcome(VmOutcome.Kind.FAILED, null), Map.of()));
+        final BatchRecorder recorder = started(settings(1000, 64));
+        for (int i = 0; i < 1000; i++)
+        {
+            recorder.record(failed("vm-" + i, tripleFault(0x100000 + i)));
+        }
 
-        assertEquals(Map.of("(no reason given)", 1), recorder.finish(START + SECOND, USAGE).failuresByReason());
+        final List<FailureGroup> failures = recorder.finish(START + SECOND, USAGE).failures();
+
+        assertEquals(1, failures.size());
+        assertEquals(1000, failures.get(0).count());
+        assertEquals("triple_fault", failures.get(0).code());
     }
 
     @Test
@@ -101,7 +113,7 @@ class BatchRecorderTest
     {
         final BatchRecorder recorder = started(settings(2, 2));
         recorder.record(booted("vm-1", 20_000_000));
-        recorder.record(result("vm-2", VmOutcome.failed("triple fault"), Map.of(Phase.BOOT_COMPLETE, 30_000_000L)));
+        recorder.record(result("vm-2", VmOutcome.of(tripleFault(0x1000)), Map.of(Phase.BOOT_COMPLETE, 30_000_000L)));
 
         final BatchReport report = recorder.finish(START + SECOND, USAGE);
 
@@ -116,7 +128,7 @@ class BatchRecorderTest
         final BatchRecorder recorder = started(settings(3, 3));
         recorder.record(result("vm-1", VmOutcome.booted("stopped by request"), Map.of(Phase.STOPPED, 50_000_000L,
             Phase.BOOT_COMPLETE, 40_000_000L, Phase.KERNEL_LOADED, 2_000_000L, Phase.MEMORY_READY, 1_000_000L)));
-        recorder.record(result("vm-2", VmOutcome.failed("bad kernel"), Map.of(Phase.MEMORY_READY, 1_000_000L)));
+        recorder.record(result("vm-2", VmOutcome.of(new VmFailure.KernelImage("bad kernel")), Map.of(Phase.MEMORY_READY, 1_000_000L)));
         recorder.record(result("vm-3", VmOutcome.booted("stopped by request"),
             Map.of(Phase.MEMORY_READY, 1_000_000L, Phase.BOOT_COMPLETE, 40_000_000L)));
 

@@ -23,7 +23,7 @@ class HtmlReportTest
     @Test
     void shouldDrawExactlyTwoChartsWhenRendered()
     {
-        final String html = HtmlReport.render(Reports.sample(false, Map.of()));
+        final String html = HtmlReport.render(Reports.sample(false, List.of()));
 
         assertEquals(2, occurrences(html, "<svg"));
         assertEquals(2, occurrences(html, "</svg>"));
@@ -34,9 +34,9 @@ class HtmlReportTest
     @Test
     void shouldEscapeAReasonWhenItContainsMarkup()
     {
-        final String html = HtmlReport.render(Reports.sample(false, Map.of("<script>alert('x')</script> & more", 3)));
+        final String html = HtmlReport.render(Reports.sample(false, List.of(new FailureGroup("host_error", "host", "<script>alert('x')</script> & more", 3, "vm-1", ""))));
 
-        assertTrue(html.contains("<td class=\"num\">3</td><td>&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; more</td>"),
+        assertTrue(html.contains("<td class=\"num\">3</td><td>host_error</td><td>&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; more</td>"),
             html);
         assertFalse(html.contains("<script"), html);
     }
@@ -44,7 +44,7 @@ class HtmlReportTest
     @Test
     void shouldSayTimingsAreEmulatedWhenTheBatchRanInTheLab()
     {
-        final String html = HtmlReport.render(Reports.sample(true, Map.of()));
+        final String html = HtmlReport.render(Reports.sample(true, List.of()));
 
         assertTrue(html.contains("<p class=\"lab\">Timings are EMULATED (lab: lab (emulated by TCG))"), html);
         assertTrue(html.toLowerCase(Locale.ROOT).contains("emulated"), html);
@@ -54,7 +54,7 @@ class HtmlReportTest
     @Test
     void shouldNotSayEmulatedWhenTheBatchRanOnKvm()
     {
-        final String html = HtmlReport.render(Reports.sample(false, Map.of()));
+        final String html = HtmlReport.render(Reports.sample(false, List.of()));
 
         assertFalse(html.toLowerCase(Locale.ROOT).contains("emulated"), html);
     }
@@ -62,7 +62,7 @@ class HtmlReportTest
     @Test
     void shouldShowTheSummaryAndLatencyTablesWhenRendered()
     {
-        final String html = HtmlReport.render(Reports.sample(false, Map.of()));
+        final String html = HtmlReport.render(Reports.sample(false, List.of()));
 
         assertTrue(html.contains("<tr><th>booted</th><td>997</td></tr>"), html);
         assertTrue(html.contains("<tr><th>throughput</th><td>79.76 VMs/s</td></tr>"), html);
@@ -76,7 +76,7 @@ class HtmlReportTest
     @Test
     void shouldLabelTheNinesAxisWhenDrawingTheCurve()
     {
-        final String html = HtmlReport.render(Reports.sample(false, Map.of()));
+        final String html = HtmlReport.render(Reports.sample(false, List.of()));
 
         for (final String label : List.of(">0</text>", ">90</text>", ">99</text>", ">99.9</text>", "latency (ms)"))
         {
@@ -88,7 +88,7 @@ class HtmlReportTest
     @Test
     void shouldFetchNothingWhenOpened()
     {
-        final String html = HtmlReport.render(Reports.sample(true, Map.of("x", 1)));
+        final String html = HtmlReport.render(Reports.sample(true, List.of(new FailureGroup("host_error", "host", "x", 1, "vm-1", ""))));
 
         assertEquals(occurrences(html, "http://www.w3.org/2000/svg"), occurrences(html, "http"), "only SVG namespaces");
         assertFalse(html.contains("<script"), html);
@@ -112,9 +112,9 @@ class HtmlReportTest
     {
         final Path path = dir.resolve("batch.html");
 
-        HtmlReport.write(Reports.sample(false, Map.of()), path);
+        HtmlReport.write(Reports.sample(false, List.of()), path);
 
-        assertEquals(HtmlReport.render(Reports.sample(false, Map.of())), Files.readString(path));
+        assertEquals(HtmlReport.render(Reports.sample(false, List.of())), Files.readString(path));
         try (Stream<Path> files = Files.list(dir))
         {
             assertEquals(List.of(path), files.toList());

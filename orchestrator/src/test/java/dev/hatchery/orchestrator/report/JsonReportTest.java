@@ -58,7 +58,7 @@ class JsonReportTest
 
         for (final String field : List.of("kernel", "count", "concurrency", "memoryMode", "booted", "failed", "timedOut",
             "cancelled", "wallSeconds", "throughputPerSecond", "latencyMicros", "phases", "hostCpuSeconds", "peakRssBytes",
-            "memoryPerVmBytes", "failuresByReason", "lab", "environment", "startedAt"))
+            "memoryPerVmBytes", "failures", "lab", "environment", "startedAt"))
         {
             assertTrue(json.has(field), "missing field " + field);
         }
@@ -73,7 +73,12 @@ class JsonReportTest
         assertEquals(2.0, json.get("wallSeconds").asDouble());
         assertEquals(1.0, json.get("throughputPerSecond").asDouble());
         assertEquals(false, json.get("lab").asBoolean());
-        assertEquals(1, json.get("failuresByReason").get("triple fault").asInt());
+        final JsonNode failure = json.get("failures").get(0);
+        assertEquals("triple_fault", failure.get("code").asText());
+        assertEquals("guest", failure.get("stage").asText());
+        assertEquals(1, failure.get("count").asInt());
+        assertEquals("vm-3", failure.get("exampleVmId").asText());
+        assertEquals("rip=0xfff0", failure.get("exampleDetail").asText());
         assertEquals("2025-01-02T03:04:05Z", json.get("startedAt").asText());
     }
 
@@ -115,7 +120,7 @@ class JsonReportTest
         recorder.start(1_000_000_000L);
         recorder.record(VmResults.booted("vm-1", 21_000_000));
         recorder.record(VmResults.booted("vm-2", 34_000_000));
-        recorder.record(VmResults.result("vm-3", VmOutcome.failed("triple fault"),
+        recorder.record(VmResults.result("vm-3", VmOutcome.of(VmResults.tripleFault(0xfff0)),
             Map.of(dev.hatchery.vm.Phase.MEMORY_READY, 900_000L)));
         return recorder.finish(3_000_000_000L, new ResourceUsage(0.75, 300L << 20, 100L << 20));
     }

@@ -25,7 +25,7 @@ final class Reports
             new LatencySummary.CurvePoint(100.0, max)));
     }
 
-    static BatchReport sample(final boolean lab, final Map<String, Integer> failures)
+    static BatchReport sample(final boolean lab, final List<FailureGroup> failures)
     {
         final Map<String, LatencySummary> phases = new LinkedHashMap<>();
         phases.put("memory ready", latency(1000, 120, 150, 210, 300, 420));
@@ -40,6 +40,6 @@ final class Reports
     static BatchReport nothingBooted()
     {
         return new BatchReport("flat", 2, 2, "private", 0, 0, 2, 0, 1.0, 0.0, LatencySummary.empty(), Map.of(),
-            -1, -1, -1, Map.of("no boot-complete within 100 ms", 2), false, "native KVM", "2025-01-02T03:04:05Z");
+            -1, -1, -1, List.of(new FailureGroup("boot_timeout", "timeout", "no boot-complete within 100 ms", 2, "vm-0", "")), false, "native KVM", "2025-01-02T03:04:05Z");
     }
 }

@@ -13,7 +13,7 @@ class TerminalReportTest
     @Test
     void shouldShowTheLatencyTableWithBootThenEachPhaseWhenRendered()
     {
-        final List<String> lines = TerminalReport.render(Reports.sample(false, Map.of())).lines().toList();
+        final List<String> lines = TerminalReport.render(Reports.sample(false, List.of())).lines().toList();
 
         final int header = lines.indexOf(
             "from request (ms)            p50       p90       p99     p99.9       max         n");
@@ -29,7 +29,7 @@ class TerminalReportTest
     @Test
     void shouldShowSettingsTotalsAndCostsWhenRendered()
     {
-        final String text = TerminalReport.render(Reports.sample(false, Map.of()));
+        final String text = TerminalReport.render(Reports.sample(false, List.of()));
 
         assertTrue(text.startsWith(
             "Hatchery batch: kernel=linux count=1000 concurrency=64 memory=private environment=native KVM"), text);
@@ -46,25 +46,27 @@ class TerminalReportTest
     @Test
     void shouldSayTimingsAreEmulatedWhenTheBatchRanInTheLab()
     {
-        final String text = TerminalReport.render(Reports.sample(true, Map.of()));
+        final String text = TerminalReport.render(Reports.sample(true, List.of()));
 
         assertTrue(text.contains("timings are EMULATED (lab)"), text);
     }
 
     @Test
-    void shouldListFailuresByReasonWithCountsWhenSomeVmsFailed()
+    void shouldListFailureGroupsWithCountsCodesAndAnExampleWhenSomeVmsFailed()
     {
-        final String text = TerminalReport.render(Reports.sample(false,
-            Map.of("triple fault", 2, "no boot-complete within 100 ms", 1)));
+        final String text = TerminalReport.render(Reports.sample(false, List.of(
+            new FailureGroup("triple_fault", "guest", "triple fault (KVM_EXIT_SHUTDOWN) before boot-complete", 2, "b1-vm-3", "rip=0xfff0"),
+            new FailureGroup("boot_timeout", "timeout", "no boot-complete within 100 ms", 1, "b1-vm-7", ""))));
 
-        assertTrue(text.contains("failures\n       1  no boot-complete within 100 ms\n       2  triple fault\n"
+        assertTrue(text.contains(("failures\n       2  triple fault (KVM_EXIT_SHUTDOWN) before boot-complete [triple_fault]\n"
+            + "          e.g. b1-vm-3: rip=0xfff0\n       1  no boot-complete within 100 ms [boot_timeout]\n          e.g. b1-vm-7\n")
             .replace("\n", System.lineSeparator())), text);
     }
 
     @Test
     void shouldShowControlCharactersAsEscapesWhenAReasonHasThem()
     {
-        final String text = TerminalReport.render(Reports.sample(false, Map.of("panic\u001b[2J\nmore", 1)));
+        final String text = TerminalReport.render(Reports.sample(false, List.of(new FailureGroup("host_error", "host", "panic\u001b[2J\nmore", 1, "vm-1", ""))));
 
         assertTrue(text.contains("       1  panic\\x1b[2J\\x0amore"), text);
         assertFalse(text.contains("\u001b"), text);

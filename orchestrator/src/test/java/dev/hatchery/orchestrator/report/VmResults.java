@@ -4,6 +4,7 @@ import java.util.Map;
 
 import dev.hatchery.vm.Phase;
 import dev.hatchery.vm.Timeline;
+import dev.hatchery.vm.VmFailure;
 import dev.hatchery.vm.VmOutcome;
 import dev.hatchery.vm.VmResult;
 
@@ -37,8 +38,14 @@ final class VmResults
             Map.of(Phase.KERNEL_LOADED, bootNanos / 10, Phase.BOOT_COMPLETE, bootNanos));
     }
 
-    static VmResult failed(final String vmId, final String reason)
+    static VmResult failed(final String vmId, final VmFailure failure)
     {
-        return result(vmId, VmOutcome.failed(reason), Map.of(Phase.MEMORY_READY, 1_000L));
+        return result(vmId, VmOutcome.of(failure), Map.of(Phase.MEMORY_READY, 1_000L));
+    }
+
+    /** A guest that triple-faulted before boot-complete at {@code rip}: the same failure, a different detail per VM. */
+    static VmFailure tripleFault(final long rip)
+    {
+        return new VmFailure.TripleFault(false, "rip=0x" + Long.toHexString(rip));
     }
 }

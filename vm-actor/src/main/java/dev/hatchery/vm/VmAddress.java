@@ -1,6 +1,4 @@
-package dev.hatchery.orchestrator;
-
-import dev.hatchery.vm.TapLease;
+package dev.hatchery.vm;
 
 /** Where a networked VM is reached: its tap, the host's address on it and the guest's. */
 public record VmAddress(String tap, String hostAddress, String guestAddress, int prefixLength)
