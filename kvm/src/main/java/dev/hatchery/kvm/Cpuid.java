@@ -5,6 +5,8 @@ public final class Cpuid extends NativeStruct
 {
     /** Enough for every leaf current KVM reports (it answers E2BIG when this is too small). */
     static final int MAX_ENTRIES = 256;
+    // Layouts (linux/kvm.h, x86-64) pinned against this machine's headers by NativeLayoutTest.
+    private static final int NENT_OFFSET = 0;
     private static final int HEADER_LENGTH = 8;
     private static final int ENTRY_LENGTH = 40;
     private static final int FUNCTION_OFFSET = 0;
@@ -30,7 +32,7 @@ public final class Cpuid extends NativeStruct
     Cpuid()
     {
         super(HEADER_LENGTH + MAX_ENTRIES * ENTRY_LENGTH);
-        buffer.putInt(0, MAX_ENTRIES);
+        buffer.putInt(NENT_OFFSET, MAX_ENTRIES);
     }
 
     /** A copy, so each vCPU can adjust its own table (APIC id) without touching the shared one. */
@@ -43,7 +45,7 @@ public final class Cpuid extends NativeStruct
 
     public int entryCount()
     {
-        return buffer.getInt(0);
+        return buffer.getInt(NENT_OFFSET);
     }
 
     public int function(final int entry)

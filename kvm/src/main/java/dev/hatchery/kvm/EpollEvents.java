@@ -2,7 +2,7 @@ package dev.hatchery.kvm;
 
 /**
  * An array of struct epoll_event for {@link Epoll#wait}: owned by the one thread that waits. On x86-64 the
- * struct is packed (12 bytes, the u64 data at offset 4), checked with a C program.
+ * struct is packed (12 bytes, the u64 data at offset 4), pinned against the header by NativeLayoutTest.
  */
 public final class EpollEvents extends NativeStruct
 {

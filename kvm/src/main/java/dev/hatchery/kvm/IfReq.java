@@ -7,7 +7,7 @@ import java.nio.charset.StandardCharsets;
 
 /**
  * struct ifreq (linux/if.h, x86-64, 40 bytes): the interface name, then a union that holds the flags
- * (short) or a struct sockaddr_in. Offsets checked against the headers with a C program.
+ * (short) or a struct sockaddr_in. Offsets pinned against this machine's headers by NativeLayoutTest.
  */
 final class IfReq extends NativeStruct
 {

@@ -1,6 +1,6 @@
 package dev.hatchery.kvm;
 
-/** struct kvm_ioeventfd (linux/kvm.h, 64 bytes): offsets checked against the header with a C program. */
+/** struct kvm_ioeventfd (linux/kvm.h, 64 bytes): offsets pinned against this machine's header by NativeLayoutTest. */
 final class KvmIoeventfd extends NativeStruct
 {
     static final int SIZE = 64;

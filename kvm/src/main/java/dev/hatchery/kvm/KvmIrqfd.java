@@ -1,6 +1,6 @@
 package dev.hatchery.kvm;
 
-/** struct kvm_irqfd (linux/kvm.h, 32 bytes): offsets checked against the header with a C program. */
+/** struct kvm_irqfd (linux/kvm.h, 32 bytes): offsets pinned against this machine's header by NativeLayoutTest. */
 final class KvmIrqfd extends NativeStruct
 {
     static final int SIZE = 32;

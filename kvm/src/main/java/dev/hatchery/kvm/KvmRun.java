@@ -4,7 +4,7 @@ import org.agrona.concurrent.UnsafeBuffer;
 
 /**
  * {@code struct kvm_run}, the page a vCPU shares with KVM: why KVM_RUN returned and the data of the
- * access that caused it. Offsets checked against {@code linux/kvm.h} with a C program.
+ * access that caused it. Offsets pinned against this machine's {@code linux/kvm.h} by NativeLayoutTest.
  */
 public final class KvmRun
 {
@@ -22,6 +22,11 @@ public final class KvmRun
     private static final int MMIO_DATA_OFFSET = EXIT_UNION_OFFSET + 8;
     private static final int MMIO_LEN_OFFSET = EXIT_UNION_OFFSET + 16;
     private static final int MMIO_IS_WRITE_OFFSET = EXIT_UNION_OFFSET + 20;
+
+    /** internal: suberror, then ndata, then up to INTERNAL_ERROR_MAX_DATA u64 words. */
+    private static final int INTERNAL_SUBERROR_OFFSET = EXIT_UNION_OFFSET;
+    private static final int INTERNAL_NDATA_OFFSET = EXIT_UNION_OFFSET + 4;
+    private static final int INTERNAL_DATA_OFFSET = EXIT_UNION_OFFSET + 8;
 
     private static final int IO_DIRECTION_OUT = 1;
     private static final int INTERNAL_ERROR_MAX_DATA = 16;
@@ -91,7 +96,10 @@ public final class KvmRun
         return MMIO_DATA_OFFSET;
     }
 
-    /** Hardware reason of KVM_EXIT_FAIL_ENTRY, or the suberror of KVM_EXIT_INTERNAL_ERROR, or the event type. */
+    /**
+     * Hardware reason of KVM_EXIT_FAIL_ENTRY, or the suberror of KVM_EXIT_INTERNAL_ERROR, or the event type (low
+     * 32 bits) of KVM_EXIT_SYSTEM_EVENT: each is the first field of the exit union.
+     */
     public long exitDetail()
     {
         return buffer.getLong(EXIT_UNION_OFFSET);
@@ -103,11 +111,11 @@ public final class KvmRun
      */
     public String internalError()
     {
-        final int ndata = Math.min(buffer.getInt(EXIT_UNION_OFFSET + 4), INTERNAL_ERROR_MAX_DATA);
-        final StringBuilder sb = new StringBuilder("suberror=").append(buffer.getInt(EXIT_UNION_OFFSET)).append(" data=[");
+        final int ndata = Math.min(buffer.getInt(INTERNAL_NDATA_OFFSET), INTERNAL_ERROR_MAX_DATA);
+        final StringBuilder sb = new StringBuilder("suberror=").append(buffer.getInt(INTERNAL_SUBERROR_OFFSET)).append(" data=[");
         for (int i = 0; i < ndata; i++)
         {
-            sb.append(i == 0 ? "" : " ").append("0x").append(Long.toHexString(buffer.getLong(EXIT_UNION_OFFSET + 8 + i * 8)));
+            sb.append(i == 0 ? "" : " ").append("0x").append(Long.toHexString(buffer.getLong(INTERNAL_DATA_OFFSET + i * Long.BYTES)));
         }
         return sb.append(']').toString();
     }

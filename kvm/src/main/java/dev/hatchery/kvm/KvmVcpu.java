@@ -84,7 +84,7 @@ public final class KvmVcpu implements AutoCloseable
         if (set != msrs.count())
         {
             throw new KvmException("KVM_SET_MSRS", "vcpu=" + id + " set=" + set + " requested=" + msrs.count()
-                + " rejected_msr=0x" + Integer.toHexString(msrs.buffer.getInt(8 + set * 16)), Errno.EINVAL);
+                + (set >= 0 && set < msrs.count() ? " rejected_msr=0x" + Integer.toHexString(msrs.index(set)) : ""), Errno.EINVAL);
         }
     }
 

@@ -3,16 +3,27 @@ package dev.hatchery.kvm;
 /** A VM file descriptor (KVM_CREATE_VM): VM-wide setup, memory slots, and the factory for its vCPUs. */
 public final class KvmVm implements AutoCloseable
 {
+    // Layouts (linux/kvm.h, x86-64) pinned against this machine's headers by NativeLayoutTest.
     /** struct kvm_userspace_memory_region */
-    private static final int REGION_SIZE = 32;
+    static final int REGION_SIZE = 32;
+    static final int REGION_SLOT_OFFSET = 0;
+    static final int REGION_FLAGS_OFFSET = 4;
+    static final int REGION_GUEST_PHYS_ADDR_OFFSET = 8;
+    static final int REGION_MEMORY_SIZE_OFFSET = 16;
+    static final int REGION_USERSPACE_ADDR_OFFSET = 24;
+    /** struct kvm_irq_level */
+    static final int IRQ_LEVEL_SIZE = 8;
+    static final int IRQ_LEVEL_IRQ_OFFSET = 0;
+    static final int IRQ_LEVEL_LEVEL_OFFSET = 4;
     /** struct kvm_pit_config */
-    private static final int PIT_CONFIG_SIZE = 64;
+    static final int PIT_CONFIG_SIZE = 64;
+    static final int PIT_CONFIG_FLAGS_OFFSET = 0;
     public static final int KVM_PIT_SPEAKER_DUMMY = 1;
 
     private final int fd;
     private final int vcpuMmapSize;
     /** struct kvm_irq_level, reused: interrupt lines are raised on the hot path by device emulation. */
-    private final Scratch irqLevel = new Scratch(8);
+    private final Scratch irqLevel = new Scratch(IRQ_LEVEL_SIZE);
     private boolean closed;
 
     KvmVm(final int fd, final int vcpuMmapSize)
@@ -34,18 +45,18 @@ public final class KvmVm implements AutoCloseable
     public void createPit2(final int flags)
     {
         final Scratch config = new Scratch(PIT_CONFIG_SIZE);
-        config.buffer.putInt(0, flags);
+        config.buffer.putInt(PIT_CONFIG_FLAGS_OFFSET, flags);
         Syscalls.ioctl(fd, KvmIoctls.KVM_CREATE_PIT2, config.address(), "KVM_CREATE_PIT2", "flags", flags);
     }
 
     public void setUserMemoryRegion(final int slot, final long guestPhysAddr, final long size, final long hostAddress)
     {
         final Scratch region = new Scratch(REGION_SIZE);
-        region.buffer.putInt(0, slot);
-        region.buffer.putInt(4, 0);
-        region.buffer.putLong(8, guestPhysAddr);
-        region.buffer.putLong(16, size);
-        region.buffer.putLong(24, hostAddress);
+        region.buffer.putInt(REGION_SLOT_OFFSET, slot);
+        region.buffer.putInt(REGION_FLAGS_OFFSET, 0);
+        region.buffer.putLong(REGION_GUEST_PHYS_ADDR_OFFSET, guestPhysAddr);
+        region.buffer.putLong(REGION_MEMORY_SIZE_OFFSET, size);
+        region.buffer.putLong(REGION_USERSPACE_ADDR_OFFSET, hostAddress);
         Syscalls.ioctl(fd, KvmIoctls.KVM_SET_USER_MEMORY_REGION, region.address(), "KVM_SET_USER_MEMORY_REGION",
             "slot", slot, "guest_phys_addr", hex(guestPhysAddr), "size", size);
     }
@@ -53,8 +64,8 @@ public final class KvmVm implements AutoCloseable
     /** KVM_IRQ_LINE: drives an interrupt line of the in-kernel PIC/IOAPIC high (1) or low (0). */
     public synchronized void irqLine(final int irq, final int level)
     {
-        irqLevel.buffer.putInt(0, irq);
-        irqLevel.buffer.putInt(4, level);
+        irqLevel.buffer.putInt(IRQ_LEVEL_IRQ_OFFSET, irq);
+        irqLevel.buffer.putInt(IRQ_LEVEL_LEVEL_OFFSET, level);
         Syscalls.ioctl(fd, KvmIoctls.KVM_IRQ_LINE, irqLevel.address(), "KVM_IRQ_LINE", "irq", irq, "level", level);
     }
 

@@ -3,8 +3,11 @@ package dev.hatchery.kvm;
 /** {@code struct kvm_msrs} with room for a fixed number of {@code struct kvm_msr_entry}. */
 public final class Msrs extends NativeStruct
 {
+    // Layouts (linux/kvm.h, x86-64) pinned against this machine's headers by NativeLayoutTest.
+    private static final int NMSRS_OFFSET = 0;
     private static final int HEADER_LENGTH = 8;
     private static final int ENTRY_LENGTH = 16;
+    private static final int ENTRY_INDEX_OFFSET = 0;
     private static final int ENTRY_DATA_OFFSET = 8;
 
     private final int capacity;
@@ -23,11 +26,21 @@ public final class Msrs extends NativeStruct
             throw new IllegalStateException("MSR list full: capacity=" + capacity);
         }
         final int offset = HEADER_LENGTH + count * ENTRY_LENGTH;
-        buffer.putInt(offset, index);
+        buffer.putInt(offset + ENTRY_INDEX_OFFSET, index);
         buffer.putLong(offset + ENTRY_DATA_OFFSET, value);
         count++;
-        buffer.putInt(0, count);
+        buffer.putInt(NMSRS_OFFSET, count);
         return this;
+    }
+
+    /** The MSR number of entry {@code entry}, e.g. the one KVM_SET_MSRS stopped at. */
+    public int index(final int entry)
+    {
+        if (entry < 0 || entry >= count)
+        {
+            throw new IndexOutOfBoundsException("MSR entry out of range: entry=" + entry + " count=" + count);
+        }
+        return buffer.getInt(HEADER_LENGTH + entry * ENTRY_LENGTH + ENTRY_INDEX_OFFSET);
     }
 
     public int count()

@@ -1,6 +1,6 @@
 package dev.hatchery.kvm;
 
-/** Request numbers from {@code linux/if_tun.h} and {@code linux/sockios.h} (x86-64), checked against the headers with a C program. */
+/** Request numbers from {@code linux/if_tun.h} and {@code linux/sockios.h} (x86-64), pinned against this machine's headers by NativeLayoutTest. */
 final class NetIoctls
 {
     static final long TUNSETIFF = 0x400454caL;

@@ -1,6 +1,9 @@
 package dev.hatchery.kvm;
 
-/** {@code struct kvm_sregs}: segments, descriptor tables, control registers and EFER. */
+/**
+ * {@code struct kvm_sregs}: segments, descriptor tables, control registers and EFER. Offsets pinned against this
+ * machine's {@code linux/kvm.h} by NativeLayoutTest.
+ */
 public final class SpecialRegs extends NativeStruct
 {
     static final int SIZE = 312;
@@ -32,6 +35,7 @@ public final class SpecialRegs extends NativeStruct
 
     private static final int GDT_OFFSET = 192;
     private static final int IDT_OFFSET = 208;
+    private static final int DTABLE_BASE_OFFSET = 0;
     private static final int DTABLE_LIMIT_OFFSET = 8;
     private static final int CR0_OFFSET = 224;
     private static final int CR3_OFFSET = 240;
@@ -88,14 +92,14 @@ public final class SpecialRegs extends NativeStruct
 
     public SpecialRegs gdt(final long base, final int limit)
     {
-        buffer.putLong(GDT_OFFSET, base);
+        buffer.putLong(GDT_OFFSET + DTABLE_BASE_OFFSET, base);
         buffer.putShort(GDT_OFFSET + DTABLE_LIMIT_OFFSET, (short)limit);
         return this;
     }
 
     public SpecialRegs idt(final long base, final int limit)
     {
-        buffer.putLong(IDT_OFFSET, base);
+        buffer.putLong(IDT_OFFSET + DTABLE_BASE_OFFSET, base);
         buffer.putShort(IDT_OFFSET + DTABLE_LIMIT_OFFSET, (short)limit);
         return this;
     }

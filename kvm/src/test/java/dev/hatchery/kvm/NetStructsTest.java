@@ -11,7 +11,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
-/** Layouts checked against the C headers (x86-64) with a small C program; these tests pin them. */
+/** How the net structs are filled in; NativeLayoutTest pins their offsets against the headers. */
 class NetStructsTest
 {
     @Test
