@@ -6,6 +6,7 @@ import java.util.concurrent.Callable;
 
 import dev.hatchery.config.VmSpec;
 import dev.hatchery.kernel.KernelCache;
+import dev.hatchery.kvm.HostHugePages;
 import dev.hatchery.vm.VmHost;
 import dev.hatchery.vm.VmResult;
 
@@ -27,7 +28,7 @@ final class BootCommand implements Callable<Integer>
     {
         final VmSpec vmSpec = vm.toSpec(KernelCatalog.fromEnvironment(System.getenv()), true);
         final PrintWriter out = spec.commandLine().getOut();
-        vmSpec.hugePages().checkAvailable(vmSpec.memBytes());
+        HostHugePages.checkAvailable(vmSpec.hugePages(), vmSpec.memBytes());
         try (KernelCache kernels = new KernelCache(); VmHost host = VmHost.open())
         {
             final VmResult result = host.launch("vm-1", kernels.prepare(vmSpec), vmSpec).result().join();
