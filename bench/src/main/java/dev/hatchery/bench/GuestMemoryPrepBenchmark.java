@@ -3,13 +3,13 @@ package dev.hatchery.bench;
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
 
-import dev.hatchery.config.VmSpec;
+import dev.hatchery.config.HugePages;
 import dev.hatchery.config.MemoryMode;
+import dev.hatchery.config.VmSpec;
 import dev.hatchery.kernel.BootImage;
 import dev.hatchery.kernel.KernelCache;
 import dev.hatchery.kernel.PreparedKernel;
 import dev.hatchery.kvm.GuestMemory;
-import dev.hatchery.kvm.HugePages;
 
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;

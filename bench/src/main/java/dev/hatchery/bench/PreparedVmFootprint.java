@@ -7,12 +7,12 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 
+import dev.hatchery.config.HugePages;
 import dev.hatchery.config.MemoryMode;
 import dev.hatchery.config.VmSpec;
 import dev.hatchery.kernel.KernelCache;
 import dev.hatchery.kernel.PreparedKernel;
 import dev.hatchery.kvm.GuestMemory;
-import dev.hatchery.kvm.HugePages;
 
 /**
  * Resident memory per prepared VM (guest memory ready to hand to KVM, guest not yet run), for the

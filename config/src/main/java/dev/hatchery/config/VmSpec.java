@@ -4,8 +4,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Objects;
 
-import dev.hatchery.kvm.HugePages;
-
 /**
  * What one VM should be: kernel, initrd, command line, memory, vCPUs, boot-device address, boot timeout.
  * Immutable; built with {@link Builder} whose {@link Builder#conclude()} validates everything before
@@ -14,17 +12,12 @@ import dev.hatchery.kvm.HugePages;
 public final class VmSpec
 {
     public static final int MIN_MEM_MIB = 16;
-    /** Guest RAM stays below the MMIO gap (0xd0000000), where the boot device and virtio windows live. */
-    public static final int MAX_MEM_MIB = 3328;
-    public static final long MMIO_GAP_START = 0xd0000000L;
-    public static final long MMIO_GAP_END = 0x1_0000_0000L;
-    public static final long DEFAULT_BOOT_DEVICE_ADDRESS = 0xd0000000L;
+    /** Guest RAM stays below the MMIO gap (3328 MiB), where the boot device and virtio windows live ({@link GuestPhysicalMap}). */
+    public static final int MAX_MEM_MIB = (int)(GuestPhysicalMap.MMIO_GAP_START >> 20);
     public static final int DEFAULT_MEM_MIB = 128;
     public static final Duration DEFAULT_BOOT_TIMEOUT = Duration.ofSeconds(10);
     public static final int DEFAULT_CONSOLE_BYTES = 64 * 1024;
     public static final int MAX_CONSOLE_BYTES = 16 * 1024 * 1024;
-    /** The virtio-mmio window of a networked VM is the 4 KiB page right after the boot device. */
-    public static final long VIRTIO_WINDOW_LENGTH = 0x1000;
     /** What the VMM itself adds to a networked VM's command line; a spec that sets them would conflict. */
     static final String[] NETWORK_CMDLINE_KEYS = {"virtio_mmio.device=", "ip="};
 
@@ -143,10 +136,10 @@ public final class VmSpec
         return mac;
     }
 
-    /** Where a networked VM's virtio-mmio window starts: the page after the boot device. */
+    /** Where a networked VM's virtio-mmio window starts: the first virtio window, the page after the boot device. */
     public long virtioNetAddress()
     {
-        return bootDeviceAddress + VIRTIO_WINDOW_LENGTH;
+        return GuestPhysicalMap.virtioWindow(bootDeviceAddress, 0);
     }
 
     public Builder toBuilder()
@@ -172,7 +165,7 @@ public final class VmSpec
         private String cmdline = "";
         private int memMib = DEFAULT_MEM_MIB;
         private int vcpus = 1;
-        private long bootDeviceAddress = DEFAULT_BOOT_DEVICE_ADDRESS;
+        private long bootDeviceAddress = GuestPhysicalMap.DEFAULT_BOOT_DEVICE_ADDRESS;
         private Duration bootTimeout = DEFAULT_BOOT_TIMEOUT;
         private int consoleBytes = DEFAULT_CONSOLE_BYTES;
         private boolean tripleFaultIsStop;
@@ -278,16 +271,17 @@ public final class VmSpec
             if (memMib < MIN_MEM_MIB || memMib > MAX_MEM_MIB)
             {
                 throw new InvalidSpecException("mem-mib", "mem-mib=" + memMib,
-                    "must be between " + MIN_MEM_MIB + " and " + MAX_MEM_MIB + " (guest RAM stays below the MMIO gap at 0xd0000000)");
+                    "must be between " + MIN_MEM_MIB + " and " + MAX_MEM_MIB + " (guest RAM stays below the MMIO gap at " + hex(GuestPhysicalMap.MMIO_GAP_START) + ")");
             }
             if (vcpus != 1)
             {
                 throw new InvalidSpecException("vcpus", "vcpus=" + vcpus, "only 1 vCPU per VM is supported");
             }
-            if (bootDeviceAddress < MMIO_GAP_START || bootDeviceAddress > MMIO_GAP_END - 0x1000 || (bootDeviceAddress & 0xfff) != 0)
+            if (bootDeviceAddress < GuestPhysicalMap.MMIO_GAP_START || bootDeviceAddress > GuestPhysicalMap.LAST_DEVICE_WINDOW
+                || bootDeviceAddress % GuestPhysicalMap.DEVICE_WINDOW_LENGTH != 0)
             {
-                throw new InvalidSpecException("boot-device", "boot-device=0x" + Long.toHexString(bootDeviceAddress),
-                    "must be a 4 KiB-aligned address inside the MMIO gap [0xd0000000, 0xfffff000]");
+                throw new InvalidSpecException("boot-device", "boot-device=" + hex(bootDeviceAddress), "must be a 4 KiB-aligned address inside the MMIO gap ["
+                    + hex(GuestPhysicalMap.MMIO_GAP_START) + ", " + hex(GuestPhysicalMap.LAST_DEVICE_WINDOW) + "]");
             }
             if (bootTimeout == null || bootTimeout.isNegative() || bootTimeout.isZero())
             {
@@ -306,7 +300,7 @@ public final class VmSpec
             {
                 throw new InvalidSpecException("huge-pages", "missing", "choose off, transparent or hugetlbfs");
             }
-            if (hugePages == HugePages.HUGETLBFS && (memMib % 2) != 0)
+            if (hugePages == HugePages.HUGETLBFS && ((long)memMib << 20) % HugePages.HUGE_PAGE_SIZE != 0)
             {
                 throw new InvalidSpecException("mem-mib", "mem-mib=" + memMib, "must be a multiple of 2 with huge-pages=hugetlbfs (2 MiB pages)");
             }
@@ -328,10 +322,11 @@ public final class VmSpec
             {
                 return;
             }
-            if (bootDeviceAddress + VIRTIO_WINDOW_LENGTH > MMIO_GAP_END - VIRTIO_WINDOW_LENGTH)
+            if (GuestPhysicalMap.virtioWindow(bootDeviceAddress, 0) > GuestPhysicalMap.LAST_DEVICE_WINDOW)
             {
-                throw new InvalidSpecException("boot-device", "boot-device=0x" + Long.toHexString(bootDeviceAddress),
-                    "leaves no room for the virtio-net window after it with network on; use an address at most 0xffffe000");
+                throw new InvalidSpecException("boot-device", "boot-device=" + hex(bootDeviceAddress),
+                    "leaves no room for the virtio-net window after it with network on; use an address at most "
+                    + hex(GuestPhysicalMap.LAST_DEVICE_WINDOW - GuestPhysicalMap.DEVICE_WINDOW_LENGTH));
             }
             for (final String word : cmdline.split(" "))
             {
@@ -345,6 +340,11 @@ public final class VmSpec
                 }
             }
         }
+    }
+
+    private static String hex(final long value)
+    {
+        return "0x" + Long.toHexString(value);
     }
 
     /** "02:00:0a:0b:0c:0d" → 6 bytes; rejects other forms and multicast addresses with the reason. */

@@ -39,7 +39,7 @@ class VmSpecTest
     {
         final VmSpec spec = valid().initrd(Path.of("/i")).cmdline("console=ttyS0").memMib(256).bootDeviceAddress(0xd0010000L)
             .bootTimeout(Duration.ofMillis(1500)).consoleBytes(10).tripleFaultIsStop(true).memoryMode(MemoryMode.COPY)
-            .hugePages(dev.hatchery.kvm.HugePages.TRANSPARENT).network(true).mac("02:00:00:00:00:07").conclude();
+            .hugePages(HugePages.TRANSPARENT).network(true).mac("02:00:00:00:00:07").conclude();
 
         assertEquals(spec, spec.toBuilder().conclude());
         assertEquals(0xd0011000L, spec.virtioNetAddress());

@@ -6,6 +6,8 @@ import java.util.function.LongConsumer;
 import org.agrona.DirectBuffer;
 import org.agrona.MutableDirectBuffer;
 
+import dev.hatchery.config.GuestPhysicalMap;
+
 /**
  * The seed's boot-complete signal: the guest's first one-byte write of 123 at offset 0 is the moment
  * boot time is measured to, so the timestamp is taken on the vCPU thread inside the exit, before
@@ -13,8 +15,8 @@ import org.agrona.MutableDirectBuffer;
  */
 public final class BootCompleteDevice implements Device
 {
-    public static final long DEFAULT_ADDRESS = 0xd0000000L;
-    public static final int LENGTH = 0x1000;
+    /** Its window in the guest-physical map; where the window starts is the VM spec's boot-device address. */
+    public static final int LENGTH = GuestPhysicalMap.DEVICE_WINDOW_LENGTH;
     public static final int MAGIC = 123;
 
     private final LongConsumer onBootComplete;

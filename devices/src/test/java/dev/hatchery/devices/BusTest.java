@@ -10,6 +10,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
+import dev.hatchery.config.GuestPhysicalMap;
+
 class BusTest
 {
     private final UnsafeBuffer data = new UnsafeBuffer(new byte[16]);
@@ -56,7 +58,7 @@ class BusTest
         final BootCompleteDevice bootComplete = new BootCompleteDevice(nanos -> { });
 
         final IllegalArgumentException ex = assertThrows(IllegalArgumentException.class,
-            () -> bus.register(BootCompleteDevice.DEFAULT_ADDRESS, BootCompleteDevice.LENGTH, bootComplete));
+            () -> bus.register(GuestPhysicalMap.DEFAULT_BOOT_DEVICE_ADDRESS, BootCompleteDevice.LENGTH, bootComplete));
 
         assertEquals("mmio bus: range [0xd0000000, 0xd0001000) for boot-complete overlaps [0xd0000000, 0xd0000100) of other",
             ex.getMessage());

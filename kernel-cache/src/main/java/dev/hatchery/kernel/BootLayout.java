@@ -1,8 +1,11 @@
 package dev.hatchery.kernel;
 
+import dev.hatchery.config.GuestPhysicalMap;
+
 /**
- * Where things go in guest-physical memory at boot (shared/design/x86-boot.md): the one home for these
- * addresses, so the memory writers here and the vCPU setup elsewhere cannot disagree.
+ * Where things go in guest-physical memory at boot (the Linux x86-64 boot protocol): the one home for these
+ * addresses, so the memory writers here and the vCPU setup elsewhere cannot disagree. Where RAM ends and the
+ * device windows begin (the MMIO gap) is the whole VM's map: {@link GuestPhysicalMap}.
  */
 public final class BootLayout
 {
@@ -22,9 +25,6 @@ public final class BootLayout
     public static final long EBDA_START = 0x9fc00;
     /** 1 MiB: the kernel and everything after it live at or above this address. */
     public static final long HIMEM_START = 0x100000;
-    /** Device windows live in [MMIO_GAP_START, MMIO_GAP_END); guest RAM ends below them. */
-    public static final long MMIO_GAP_START = 0xd0000000L;
-    public static final long MMIO_GAP_END = 0x1_0000_0000L;
     /** KVM_SET_TSS_ADDR: three pages KVM needs on Intel, just below the 4 GiB boundary. */
     public static final long TSS_ADDRESS = 0xfffbd000L;
 
@@ -52,11 +52,5 @@ public final class BootLayout
 
     private BootLayout()
     {
-    }
-
-    /** End of the RAM below the MMIO gap; Hatchery caps guest RAM there for now, so this is where RAM ends. */
-    public static long lowRamEnd(final long ramSize)
-    {
-        return Math.min(ramSize, MMIO_GAP_START);
     }
 }

@@ -4,6 +4,8 @@ import static java.nio.ByteOrder.LITTLE_ENDIAN;
 
 import org.agrona.MutableDirectBuffer;
 
+import dev.hatchery.config.GuestPhysicalMap;
+
 /**
  * The BIOS memory map the kernel reads from the zero page: which physical ranges are RAM. The legacy area from
  * the EBDA to 1 MiB (VGA, option ROMs, BIOS) is reserved, so the kernel keeps its allocations out of it.
@@ -32,7 +34,7 @@ final class E820
         int count = 0;
         count = put(zeroPage, count, 0, BootLayout.EBDA_START, TYPE_RAM);
         count = put(zeroPage, count, BootLayout.EBDA_START, BootLayout.HIMEM_START - BootLayout.EBDA_START, TYPE_RESERVED);
-        count = put(zeroPage, count, BootLayout.HIMEM_START, BootLayout.lowRamEnd(ramSize) - BootLayout.HIMEM_START, TYPE_RAM);
+        count = put(zeroPage, count, BootLayout.HIMEM_START, GuestPhysicalMap.lowRamEnd(ramSize) - BootLayout.HIMEM_START, TYPE_RAM);
         zeroPage.putByte(BootParams.E820_ENTRIES_OFFSET, (byte)count);
         return count;
     }

@@ -10,6 +10,7 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.List;
 
+import dev.hatchery.config.GuestPhysicalMap;
 import dev.hatchery.kvm.GuestMemory;
 
 /**
@@ -118,7 +119,7 @@ public final class ElfKernel
             throw new KernelImageException("guest RAM is too small to boot: file=" + name + " ram_size=" + ramSize + " minimum="
                 + BootLayout.MIN_RAM_SIZE + "; give the VM more memory (--mem-mib)");
         }
-        final long lowRamEnd = BootLayout.lowRamEnd(ramSize);
+        final long lowRamEnd = GuestPhysicalMap.lowRamEnd(ramSize);
         for (final LoadSegment segment : segments)
         {
             if (segment.endAddress() > lowRamEnd)

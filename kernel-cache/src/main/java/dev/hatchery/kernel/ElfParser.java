@@ -10,6 +10,8 @@ import java.util.List;
 
 import org.agrona.concurrent.UnsafeBuffer;
 
+import dev.hatchery.config.GuestPhysicalMap;
+
 /**
  * Validates an ELF64 x86-64 vmlinux and keeps its PT_LOAD bytes. Every check names the file, the offending
  * value and a fix, because a wrong kernel file is the most common way to get a guest that never boots.
@@ -231,10 +233,10 @@ final class ElfParser
                 + "; pass a kernel linked at or above 1 MiB (an x86-64 vmlinux loads at 16 MiB)");
         }
         // Guest RAM ends at the MMIO gap, so a segment reaching past it fails for every RAM size.
-        if (physAddr < 0 || memSize < 0 || memSize > BootLayout.MMIO_GAP_START - physAddr)
+        if (physAddr < 0 || memSize < 0 || memSize > GuestPhysicalMap.MMIO_GAP_START - physAddr)
         {
             throw new KernelImageException("kernel segment can never fit in guest RAM: " + facts + " p_paddr=" + hex(physAddr)
-                + " p_memsz=" + hex(memSize) + " mmio_gap_start=" + hex(BootLayout.MMIO_GAP_START)
+                + " p_memsz=" + hex(memSize) + " mmio_gap_start=" + hex(GuestPhysicalMap.MMIO_GAP_START)
                 + "; guest RAM ends at the MMIO gap, pass a kernel linked below it");
         }
     }

@@ -2,6 +2,7 @@ package dev.hatchery.kernel;
 
 import static dev.hatchery.kernel.Hex.hex;
 
+import dev.hatchery.config.GuestPhysicalMap;
 import dev.hatchery.kvm.GuestMemory;
 
 /**
@@ -27,7 +28,7 @@ final class Initrd
         {
             throw new KernelImageException("initrd is empty: initrd_size=0; pass a non-empty initramfs (cpio archive) or no initrd");
         }
-        final long lowRamEnd = BootLayout.lowRamEnd(ramSize);
+        final long lowRamEnd = GuestPhysicalMap.lowRamEnd(ramSize);
         final long lowest = (kernelEnd + PAGE_SIZE - 1) & PAGE_MASK;
         final long address = lowest;
         if (size > lowRamEnd - lowest)

@@ -1,9 +1,9 @@
 package dev.hatchery.kernel;
 
+import dev.hatchery.config.HugePages;
 import dev.hatchery.config.MemoryMode;
 import dev.hatchery.config.VmSpec;
 import dev.hatchery.kvm.GuestMemory;
-import dev.hatchery.kvm.HugePages;
 import dev.hatchery.kvm.MemoryTemplate;
 
 /**

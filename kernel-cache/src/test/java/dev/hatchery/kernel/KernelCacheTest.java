@@ -19,10 +19,10 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 
+import dev.hatchery.config.HugePages;
 import dev.hatchery.config.MemoryMode;
 import dev.hatchery.config.VmSpec;
 import dev.hatchery.kvm.GuestMemory;
-import dev.hatchery.kvm.HugePages;
 
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;

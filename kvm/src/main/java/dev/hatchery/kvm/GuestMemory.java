@@ -4,6 +4,8 @@ import com.sun.jna.LastErrorException;
 
 import org.agrona.concurrent.UnsafeBuffer;
 
+import dev.hatchery.config.HugePages;
+
 /**
  * A guest's RAM: one host mapping that KVM sees as guest-physical memory starting at 0. Views are
  * Agrona buffers over a checked guest-physical range, so nothing reads or writes outside the mapping.
@@ -34,7 +36,7 @@ public final class GuestMemory implements AutoCloseable
         return anonymous(size, HugePages.OFF);
     }
 
-    /** Fresh zeroed memory backed as {@code hugePages} asks (check availability first with {@link HugePages#checkAvailable}). */
+    /** Fresh zeroed memory backed as {@code hugePages} asks (check availability first with {@link HostHugePages#checkAvailable}). */
     public static GuestMemory anonymous(final long size, final HugePages hugePages)
     {
         final long alignment = hugePages == HugePages.HUGETLBFS ? HugePages.HUGE_PAGE_SIZE : 0x1000;

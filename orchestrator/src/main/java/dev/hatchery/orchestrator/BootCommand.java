@@ -6,6 +6,7 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.CompletionException;
 
 import dev.hatchery.config.VmSpec;
+import dev.hatchery.kvm.HostHugePages;
 import dev.hatchery.vm.VmFailure;
 import dev.hatchery.vm.VmResult;
 
@@ -30,7 +31,7 @@ final class BootCommand implements Callable<Integer>
         final KernelCatalog catalog = KernelCatalog.fromEnvironment(System.getenv());
         final VmSpec vmSpec = vm.toSpec(catalog, true);
         final PrintWriter out = spec.commandLine().getOut();
-        vmSpec.hugePages().checkAvailable(vmSpec.memBytes());
+        HostHugePages.checkAvailable(vmSpec.hugePages(), vmSpec.memBytes());
         // Through the facade like every VM: its actor owns it, and the result is what the actor reports.
         try (Hatchery hatchery = Hatchery.start(ConfigFactory.load(), catalog))
         {

@@ -186,7 +186,7 @@ public final class Supervisor extends AbstractBehavior<Supervisor.Command>
         try
         {
             request = start.request().validate(settings.limits().maxBatchCount(), settings.limits().maxBatchConcurrency());
-            request.spec().hugePages().checkAvailable(request.spec().memBytes());
+            dev.hatchery.kvm.HostHugePages.checkAvailable(request.spec().hugePages(), request.spec().memBytes());
         }
         catch (final dev.hatchery.config.InvalidSpecException ex)
         {
@@ -407,7 +407,7 @@ public final class Supervisor extends AbstractBehavior<Supervisor.Command>
         final SpawnRequest request = spawn.request();
         try
         {
-            request.spec().hugePages().checkAvailable(request.spec().memBytes());
+            dev.hatchery.kvm.HostHugePages.checkAvailable(request.spec().hugePages(), request.spec().memBytes());
         }
         catch (final IllegalArgumentException | IllegalStateException ex)
         {

@@ -4,9 +4,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 
+import dev.hatchery.config.GuestPhysicalMap;
+import dev.hatchery.config.HugePages;
 import dev.hatchery.config.MemoryMode;
 import dev.hatchery.config.VmSpec;
-import dev.hatchery.kvm.HugePages;
 
 import picocli.CommandLine;
 
@@ -33,9 +34,9 @@ final class VmSpecOptions
         description = "a VM without boot-complete after this long is timed out (default: ${DEFAULT-VALUE})")
     long bootTimeoutMs;
 
-    @CommandLine.Option(names = "--boot-device", defaultValue = "0xd0000000",
-        description = "guest-physical address of the boot-complete device (default: ${DEFAULT-VALUE})")
-    String bootDevice;
+    /** No defaultValue: picocli shows this initial value, so the default lives only in {@link GuestPhysicalMap}. */
+    @CommandLine.Option(names = "--boot-device", description = "guest-physical address of the boot-complete device (default: ${DEFAULT-VALUE})")
+    String bootDevice = "0x" + Long.toHexString(GuestPhysicalMap.DEFAULT_BOOT_DEVICE_ADDRESS);
 
     @CommandLine.Option(names = "--memory", defaultValue = "template",
         description = "boot memory: template (copy-on-write mapping) or copy (per-VM copy) (default: ${DEFAULT-VALUE})")
@@ -95,7 +96,7 @@ final class VmSpecOptions
         }
         catch (final NumberFormatException ex)
         {
-            throw new IllegalArgumentException("invalid --boot-device: " + text + ": give an address such as 0xd0000000");
+            throw new IllegalArgumentException("invalid --boot-device: " + text + ": give an address such as 0x" + Long.toHexString(GuestPhysicalMap.DEFAULT_BOOT_DEVICE_ADDRESS));
         }
     }
 }

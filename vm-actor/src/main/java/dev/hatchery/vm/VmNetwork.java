@@ -3,6 +3,7 @@ package dev.hatchery.vm;
 import org.agrona.DirectBuffer;
 import org.agrona.MutableDirectBuffer;
 
+import dev.hatchery.config.GuestPhysicalMap;
 import dev.hatchery.config.VmSpec;
 import dev.hatchery.devices.Bus;
 import dev.hatchery.devices.virtio.PacketPort;
@@ -28,8 +29,8 @@ final class VmNetwork implements AutoCloseable
 {
     private static final Logger LOG = LoggerFactory.getLogger(VmNetwork.class);
 
-    /** The legacy ISA line the guest is told about in virtio_mmio.device=...:5; free on our machine (serial is 4). */
-    static final int IRQ = 5;
+    /** The legacy ISA line the guest is told about in virtio_mmio.device=...:5: the first virtio device's in the guest-physical map. */
+    static final int IRQ = GuestPhysicalMap.virtioIrq(0);
     /** Event-loop sources: the queue ioeventfds are 0 (RX) and 1 (TX), the tap comes after them. */
     static final int TAP_SOURCE = 2;
 
@@ -57,7 +58,7 @@ final class VmNetwork implements AutoCloseable
     /** The kernel command line for one networked VM: the template's, plus the device and the lease's addresses. */
     static String cmdline(final String base, final long windowAddress, final TapLease lease)
     {
-        final String extra = "virtio_mmio.device=4K@0x" + Long.toHexString(windowAddress) + ":" + IRQ
+        final String extra = "virtio_mmio.device=" + GuestPhysicalMap.DEVICE_WINDOW_LENGTH / 1024 + "K@0x" + Long.toHexString(windowAddress) + ":" + IRQ
             + " ip=" + lease.guestAddress().getHostAddress() + "::" + lease.hostAddress().getHostAddress() + ":" + lease.netmask()
             + "::eth0:off";
         return base.isEmpty() ? extra : base + " " + extra;

@@ -8,6 +8,7 @@ import org.agrona.MutableDirectBuffer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import dev.hatchery.config.GuestPhysicalMap;
 import dev.hatchery.devices.Device;
 import dev.hatchery.devices.InterruptTrigger;
 import dev.hatchery.kvm.GuestMemory;
@@ -32,8 +33,8 @@ import dev.hatchery.kvm.GuestMemory;
  */
 public final class VirtioMmioTransport implements Device
 {
-    /** The window each device claims on the MMIO bus. */
-    public static final int MMIO_WINDOW_LENGTH = 0x1000;
+    /** The window each device claims on the MMIO bus: one page of the guest-physical map; registers and config space fit in it. */
+    public static final int MMIO_WINDOW_LENGTH = GuestPhysicalMap.DEVICE_WINDOW_LENGTH;
 
     public static final int MAGIC_VALUE_OFFSET = 0x000;
     public static final int VERSION_OFFSET = 0x004;

@@ -4,24 +4,25 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
-/** How a guest's per-VM RAM is backed; the shared template itself always uses 4 KiB pages. */
-public enum HugePages
-{
-    /** 4 KiB pages. */
-    OFF,
-    /** Transparent huge pages requested with madvise(MADV_HUGEPAGE); needs THP in "always" or "madvise" mode. */
-    TRANSPARENT,
-    /** 2 MiB pages from the hugetlbfs pool (MAP_HUGETLB); needs pages reserved in /proc/sys/vm/nr_hugepages. */
-    HUGETLBFS;
+import dev.hatchery.config.HugePages;
 
-    static final long HUGE_PAGE_SIZE = 2L << 20;
+/**
+ * Whether this host can back guest RAM the way a spec's {@link HugePages} choice asks: reads sysfs and /proc,
+ * so it lives here, next to the mapping that needs the pages, and not in the spec.
+ */
+public final class HostHugePages
+{
     private static final Path THP_ENABLED = Path.of("/sys/kernel/mm/transparent_hugepage/enabled");
     private static final Path MEMINFO = Path.of("/proc/meminfo");
 
-    /** Fails with what is missing and how to provide it when this host cannot back {@code bytes} this way. */
-    public void checkAvailable(final long bytes)
+    private HostHugePages()
     {
-        switch (this)
+    }
+
+    /** Fails with what is missing and how to provide it when this host cannot back {@code bytes} as {@code hugePages} asks. */
+    public static void checkAvailable(final HugePages hugePages, final long bytes)
+    {
+        switch (hugePages)
         {
             case OFF ->
             {
@@ -38,14 +39,14 @@ public enum HugePages
             case HUGETLBFS ->
             {
                 final long free = meminfo("HugePages_Free");
-                final long needed = (bytes + HUGE_PAGE_SIZE - 1) / HUGE_PAGE_SIZE;
-                if (meminfo("Hugepagesize") != HUGE_PAGE_SIZE / 1024 || free < needed)
+                final long needed = (bytes + HugePages.HUGE_PAGE_SIZE - 1) / HugePages.HUGE_PAGE_SIZE;
+                if (meminfo("Hugepagesize") != HugePages.HUGE_PAGE_SIZE / 1024 || free < needed)
                 {
                     throw new IllegalStateException("hugetlbfs pages unavailable: HugePages_Free=" + free + " needed=" + needed
                         + " (2 MiB pages); reserve them with: echo " + needed + " > /proc/sys/vm/nr_hugepages, or use huge-pages=off");
                 }
             }
-            default -> throw new IllegalStateException("unknown huge page mode " + this);
+            default -> throw new IllegalStateException("unknown huge page mode " + hugePages);
         }
     }
 
