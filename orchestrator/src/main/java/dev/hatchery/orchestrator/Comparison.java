@@ -4,6 +4,7 @@ import java.util.Locale;
 
 import dev.hatchery.orchestrator.report.BatchReport;
 import dev.hatchery.orchestrator.report.LatencySummary;
+import dev.hatchery.vm.Phase;
 
 /** Copy path against template path, measured in the same run: the ratios that matter. */
 final class Comparison
@@ -18,8 +19,8 @@ final class Comparison
         sb.append(line("throughput (boots/s)", copy.throughputPerSecond(), template.throughputPerSecond(), Better.HIGHER));
         sb.append(line("spawn->boot-complete p50 (ms)", copy.latencyMicros().p50() / 1000.0, template.latencyMicros().p50() / 1000.0,
             Better.LOWER));
-        final LatencySummary copyLoad = copy.phases().get("load_kernel");
-        final LatencySummary templateLoad = template.phases().get("load_kernel");
+        final LatencySummary copyLoad = copy.phases().get(Phase.KERNEL_LOADED.jsonKey());
+        final LatencySummary templateLoad = template.phases().get(Phase.KERNEL_LOADED.jsonKey());
         if (copyLoad != null && templateLoad != null)
         {
             sb.append(line("request->load_kernel p50 (ms)", copyLoad.p50() / 1000.0, templateLoad.p50() / 1000.0, Better.LOWER));

@@ -3,7 +3,6 @@ package dev.hatchery.orchestrator;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.LinkedHashMap;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
@@ -130,13 +129,14 @@ public final class RunningVm
         return snapshot.optionalAddress();
     }
 
-    /** Microseconds from the request to each phase reached by the latest snapshot, in phase order. */
+    /** Microseconds from the request to each phase reached by the latest snapshot, in phase order, keyed by {@link Phase#jsonKey()}. */
     public Map<String, Long> timelineMicros()
     {
         return timelineMicros(snapshot.timeline());
     }
 
-    static Map<String, Long> timelineMicros(final Timeline timeline)
+    /** The timeline as the API shows it: microseconds from the request, keyed by {@link Phase#jsonKey()}. */
+    public static Map<String, Long> timelineMicros(final Timeline timeline)
     {
         final Map<String, Long> micros = new LinkedHashMap<>();
         for (final Phase phase : Phase.values())
@@ -144,7 +144,7 @@ public final class RunningVm
             final long since = timeline.sinceRequest(phase);
             if (since >= 0)
             {
-                micros.put(phase.name().toLowerCase(Locale.ROOT), since / 1000);
+                micros.put(phase.jsonKey(), since / 1000);
             }
         }
         return micros;

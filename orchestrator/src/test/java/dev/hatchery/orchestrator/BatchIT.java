@@ -92,7 +92,7 @@ class BatchIT
         final BatchReport report = hatchery.run(batch(KernelCatalog.LINUX, 10, 2));
 
         assertAllBooted(report, 10);
-        assertTrue(report.phases().containsKey("load_kernel"));
+        assertTrue(report.phases().containsKey("kernelLoaded"));
     }
 
     @Test

@@ -22,7 +22,7 @@ import dev.hatchery.vm.VmResult;
 
 /**
  * A test double of {@link VmService} for route tests (no KVM): batches whose VMs all "boot" one every
- * {@code vmIntervalMillis}, single VMs that boot at once, and refusals on demand. The real service is
+ * {@code vmIntervalMillis}, single VMs that boot at once, and refusals, failures and stalls on demand. The real service is
  * exercised end to end by HttpIT in the lab.
  */
 public final class ScriptedVmService implements VmService, AutoCloseable
@@ -36,6 +36,7 @@ public final class ScriptedVmService implements VmService, AutoCloseable
     private final List<String> stopped = new ArrayList<>();
     private final long vmIntervalMillis;
     private volatile Refusal refuseNext;
+    private volatile CompletableFuture<Void> answerNext;
     private int nextId;
 
     public ScriptedVmService(final Path flatKernel, final long vmIntervalMillis)
@@ -48,6 +49,18 @@ public final class ScriptedVmService implements VmService, AutoCloseable
     public void refuseNext(final Refusal refusal)
     {
         refuseNext = refusal;
+    }
+
+    /** The next submit or submitVm fails with this error, as a bug in the service would. */
+    public void failNext(final Throwable error)
+    {
+        answerNext = CompletableFuture.failedFuture(error);
+    }
+
+    /** The next submit or submitVm never answers, as a hung service would. */
+    public void stallNext()
+    {
+        answerNext = new CompletableFuture<>();
     }
 
     public synchronized List<String> cancelled()
@@ -79,6 +92,11 @@ public final class ScriptedVmService implements VmService, AutoCloseable
         if (refusal != null)
         {
             return CompletableFuture.failedFuture(new RefusedException(refusal));
+        }
+        final CompletableFuture<Void> scripted = takeAnswer();
+        if (scripted != null)
+        {
+            return scripted.thenApply(ignored -> (BatchHandle)null);
         }
         final String id = "b" + (++nextId);
         final EventFeed<VmEvent> events = new EventFeed<>();
@@ -139,6 +157,11 @@ public final class ScriptedVmService implements VmService, AutoCloseable
         {
             return CompletableFuture.failedFuture(new RefusedException(refusal));
         }
+        final CompletableFuture<Void> scripted = takeAnswer();
+        if (scripted != null)
+        {
+            return scripted.thenApply(ignored -> (RunningVm)null);
+        }
         final String id = "vm-" + (++nextId);
         final RunningVm vm = new RunningVm(id, request.kernelName(), request.spec(), Instant.now());
         vms.put(id, vm);
@@ -171,6 +194,13 @@ public final class ScriptedVmService implements VmService, AutoCloseable
         final Refusal refusal = refuseNext;
         refuseNext = null;
         return refusal;
+    }
+
+    private CompletableFuture<Void> takeAnswer()
+    {
+        final CompletableFuture<Void> answer = answerNext;
+        answerNext = null;
+        return answer;
     }
 
     private static VmResult bootedResult(final String vmId)

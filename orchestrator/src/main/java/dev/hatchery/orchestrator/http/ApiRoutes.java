@@ -78,7 +78,8 @@ public final class ApiRoutes extends AllDirectives
 
     public Route routes()
     {
-        return handleExceptions(exceptions(), () -> handleRejections(rejections(), () -> concat(
+        // A request that runs past its request-timeout gets a problem too, not Akka's plain-text 503.
+        return withRequestTimeoutResponse(this::timedOut, () -> handleExceptions(exceptions(), () -> handleRejections(rejections(), () -> concat(
             path("healthz", () -> get(() -> complete(json(StatusCodes.OK, Json.MAPPER.createObjectNode().put("status", "ok"))))),
             authorized(() -> concat(
                 path("metrics", () -> get(() -> complete(HttpResponse.create()
@@ -88,7 +89,13 @@ public final class ApiRoutes extends AllDirectives
                         .withEntity(ContentTypes.APPLICATION_JSON, openApi)))),
                     path("kernels", () -> get(() -> complete(json(StatusCodes.OK, Views.kernels(service.catalog()))))),
                     pathPrefix("batches", this::batchRoutes),
-                    pathPrefix("vms", this::vmRoutes))))))));
+                    pathPrefix("vms", this::vmRoutes)))))))));
+    }
+
+    private HttpResponse timedOut(final akka.http.javadsl.model.HttpRequest request)
+    {
+        return answer(Problem.busy("the service did not answer in time (a VM that waits for boot waits its boot timeout + "
+            + WAIT_MARGIN.toSeconds() + " s, other requests akka.http.server.request-timeout)", settings.retryAfter()), request.getUri().path());
     }
 
     private Route batchRoutes()

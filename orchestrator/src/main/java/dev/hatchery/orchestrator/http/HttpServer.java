@@ -33,7 +33,9 @@ public final class HttpServer implements AutoCloseable
         final ApiRoutes routes = new ApiRoutes(service, settings, maxBatchCount, maxBatchConcurrency);
         try
         {
-            final ServerBinding binding = Http.get(system).newServerAt(settings.host(), settings.port()).bind(routes.routes())
+            final ServerBinding binding = Http.get(system).newServerAt(settings.host(), settings.port())
+                .adaptSettings(server -> server.withParsingErrorHandler(MalformedRequests.class.getName()))
+                .bind(routes.routes())
                 .toCompletableFuture().get(30, TimeUnit.SECONDS);
             LOG.info("http.listening address={}:{} token={} max_body_bytes={}", binding.localAddress().getHostString(),
                 binding.localAddress().getPort(), settings.token().isPresent() ? "required" : "off (loopback only)", settings.maxBodyBytes());

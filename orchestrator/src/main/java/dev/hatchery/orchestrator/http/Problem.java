@@ -71,12 +71,18 @@ public record Problem(StatusCode status, String slug, String title, String detai
         return new Problem(StatusCodes.UNSUPPORTED_MEDIA_TYPE, "unsupported-media-type", "Send JSON", detail, null, List.of());
     }
 
+    /** A request the server could not parse; {@code status} is what the parser chose (400, 414, 431, ...). */
+    public static Problem malformed(final StatusCode status, final String detail)
+    {
+        return new Problem(status, "malformed-request", "The request could not be parsed", detail, null, List.of());
+    }
+
     public static Problem internal(final String detail)
     {
         return new Problem(StatusCodes.INTERNAL_SERVER_ERROR, "internal-error", "Internal error", detail, null, List.of());
     }
 
-    /** The response, {@code instance} being the request path the problem occurred at. */
+    /** The response, {@code instance} being the request path the problem occurred at (null: none, the request was not parsed). */
     public HttpResponse toResponse(final String instance)
     {
         final ObjectNode body = Json.MAPPER.createObjectNode();
@@ -84,7 +90,10 @@ public record Problem(StatusCode status, String slug, String title, String detai
         body.put("title", title);
         body.put("status", status.intValue());
         body.put("detail", detail);
-        body.put("instance", instance);
+        if (instance != null)
+        {
+            body.put("instance", instance);
+        }
         if (field != null)
         {
             body.put("field", field);

@@ -91,14 +91,7 @@ final class Views
             a.put("tap", address.tap());
         });
         final ObjectNode timeline = view.putObject("timelineMicros");
-        for (final Phase phase : Phase.values())
-        {
-            final long since = snapshot.timeline().sinceRequest(phase);
-            if (since >= 0)
-            {
-                timeline.put(phase.name().toLowerCase(Locale.ROOT), since / 1000);
-            }
-        }
+        RunningVm.timelineMicros(snapshot.timeline()).forEach(timeline::put);
         final ObjectNode links = view.putObject("links");
         links.put("self", "/v1/vms/" + vm.id());
         links.put("console", "/v1/vms/" + vm.id() + "/console");

@@ -186,7 +186,7 @@ public final class BatchRecorder
         // EnumMap iterates in Phase order, which is the order phases happen.
         for (final Map.Entry<Phase, Histogram> entry : phaseNanos.entrySet())
         {
-            summaries.put(entry.getKey().label(), LatencySummary.of(entry.getValue()));
+            summaries.put(entry.getKey().jsonKey(), LatencySummary.of(entry.getValue()));
         }
         return summaries;
     }

@@ -22,8 +22,8 @@ import java.util.List;
  * @param wallSeconds         wall time from the batch's start to its end
  * @param throughputPerSecond booted VMs per wall second
  * @param latencyMicros       spawn (VM request) to boot-complete, over every VM that reached it
- * @param phases              time from the VM request to each phase, keyed by phase label in phase order,
- *                            only phases some VM reached
+ * @param phases              time from the VM request to each phase, keyed by {@link dev.hatchery.vm.Phase#jsonKey()}
+ *                            (e.g. {@code memoryReady}) in phase order, only phases some VM reached
  * @param hostCpuSeconds      CPU time this process spent on the batch; -1 if unknown
  * @param peakRssBytes        this process's peak resident set; -1 if unknown
  * @param memoryPerVmBytes    peak RSS growth over the pre-batch baseline divided by the VMs resident at once

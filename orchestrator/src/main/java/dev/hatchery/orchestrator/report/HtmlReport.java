@@ -99,7 +99,7 @@ public final class HtmlReport
         latencyRow(html, Units.BOOT_ROW, report.latencyMicros());
         for (final Map.Entry<String, LatencySummary> phase : report.phases().entrySet())
         {
-            latencyRow(html, phase.getKey(), phase.getValue());
+            latencyRow(html, Units.phaseLabel(phase.getKey()), phase.getValue());
         }
         html.append("</table>\n");
     }

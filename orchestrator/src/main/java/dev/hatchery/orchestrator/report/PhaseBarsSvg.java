@@ -49,7 +49,7 @@ final class PhaseBarsSvg
         {
             final double rowTop = TOP + row * ROW;
             svg.append("<text x=\"").append(LEFT - 8).append("\" y=\"").append(coord(rowTop + ROW / 2.0))
-                .append("\" text-anchor=\"end\" dominant-baseline=\"middle\">").append(escape(phase.getKey()))
+                .append("\" text-anchor=\"end\" dominant-baseline=\"middle\">").append(escape(Units.phaseLabel(phase.getKey())))
                 .append("</text>\n");
             bar(svg, rowTop + 4, phase.getValue().p50(), scale, P50_COLOUR, "p50");
             bar(svg, rowTop + 4 + BAR + 2, phase.getValue().p99(), scale, P99_COLOUR, "p99");

@@ -51,7 +51,7 @@ public final class TerminalReport
         latencyRow(out, Units.BOOT_ROW, report.latencyMicros());
         for (final Map.Entry<String, LatencySummary> phase : report.phases().entrySet())
         {
-            latencyRow(out, "  " + printable(phase.getKey()), phase.getValue());
+            latencyRow(out, "  " + printable(Units.phaseLabel(phase.getKey())), phase.getValue());
         }
     }
 

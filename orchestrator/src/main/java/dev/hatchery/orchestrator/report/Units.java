@@ -3,6 +3,8 @@ package dev.hatchery.orchestrator.report;
 import java.util.List;
 import java.util.Locale;
 
+import dev.hatchery.vm.Phase;
+
 /** Number formats shared by the terminal and HTML reports, so both show the same figures. */
 final class Units
 {
@@ -36,6 +38,15 @@ final class Units
     static String perSecond(final double rate)
     {
         return String.format(Locale.ROOT, "%.2f VMs/s", rate);
+    }
+
+    /**
+     * The display name of a phase the report keys by {@link Phase#jsonKey()}, e.g. {@code memory ready} for
+     * {@code memoryReady}; a key this version does not know (a newer report's) shows as it is.
+     */
+    static String phaseLabel(final String jsonKey)
+    {
+        return Phase.ofJsonKey(jsonKey).map(Phase::label).orElse(jsonKey);
     }
 
     /** The five latency columns every report shows, in order: p50 p90 p99 p99.9 max. */

@@ -8,6 +8,8 @@ import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.function.Consumer;
 import java.util.stream.Stream;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -21,11 +23,19 @@ public final class ApiClient
     private final HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
     private final String base;
     private final String token;
+    private final Consumer<Exchange> observer;
 
     public ApiClient(final String base, final String token)
     {
+        this(base, token, exchange -> { });
+    }
+
+    /** A client that tells {@code observer} the method, path and status of every request it makes. */
+    public ApiClient(final String base, final String token, final Consumer<Exchange> observer)
+    {
         this.base = base;
         this.token = token;
+        this.observer = observer;
     }
 
     /** One server-sent event. */
@@ -33,8 +43,19 @@ public final class ApiClient
     {
     }
 
+    /** One request made and the status it was answered with. */
+    public record Exchange(String method, String path, int status)
+    {
+    }
+
     public HttpResponse<String> send(final String method, final String path, final String contentType, final String body)
         throws IOException, InterruptedException
+    {
+        return send(method, path, contentType, body, Map.of());
+    }
+
+    public HttpResponse<String> send(final String method, final String path, final String contentType, final String body,
+        final Map<String, String> headers) throws IOException, InterruptedException
     {
         final HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(base + path)).timeout(Duration.ofSeconds(120))
             .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
@@ -42,11 +63,14 @@ public final class ApiClient
         {
             request.header("Content-Type", contentType);
         }
+        headers.forEach(request::header);
         if (token != null)
         {
             request.header("Authorization", "Bearer " + token);
         }
-        return client.send(request.build(), HttpResponse.BodyHandlers.ofString());
+        final HttpResponse<String> response = client.send(request.build(), HttpResponse.BodyHandlers.ofString());
+        observer.accept(new Exchange(method, path, response.statusCode()));
+        return response;
     }
 
     public HttpResponse<String> get(final String path) throws IOException, InterruptedException
@@ -82,6 +106,7 @@ public final class ApiClient
             request.header("Last-Event-ID", lastEventId);
         }
         final HttpResponse<Stream<String>> response = client.send(request.build(), HttpResponse.BodyHandlers.ofLines());
+        observer.accept(new Exchange("GET", path, response.statusCode()));
         if (response.statusCode() != 200)
         {
             throw new IOException("event stream " + path + " answered " + response.statusCode());

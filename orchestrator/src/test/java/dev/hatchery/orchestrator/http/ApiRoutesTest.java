@@ -6,7 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
+import java.net.Socket;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -15,6 +17,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeSet;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.regex.Pattern;
 
 import akka.actor.typed.ActorSystem;
 import akka.actor.typed.javadsl.Behaviors;
@@ -23,6 +27,7 @@ import dev.hatchery.orchestrator.Refusal;
 import dev.hatchery.orchestrator.ScriptedVmService;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.typesafe.config.ConfigFactory;
 
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -47,6 +52,8 @@ class ApiRoutesTest
     private static HttpServer open;
     private static HttpServer guarded;
     private static ApiClient client;
+    /** Every request the scenarios made, with its status: the OpenAPI document must list each status for its operation. */
+    private static final List<ApiClient.Exchange> SEEN = new CopyOnWriteArrayList<>();
 
     @BeforeAll
     static void start() throws IOException
@@ -58,11 +65,23 @@ class ApiRoutesTest
         open = HttpServer.start(system, service, settings, 1000, 256);
         guarded = HttpServer.start(system, service, new HttpSettings("127.0.0.1", 0, Optional.of(TOKEN), 4096, Duration.ofSeconds(3)),
             1000, 256);
-        client = new ApiClient("http://127.0.0.1:" + open.address().getPort(), null);
+        client = new ApiClient("http://127.0.0.1:" + open.address().getPort(), null, SEEN::add);
     }
 
     @AfterAll
-    static void stop()
+    static void stop() throws IOException
+    {
+        try
+        {
+            assertEveryStatusSeenIsDocumented();
+        }
+        finally
+        {
+            closeAll();
+        }
+    }
+
+    private static void closeAll()
     {
         open.close();
         guarded.close();
@@ -278,6 +297,72 @@ class ApiRoutesTest
     }
 
     @Test
+    void shouldAnswerAnUnexpectedServiceErrorWith500() throws Exception
+    {
+        service.failNext(new IllegalStateException("scripted bug"));
+
+        final HttpResponse<String> response = client.post("/v1/batches", "{\"kernel\":\"flat\",\"count\":1}");
+
+        assertProblem(response, 500, null);
+        assertEquals("IllegalStateException: scripted bug", ApiClient.json(response).get("detail").asText());
+    }
+
+    @Test
+    void shouldAnswerAServiceThatDoesNotAnswerInTimeWith503AndRetryAfter() throws Exception
+    {
+        final ActorSystem<Void> impatient = ActorSystem.create(Behaviors.empty(), "api-routes-test-timeout",
+            ConfigFactory.parseString("akka.http.server.request-timeout = 1s").withFallback(ConfigFactory.load()));
+        try (HttpServer server = HttpServer.start(impatient, service, new HttpSettings("127.0.0.1", 0, Optional.empty(), 4096,
+            Duration.ofSeconds(3)), 1000, 256))
+        {
+            service.stallNext();
+
+            final HttpResponse<String> response = new ApiClient("http://127.0.0.1:" + server.address().getPort(), null, SEEN::add)
+                .post("/v1/batches", "{\"kernel\":\"flat\",\"count\":1}");
+
+            assertProblem(response, 503, null);
+            assertEquals("3", response.headers().firstValue("Retry-After").orElseThrow());
+        }
+        finally
+        {
+            impatient.terminate();
+        }
+    }
+
+    @Test
+    void shouldRefuseALastEventIdThatIsNotANumber() throws Exception
+    {
+        final String id = ApiClient.json(client.post("/v1/batches", "{\"kernel\":\"flat\",\"count\":1}")).get("id").asText();
+
+        final HttpResponse<String> response = client.send("GET", "/v1/batches/" + id + "/events", null, null,
+            Map.of("Last-Event-ID", "three"));
+
+        assertProblem(response, 400, "Last-Event-ID");
+    }
+
+    /** Akka's parser refuses it before any route runs; it still gets a problem document, without an instance. */
+    @Test
+    void shouldAnswerARequestItCannotParseWithAProblem() throws Exception
+    {
+        try (Socket socket = new Socket("127.0.0.1", open.address().getPort()))
+        {
+            socket.setSoTimeout(10_000);
+            socket.getOutputStream().write("GET /healthz HTTP/1.1\r\nHost: localhost\r\nthis is not a header\r\n\r\n"
+                .getBytes(StandardCharsets.US_ASCII));
+
+            final String response = new String(socket.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+
+            assertTrue(response.startsWith("HTTP/1.1 400 "), response);
+            assertTrue(response.contains("Content-Type: application/problem+json"), response);
+            final JsonNode problem = Json.MAPPER.readTree(response.substring(response.indexOf("\r\n\r\n") + 4));
+            assertEquals("urn:hatchery:problem:malformed-request", problem.get("type").asText(), response);
+            assertEquals(400, problem.get("status").asInt(), response);
+            assertFalse(problem.has("instance"), response);
+            SEEN.add(new ApiClient.Exchange("GET", "/healthz", 400));
+        }
+    }
+
+    @Test
     void shouldPassAServiceRefusalOfAFieldOnAs400() throws Exception
     {
         service.refuseNext(Refusal.invalid("memMib", "memMib=3000 is above this service's limit"));
@@ -289,9 +374,9 @@ class ApiRoutesTest
     void shouldRequireTheBearerTokenWhenOneIsSetExceptForHealthz() throws Exception
     {
         final String base = "http://127.0.0.1:" + guarded.address().getPort();
-        final ApiClient anonymous = new ApiClient(base, null);
-        final ApiClient wrong = new ApiClient(base, TOKEN.substring(1) + "x");
-        final ApiClient right = new ApiClient(base, TOKEN);
+        final ApiClient anonymous = new ApiClient(base, null, SEEN::add);
+        final ApiClient wrong = new ApiClient(base, TOKEN.substring(1) + "x", SEEN::add);
+        final ApiClient right = new ApiClient(base, TOKEN, SEEN::add);
 
         final HttpResponse<String> missing = anonymous.get("/v1/kernels");
         final HttpResponse<String> wrongToken = wrong.get("/v1/kernels");
@@ -360,6 +445,32 @@ class ApiRoutesTest
                 assertNotEquals(0, client.events(path, null).size(), endpoint);
             }
         }
+    }
+
+    /** Statuses the scenarios saw, by operation, must each be in the OpenAPI document (paths no operation serves are skipped). */
+    private static void assertEveryStatusSeenIsDocumented() throws IOException
+    {
+        final JsonNode paths = Json.MAPPER.readTree(ApiRoutes.class.getResourceAsStream("openapi.json")).get("paths");
+        final TreeSet<String> undocumented = new TreeSet<>();
+        for (final ApiClient.Exchange exchange : SEEN)
+        {
+            final String path = exchange.path().replaceFirst("\\?.*", "");
+            for (final String endpoint : ApiRoutes.ENDPOINTS)
+            {
+                final String method = endpoint.substring(0, endpoint.indexOf(' '));
+                final String template = endpoint.substring(endpoint.indexOf(' ') + 1);
+                if (method.equals(exchange.method()) && path.matches(Pattern.quote(template).replace("{id}", "\\E[^/]+\\Q")))
+                {
+                    final JsonNode responses = paths.get(template).get(method.toLowerCase(java.util.Locale.ROOT)).get("responses");
+                    if (!responses.has(Integer.toString(exchange.status())))
+                    {
+                        undocumented.add(endpoint + " -> " + exchange.status());
+                    }
+                }
+            }
+        }
+        assertFalse(SEEN.isEmpty());
+        assertEquals(new TreeSet<>(), undocumented, "statuses answered but not in openapi.json");
     }
 
     private static void assertProblem(final HttpResponse<String> response, final int status, final String field) throws IOException

@@ -115,7 +115,7 @@ class HttpIT
         final String id = vm.get("id").asText();
         assertTrue(vm.get("bootMicros").asLong() > 0, vm.toString());
         assertTrue(List.of("booted", "ended").contains(vm.get("state").asText()), vm.toString());
-        assertTrue(vm.get("timelineMicros").has("boot_complete"), vm.toString());
+        assertTrue(vm.get("timelineMicros").has("bootComplete"), vm.toString());
         final String console = client.get("/v1/vms/" + id + "/console").body();
         assertTrue(console.contains("Linux version"), console);
 

@@ -134,12 +134,12 @@ class BatchRecorderTest
 
         final Map<String, LatencySummary> phases = recorder.finish(START + SECOND, USAGE).phases();
 
-        assertEquals(List.of("memory ready", "load_kernel", "Booted", "Stopped"), List.copyOf(phases.keySet()));
-        assertEquals(3, phases.get("memory ready").count());
-        assertEquals(1, phases.get("load_kernel").count());
-        assertEquals(2, phases.get("Booted").count());
-        assertEquals(1_000, phases.get("memory ready").p50(), 1);
-        assertEquals(40_000, phases.get("Booted").max(), 40);
+        assertEquals(List.of("memoryReady", "kernelLoaded", "bootComplete", "stopped"), List.copyOf(phases.keySet()));
+        assertEquals(3, phases.get("memoryReady").count());
+        assertEquals(1, phases.get("kernelLoaded").count());
+        assertEquals(2, phases.get("bootComplete").count());
+        assertEquals(1_000, phases.get("memoryReady").p50(), 1);
+        assertEquals(40_000, phases.get("bootComplete").max(), 40);
     }
 
     @Test

@@ -89,7 +89,36 @@ class JsonReportTest
 
         final List<String> names = new ArrayList<>();
         phases.fieldNames().forEachRemaining(names::add);
-        assertEquals(List.of("memory ready", "load_kernel", "Booted"), names);
+        assertEquals(List.of("memoryReady", "kernelLoaded", "bootComplete"), names);
+    }
+
+    @Test
+    void shouldUseIdentifiersAsKeysWhenRendered() throws IOException
+    {
+        final JsonNode json = new ObjectMapper().readTree(JsonReport.render(recordedReport()));
+        final List<String> keys = new ArrayList<>();
+        collectKeys(json, "", keys);
+
+        assertTrue(keys.contains("phases.firstKvmRun") || keys.contains("phases.memoryReady"), keys.toString());
+        assertTrue(keys.contains("failures.code"), keys.toString());
+        for (final String key : keys)
+        {
+            assertTrue(key.matches("[a-z][a-zA-Z0-9]*(\\.[a-z][a-zA-Z0-9]*)*"), "not an identifier: " + key);
+        }
+    }
+
+    private static void collectKeys(final JsonNode node, final String prefix, final List<String> keys)
+    {
+        if (node.isArray())
+        {
+            node.forEach(element -> collectKeys(element, prefix, keys));
+        }
+        node.fields().forEachRemaining(field ->
+        {
+            final String key = prefix + field.getKey();
+            keys.add(key);
+            collectKeys(field.getValue(), key + ".", keys);
+        });
     }
 
     @Test

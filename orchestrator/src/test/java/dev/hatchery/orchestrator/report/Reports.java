@@ -28,9 +28,9 @@ final class Reports
     static BatchReport sample(final boolean lab, final List<FailureGroup> failures)
     {
         final Map<String, LatencySummary> phases = new LinkedHashMap<>();
-        phases.put("memory ready", latency(1000, 120, 150, 210, 300, 420));
-        phases.put("load_kernel", latency(1000, 480, 530, 700, 900, 1100));
-        phases.put("Booted", latency(997, 1234, 2345, 3456, 4567, 5678));
+        phases.put("memoryReady", latency(1000, 120, 150, 210, 300, 420));
+        phases.put("kernelLoaded", latency(1000, 480, 530, 700, 900, 1100));
+        phases.put("bootComplete", latency(997, 1234, 2345, 3456, 4567, 5678));
         return new BatchReport("linux", 1000, 64, "private", 997, 2, 1, 0, 12.5, 79.76,
             latency(997, 1234, 2345, 3456, 4567, 5678), phases, 20.25, 512 * MIB, 4 * MIB, failures, lab,
             lab ? "lab (emulated by TCG)" : "native KVM", "2025-01-02T03:04:05Z");
