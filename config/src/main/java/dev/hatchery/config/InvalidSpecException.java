@@ -5,15 +5,15 @@ public final class InvalidSpecException extends IllegalArgumentException
 {
     private static final long serialVersionUID = 1L;
 
-    private final String field;
+    private final SpecField field;
 
-    public InvalidSpecException(final String field, final String value, final String fix)
+    public InvalidSpecException(final SpecField field, final String value, final String fix)
     {
-        super("invalid " + field + ": " + value + ": " + fix);
+        super("invalid " + field.cliName() + ": " + value + ": " + fix);
         this.field = field;
     }
 
-    public String field()
+    public SpecField field()
     {
         return field;
     }

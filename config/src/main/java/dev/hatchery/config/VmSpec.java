@@ -262,47 +262,47 @@ public final class VmSpec
         {
             if (kernel == null)
             {
-                throw new InvalidSpecException("kernel", "missing", "name a vmlinux ELF file");
+                throw new InvalidSpecException(SpecField.KERNEL, "missing", "name a vmlinux ELF file");
             }
             if (cmdline == null)
             {
-                throw new InvalidSpecException("cmdline", "missing", "use \"\" for an empty command line");
+                throw new InvalidSpecException(SpecField.CMDLINE, "missing", "use \"\" for an empty command line");
             }
             if (memMib < MIN_MEM_MIB || memMib > MAX_MEM_MIB)
             {
-                throw new InvalidSpecException("mem-mib", "mem-mib=" + memMib,
+                throw new InvalidSpecException(SpecField.MEM_MIB, "mem-mib=" + memMib,
                     "must be between " + MIN_MEM_MIB + " and " + MAX_MEM_MIB + " (guest RAM stays below the MMIO gap at " + hex(GuestPhysicalMap.MMIO_GAP_START) + ")");
             }
             if (vcpus != 1)
             {
-                throw new InvalidSpecException("vcpus", "vcpus=" + vcpus, "only 1 vCPU per VM is supported");
+                throw new InvalidSpecException(SpecField.VCPUS, "vcpus=" + vcpus, "only 1 vCPU per VM is supported");
             }
             if (bootDeviceAddress < GuestPhysicalMap.MMIO_GAP_START || bootDeviceAddress > GuestPhysicalMap.LAST_DEVICE_WINDOW
                 || bootDeviceAddress % GuestPhysicalMap.DEVICE_WINDOW_LENGTH != 0)
             {
-                throw new InvalidSpecException("boot-device", "boot-device=" + hex(bootDeviceAddress), "must be a 4 KiB-aligned address inside the MMIO gap ["
+                throw new InvalidSpecException(SpecField.BOOT_DEVICE, "boot-device=" + hex(bootDeviceAddress), "must be a 4 KiB-aligned address inside the MMIO gap ["
                     + hex(GuestPhysicalMap.MMIO_GAP_START) + ", " + hex(GuestPhysicalMap.LAST_DEVICE_WINDOW) + "]");
             }
             if (bootTimeout == null || bootTimeout.isNegative() || bootTimeout.isZero())
             {
-                throw new InvalidSpecException("boot-timeout", "boot-timeout=" + bootTimeout, "must be a positive duration");
+                throw new InvalidSpecException(SpecField.BOOT_TIMEOUT, "boot-timeout=" + bootTimeout, "must be a positive duration");
             }
             if (consoleBytes < 0 || consoleBytes > MAX_CONSOLE_BYTES)
             {
-                throw new InvalidSpecException("console-bytes", "console-bytes=" + consoleBytes,
+                throw new InvalidSpecException(SpecField.CONSOLE_BYTES, "console-bytes=" + consoleBytes,
                     "must be between 0 and " + MAX_CONSOLE_BYTES);
             }
             if (memoryMode == null)
             {
-                throw new InvalidSpecException("memory", "missing", "choose template or copy");
+                throw new InvalidSpecException(SpecField.MEMORY, "missing", "choose template or copy");
             }
             if (hugePages == null)
             {
-                throw new InvalidSpecException("huge-pages", "missing", "choose off, transparent or hugetlbfs");
+                throw new InvalidSpecException(SpecField.HUGE_PAGES, "missing", "choose off, transparent or hugetlbfs");
             }
             if (hugePages == HugePages.HUGETLBFS && ((long)memMib << 20) % HugePages.HUGE_PAGE_SIZE != 0)
             {
-                throw new InvalidSpecException("mem-mib", "mem-mib=" + memMib, "must be a multiple of 2 with huge-pages=hugetlbfs (2 MiB pages)");
+                throw new InvalidSpecException(SpecField.MEM_MIB, "mem-mib=" + memMib, "must be a multiple of 2 with huge-pages=hugetlbfs (2 MiB pages)");
             }
             validateNetwork();
             return new VmSpec(this);
@@ -314,7 +314,7 @@ public final class VmSpec
             {
                 if (!network)
                 {
-                    throw new InvalidSpecException("mac", "mac=" + mac, "needs network on (a VM without network has no MAC)");
+                    throw new InvalidSpecException(SpecField.MAC, "mac=" + mac, "needs network on (a VM without network has no MAC)");
                 }
                 parseMac(mac);
             }
@@ -324,7 +324,7 @@ public final class VmSpec
             }
             if (GuestPhysicalMap.virtioWindow(bootDeviceAddress, 0) > GuestPhysicalMap.LAST_DEVICE_WINDOW)
             {
-                throw new InvalidSpecException("boot-device", "boot-device=" + hex(bootDeviceAddress),
+                throw new InvalidSpecException(SpecField.BOOT_DEVICE, "boot-device=" + hex(bootDeviceAddress),
                     "leaves no room for the virtio-net window after it with network on; use an address at most "
                     + hex(GuestPhysicalMap.LAST_DEVICE_WINDOW - GuestPhysicalMap.DEVICE_WINDOW_LENGTH));
             }
@@ -334,7 +334,7 @@ public final class VmSpec
                 {
                     if (word.startsWith(key))
                     {
-                        throw new InvalidSpecException("cmdline", word,
+                        throw new InvalidSpecException(SpecField.CMDLINE, word,
                             "must not set " + key + " with network on: Hatchery adds it per VM from the tap lease");
                     }
                 }
@@ -354,19 +354,19 @@ public final class VmSpec
         final byte[] bytes = new byte[6];
         if (parts.length != 6)
         {
-            throw new InvalidSpecException("mac", "mac=" + mac, "must be six hex bytes separated by colons, e.g. 02:00:00:00:00:01");
+            throw new InvalidSpecException(SpecField.MAC, "mac=" + mac, "must be six hex bytes separated by colons, e.g. 02:00:00:00:00:01");
         }
         for (int i = 0; i < 6; i++)
         {
             if (!parts[i].matches("[0-9a-fA-F]{2}"))
             {
-                throw new InvalidSpecException("mac", "mac=" + mac, "must be six hex bytes separated by colons, e.g. 02:00:00:00:00:01");
+                throw new InvalidSpecException(SpecField.MAC, "mac=" + mac, "must be six hex bytes separated by colons, e.g. 02:00:00:00:00:01");
             }
             bytes[i] = (byte)Integer.parseInt(parts[i], 16);
         }
         if ((bytes[0] & 1) != 0)
         {
-            throw new InvalidSpecException("mac", "mac=" + mac, "must be a unicast address (lowest bit of the first byte clear)");
+            throw new InvalidSpecException(SpecField.MAC, "mac=" + mac, "must be a unicast address (lowest bit of the first byte clear)");
         }
         return bytes;
     }

@@ -1,6 +1,7 @@
 package dev.hatchery.orchestrator;
 
 import dev.hatchery.config.InvalidSpecException;
+import dev.hatchery.config.SpecField;
 import dev.hatchery.config.VmSpec;
 
 /**
@@ -15,15 +16,15 @@ public record BatchRequest(String kernelName, VmSpec spec, int count, int concur
     {
         if (count < 1 || count > maxCount)
         {
-            throw new InvalidSpecException("count", "count=" + count, "must be between 1 and " + maxCount);
+            throw new InvalidSpecException(SpecField.COUNT, "count=" + count, "must be between 1 and " + maxCount);
         }
         if (concurrency < 1 || concurrency > maxConcurrency)
         {
-            throw new InvalidSpecException("concurrency", "concurrency=" + concurrency, "must be between 1 and " + maxConcurrency);
+            throw new InvalidSpecException(SpecField.CONCURRENCY, "concurrency=" + concurrency, "must be between 1 and " + maxConcurrency);
         }
         if (spec == null)
         {
-            throw new InvalidSpecException("spec", "missing", "give the VM spec");
+            throw new InvalidSpecException(SpecField.SPEC, "missing", "give the VM spec");
         }
         return this;
     }

@@ -1,5 +1,7 @@
 package dev.hatchery.orchestrator;
 
+import dev.hatchery.config.SpecField;
+
 /**
  * VM slots, guest memory and active batches reserved against the {@link Limits}. A batch reserves what
  * its in-flight VMs can hold at most ({@code min(count, concurrency)} VMs) for its whole run; a single
@@ -79,12 +81,12 @@ final class Capacity
         final long memMib = mib(memBytes);
         if (memMib > limits.maxMemMibPerVm())
         {
-            return Refusal.invalid("memMib", "memMib=" + memMib + " is above this service's limit: max-mem-mib-per-vm="
+            return Refusal.invalid(SpecField.MEM_MIB.apiName(), "memMib=" + memMib + " is above this service's limit: max-mem-mib-per-vm="
                 + limits.maxMemMibPerVm());
         }
         if (vms > limits.maxVmsInFlight() || vms * memMib > limits.maxTotalMemMib())
         {
-            return Refusal.invalid("concurrency", "concurrency=" + vms + " x memMib=" + memMib + " can never fit: max-vms-in-flight="
+            return Refusal.invalid(SpecField.CONCURRENCY.apiName(), "concurrency=" + vms + " x memMib=" + memMib + " can never fit: max-vms-in-flight="
                 + limits.maxVmsInFlight() + " max-total-mem-mib=" + limits.maxTotalMemMib() + "; lower concurrency or memMib");
         }
         return null;

@@ -190,7 +190,7 @@ public final class Supervisor extends AbstractBehavior<Supervisor.Command>
         }
         catch (final dev.hatchery.config.InvalidSpecException ex)
         {
-            start.replyTo().tell(new Rejected(Refusal.invalid(ex.field(), ex.getMessage())));
+            start.replyTo().tell(new Rejected(Refusal.invalid(ex.field().apiName(), ex.getMessage())));
             return this;
         }
         catch (final IllegalArgumentException | IllegalStateException ex)
@@ -411,7 +411,7 @@ public final class Supervisor extends AbstractBehavior<Supervisor.Command>
         }
         catch (final IllegalArgumentException | IllegalStateException ex)
         {
-            spawn.replyTo().tell(new Rejected(Refusal.invalid("hugePages", ex.getMessage())));
+            spawn.replyTo().tell(new Rejected(Refusal.invalid(dev.hatchery.config.SpecField.HUGE_PAGES.apiName(), ex.getMessage())));
             return this;
         }
         final Refusal refusal = capacity.reserveVm(request.spec().memBytes());

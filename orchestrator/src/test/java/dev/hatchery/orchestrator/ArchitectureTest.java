@@ -47,6 +47,12 @@ class ArchitectureTest
         .should().dependOnClassesThat().resideInAPackage("akka..")
         .because("actors live in vm-actor and orchestrator; the modules below them are plain Java");
 
+    @ArchTest
+    static final ArchRule shouldReachAVmOnlyThroughItsActorWhenOutsideVmActor = noClasses()
+        .that().resideOutsideOfPackage("dev.hatchery.vm..")
+        .should().dependOnClassesThat().haveFullyQualifiedName("dev.hatchery.vm.Vm")
+        .because("a VM's actor is the only holder of its Vm; everyone else reads the VmSnapshots it publishes or answers with");
+
     /**
      * Run alone ({@code -pl orchestrator}), Maven puts the kvm and vm-actor test jars from the local repository on the
      * classpath; {@link ImportOption.DoNotIncludeTests} only recognises test-classes folders, so skip those jars too.

@@ -29,7 +29,7 @@ import org.slf4j.LoggerFactory;
  * it never started. Ends with exactly one {@link VmOutcome}. Outside this module a VM is reached only
  * through its {@link VmActor}, which hands out {@link VmSnapshot}s.
  */
-public final class Vm implements VmControl, AutoCloseable
+final class Vm implements VmControl, AutoCloseable
 {
     private static final Logger LOG = LoggerFactory.getLogger(Vm.class);
 

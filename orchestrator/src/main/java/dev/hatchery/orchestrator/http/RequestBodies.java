@@ -4,7 +4,6 @@ import java.time.Duration;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 import java.util.regex.Pattern;
 
 import dev.hatchery.config.InvalidSpecException;
@@ -33,9 +32,6 @@ final class RequestBodies
     private static final List<String> BATCH_FIELDS = List.of("kernel", "count", "concurrency", "memMib", "bootTimeoutMs", "memory",
         "network", "console");
     private static final List<String> VM_FIELDS = List.of("kernel", "memMib", "bootTimeoutMs", "memory", "network", "console", "wait");
-    /** VmSpec names its fields as the CLI options do; the API's names differ. */
-    private static final Map<String, String> SPEC_FIELDS = Map.of("mem-mib", "memMib", "boot-timeout", "bootTimeoutMs",
-        "huge-pages", "memory", "cmdline", "console", "kernel", "kernel");
 
     private RequestBodies()
     {
@@ -77,7 +73,7 @@ final class RequestBodies
         }
         catch (final InvalidSpecException ex)
         {
-            throw bad(SPEC_FIELDS.getOrDefault(ex.field(), ex.field()), ex.getMessage());
+            throw bad(ex.field().apiName(), ex.getMessage());
         }
     }
 
