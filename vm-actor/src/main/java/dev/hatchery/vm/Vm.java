@@ -141,10 +141,12 @@ final class Vm implements VmControl, AutoCloseable
     /** Starts the vCPU thread and the boot-timeout watchdog. */
     void start(final ScheduledExecutorService timers)
     {
-        thread = new Thread(this::runVcpu, "vcpu-" + id);
-        thread.setDaemon(true);
+        final Thread vcpuThread = new Thread(this::runVcpu, "vcpu-" + id);
+        vcpuThread.setDaemon(true);
         watchdog = timers.schedule(() -> requestStop(StopCause.BOOT_TIMEOUT), spec.bootTimeout().toMillis(), TimeUnit.MILLISECONDS);
-        thread.start();
+        vcpuThread.start();
+        // Only a started thread releases the VM; until then close() does it.
+        thread = vcpuThread;
     }
 
     public String id()

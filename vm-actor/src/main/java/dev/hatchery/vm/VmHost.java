@@ -195,7 +195,16 @@ public final class VmHost implements AutoCloseable
             liveVms++;
         }
         vm.result().whenComplete((result, error) -> vmReleased());
-        vm.start(timers);
+        try
+        {
+            vm.start(timers);
+        }
+        catch (final RuntimeException | Error ex)
+        {
+            // No vCPU thread (e.g. the process is out of threads): release here, as the thread would have.
+            vm.close();
+            throw ex;
+        }
         return vm;
     }
 
