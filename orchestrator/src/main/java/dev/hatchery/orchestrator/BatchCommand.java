@@ -12,6 +12,7 @@ import java.util.concurrent.TimeoutException;
 import dev.hatchery.config.MemoryMode;
 import dev.hatchery.config.VmSpec;
 import dev.hatchery.orchestrator.report.BatchReport;
+import dev.hatchery.orchestrator.report.FlameGraphProfile;
 import dev.hatchery.orchestrator.report.HtmlReport;
 import dev.hatchery.orchestrator.report.JsonReport;
 import dev.hatchery.orchestrator.report.TerminalReport;
@@ -59,16 +60,21 @@ final class BatchCommand implements Callable<Integer>
     @CommandLine.Option(names = "--no-progress", description = "do not draw the progress bar")
     private boolean noProgress;
 
+    @CommandLine.Option(names = "--profile", description = "record host CPU by stack while the batch runs (JFR) and write a "
+        + "self-contained HTML flame graph to this file (the recording itself goes to FILE.jfr)")
+    private Path profile;
+
     @Override
     public Integer call() throws IOException
     {
         final PrintWriter out = spec.commandLine().getOut();
         final VmSpec vmSpec = vm.toSpec(KernelCatalog.fromEnvironment(System.getenv()), false);
-        try (Hatchery hatchery = Hatchery.start())
+        try (Hatchery hatchery = Hatchery.start(); FlameGraphProfile profiler = profile == null ? null : FlameGraphProfile.start(profile))
         {
             if (!compare)
             {
                 final BatchReport report = run(hatchery, vmSpec);
+                writeProfile(profiler, vmSpec);
                 out.print(TerminalReport.render(report));
                 write(report, json, html, "");
                 out.flush();
@@ -76,6 +82,7 @@ final class BatchCommand implements Callable<Integer>
             }
             final BatchReport copy = run(hatchery, vmSpec.toBuilder().memoryMode(MemoryMode.COPY).conclude());
             final BatchReport template = run(hatchery, vmSpec.toBuilder().memoryMode(MemoryMode.TEMPLATE).conclude());
+            writeProfile(profiler, vmSpec);
             out.println("== copy path (the kernel copied into every VM) ==");
             out.print(TerminalReport.render(copy));
             out.println("== template path (copy-on-write mapping of the kernel's template) ==");
@@ -85,6 +92,16 @@ final class BatchCommand implements Callable<Integer>
             write(template, json, html, "-template");
             out.flush();
             return copy.booted() == copy.count() && template.booted() == template.count() ? 0 : 1;
+        }
+    }
+
+    private void writeProfile(final FlameGraphProfile profiler, final VmSpec vmSpec) throws IOException
+    {
+        if (profiler != null)
+        {
+            final Path recording = profiler.write("hatchery batch: " + count + " x " + vm.kernelName() + " ("
+                + vmSpec.memoryMode().name().toLowerCase(Locale.ROOT) + "), " + Environment.describe());
+            spec.commandLine().getErr().println("hatchery: flame graph of host CPU written to " + profile + " (recording: " + recording + ")");
         }
     }
 
