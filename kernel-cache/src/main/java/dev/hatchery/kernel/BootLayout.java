@@ -1,7 +1,7 @@
 package dev.hatchery.kernel;
 
 /**
- * Where things go in guest-physical memory at boot (shared/design/x86-boot.md): the one home for these
+ * Where things go in guest-physical memory at boot (the x86 boot protocol's layout): the one home for these
  * addresses, so the memory writers here and the vCPU setup elsewhere cannot disagree.
  */
 public final class BootLayout
