@@ -62,6 +62,8 @@ final class BatchCommand implements Callable<Integer>
     @Override
     public Integer call() throws IOException
     {
+        LabOutput.requireShared("--json", json, System.getenv());
+        LabOutput.requireShared("--html", html, System.getenv());
         final PrintWriter out = spec.commandLine().getOut();
         final VmSpec vmSpec = vm.toSpec(KernelCatalog.fromEnvironment(System.getenv()), false);
         try (Hatchery hatchery = Hatchery.start())
