@@ -120,6 +120,10 @@ fi
 # Command output goes to ttyS1, raw (no \n -> \r\n). Keep it open so the settings stay.
 exec 3<>/dev/ttyS1 || die "cannot open /dev/ttyS1 (command output channel)"
 stty raw -echo <&3
+# From here on, kernel warnings reach the console log (a clocksource marked unstable, an RCU stall, a
+# soft lockup): the evidence when the lab stalls. Boot stays quiet.
+read -r level _ </proc/sys/kernel/printk
+[ "$level" -lt 5 ] && echo 5 >/proc/sys/kernel/printk
 log "running command"
 # The redirections happen in the child, so that a "Killed" etc. from this shell goes to ttyS0.
 sh -c 'exec </dev/null >&3 2>&3 3>&-; exec env -i /bin/chroot /host /bin/bash "$1"' sh "$PROJECT/.lab/$RUN/cmd.sh" &
@@ -142,7 +146,8 @@ heartbeat() {
 			exits=$(cat /sys/kernel/debug/kvm/exits 2>/dev/null)
 			halts=$(cat /sys/kernel/debug/kvm/halt_exits 2>/dev/null)
 			vms=$(ls -d /sys/kernel/debug/kvm/*-* 2>/dev/null | wc -l)
-			echo "hatchery-lab-hb: up=$up idle=$idle user=$2 sys=$4 kvm_exits=${exits:-?} kvm_halt_exits=${halts:-?} vms=$vms"
+			read -r cs </sys/devices/system/clocksource/clocksource0/current_clocksource
+			echo "hatchery-lab-hb: up=$up idle=$idle user=$2 sys=$4 kvm_exits=${exits:-?} kvm_halt_exits=${halts:-?} vms=$vms clocksource=$cs"
 		fi
 		n=$((n + 1))
 		sleep 1
