@@ -8,6 +8,10 @@
 #   <project>/.lab/<run>/project_path  absolute host path of the project (one line)
 #   <project>/.lab/<run>/nonce         random token for the exit marker (one line)
 #   <project>/.lab/<run>/cmd.sh        bash script run in the chroot (sets env, cd, exec)
+#   <project>/.lab/<run>/shares        host folders shared writable (9p tags share0, share1, ...), one a
+#                                      line, parents first: mounted at their own paths after the tmpfs
+#   <project>/.lab/<run>/signal        written by lab/run on SIGTERM/SIGINT/SIGHUP: the command gets SIGTERM
+#   heartbeat: "hatchery-lab-hb: ..." on ttyS0 every 5 s while the command runs (lab/run's stall watch)
 #   result: "HATCHERY-LAB-EXIT-<nonce>=<rc>" on ttyS1, and <rc> in <run>/exit_status
 #   failure: a line "HATCHERY-LAB-FAIL: <what>" on ttyS0, then power off (no exit marker).
 export PATH=/bin
@@ -27,6 +31,7 @@ die() {
 
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
+mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null # KVM's exit counters for the heartbeat
 mount -t devtmpfs devtmpfs /dev || die "cannot mount devtmpfs on /dev"
 exec </dev/console >/dev/console 2>&1
 log "init started"
@@ -86,6 +91,17 @@ mount -t tmpfs -o mode=755 tmpfs $H/run || die "cannot mount tmpfs on /run"
 mkdir -p $H/run/lock $H/run/user
 chmod 1777 $H/run/lock
 
+# Extra writable shares (HATCHERY_LAB_SHARES: e.g. a cache or report folder under /tmp), parents first.
+i=0
+while IFS= read -r dir; do
+	[ -n "$dir" ] || continue
+	mkdir -p "$H$dir" 2>/dev/null
+	[ -d "$H$dir" ] || die "mount point $dir (share$i) does not exist in the host root"
+	mount -t 9p -o trans=virtio,version=9p2000.L,msize=512000 "share$i" "$H$dir" ||
+		die "cannot mount the 9p share 'share$i' ($dir)"
+	i=$((i + 1))
+done <"$RUNDIR_TMP/shares"
+
 # The project share moves to its own absolute path (possibly below one of the tmpfs above).
 mkdir -p "$H$PROJECT" 2>/dev/null
 [ -d "$H$PROJECT" ] || die "mount point $PROJECT does not exist in the host root"
@@ -104,10 +120,44 @@ fi
 # Command output goes to ttyS1, raw (no \n -> \r\n). Keep it open so the settings stay.
 exec 3<>/dev/ttyS1 || die "cannot open /dev/ttyS1 (command output channel)"
 stty raw -echo <&3
+# From here on, kernel warnings reach the console log (a clocksource marked unstable, an RCU stall, a
+# soft lockup): the evidence when the lab stalls. Boot stays quiet.
+read -r level _ </proc/sys/kernel/printk
+[ "$level" -lt 5 ] && echo 5 >/proc/sys/kernel/printk
 log "running command"
 # The redirections happen in the child, so that a "Killed" etc. from this shell goes to ttyS0.
-sh -c 'exec </dev/null >&3 2>&3 3>&-; exec env -i /bin/chroot /host /bin/bash "$1"' sh "$PROJECT/.lab/$RUN/cmd.sh"
+sh -c 'exec </dev/null >&3 2>&3 3>&-; exec env -i /bin/chroot /host /bin/bash "$1"' sh "$PROJECT/.lab/$RUN/cmd.sh" &
+CMD=$!
+
+# Beside the command: every second, a stop request from lab/run (<run>/signal) becomes SIGTERM to the
+# command (cmd.sh execs it, so $CMD is its pid); every 5 s a heartbeat line on the console proves that
+# the lab's timers, scheduler and console still work, and says what the nested guests did meanwhile.
+heartbeat() {
+	n=0
+	while kill -0 "$CMD" 2>/dev/null; do
+		if [ -f "$RUNDIR/signal" ]; then
+			rm -f "$RUNDIR/signal"
+			log "stop requested: SIGTERM to the command"
+			kill -TERM "$CMD" 2>/dev/null
+		fi
+		if [ $((n % 5)) -eq 0 ]; then
+			read -r up idle </proc/uptime
+			set -- $(head -n 1 /proc/stat)
+			exits=$(cat /sys/kernel/debug/kvm/exits 2>/dev/null)
+			halts=$(cat /sys/kernel/debug/kvm/halt_exits 2>/dev/null)
+			vms=$(ls -d /sys/kernel/debug/kvm/*-* 2>/dev/null | wc -l)
+			read -r cs </sys/devices/system/clocksource/clocksource0/current_clocksource
+			echo "hatchery-lab-hb: up=$up idle=$idle user=$2 sys=$4 kvm_exits=${exits:-?} kvm_halt_exits=${halts:-?} vms=$vms clocksource=$cs"
+		fi
+		n=$((n + 1))
+		sleep 1
+	done
+}
+heartbeat &
+HB=$!
+wait "$CMD"
 rc=$?
+kill "$HB" 2>/dev/null
 log "command exited with status $rc"
 echo "$rc" >"$RUNDIR/exit_status"
 printf 'HATCHERY-LAB-EXIT-%s=%s\n' "$NONCE" "$rc" >&3

@@ -2,7 +2,7 @@
 ;
 ; The VMM loads this ELF's single PT_LOAD at guest-physical 0x100000 and starts
 ; the vCPU at e_entry (0x100000) in 64-bit long mode, with 4 GiB identity-mapped
-; and a 64-bit GDT (see shared/design/x86-boot.md). It then:
+; and a 64-bit GDT (kernel-cache's BootLayout gives the addresses). It then:
 ;   1. writes the byte 123 to the boot-complete device at 0xd0000000 (MMIO exit);
 ;   2. loads an IDT with limit 0 and executes int3: the #BP cannot be delivered,
 ;      nor can the resulting #GP / #DF, so the CPU triple-faults and KVM reports

@@ -46,6 +46,7 @@ static void kvm_system(void)
     CONST(KVM_CAP_PIT2);
     CONST(KVM_CAP_IOEVENTFD);
     CONST(KVM_CAP_IMMEDIATE_EXIT);
+    CONST(KVM_CAP_TSC_DEADLINE_TIMER);
 
     SIZE(struct kvm_cpuid2);
     OFFSET(struct kvm_cpuid2, nent);

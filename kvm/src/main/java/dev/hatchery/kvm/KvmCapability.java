@@ -10,6 +10,8 @@ public enum KvmCapability
     KVM_CAP_IRQFD(0x20),
     KVM_CAP_PIT2(0x21),
     KVM_CAP_IOEVENTFD(0x24),
+    /** KVM's in-kernel local APIC emulates the TSC-deadline timer (BootCpu offers it to guests). */
+    KVM_CAP_TSC_DEADLINE_TIMER(72),
     KVM_CAP_IMMEDIATE_EXIT(0x88);
 
     private final int number;

@@ -67,6 +67,9 @@ final class BatchCommand implements Callable<Integer>
     @Override
     public Integer call() throws IOException
     {
+        LabOutput.requireShared("--json", json, System.getenv());
+        LabOutput.requireShared("--html", html, System.getenv());
+        LabOutput.requireShared("--profile", profile, System.getenv());
         final PrintWriter out = spec.commandLine().getOut();
         final VmSpec vmSpec = vm.toSpec(KernelCatalog.fromEnvironment(System.getenv()), false);
         try (Hatchery hatchery = Hatchery.start(); FlameGraphProfile profiler = profile == null ? null : FlameGraphProfile.start(profile))
