@@ -117,6 +117,9 @@ static void kvm_vcpu(void)
     CONST(KVM_GET_LAPIC);
     CONST(KVM_SET_LAPIC);
     CONST(KVM_SET_CPUID2);
+    CONST(KVM_SET_SIGNAL_MASK);
+    SIZE(struct kvm_signal_mask);
+    OFFSET(struct kvm_signal_mask, sigset);
 
     SIZE(struct kvm_regs);
     OFFSET(struct kvm_regs, rax);
@@ -327,6 +330,9 @@ static void libc(void)
     OFFSET(struct epoll_event, data);
 
     CONST(SIGUSR1);
+    CONST(SIG_BLOCK);
+    SIZE(sigset_t);
+    SIZE(struct timespec);
 }
 
 /* Every name Errno knows: its constants and its name table. */

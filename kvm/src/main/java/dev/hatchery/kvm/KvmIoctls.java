@@ -29,6 +29,7 @@ final class KvmIoctls
     static final long KVM_GET_LAPIC = 0x8400ae8eL;
     static final long KVM_SET_LAPIC = 0x4400ae8fL;
     static final long KVM_SET_CPUID2 = 0x4008ae90L;
+    static final long KVM_SET_SIGNAL_MASK = 0x4004ae8bL;
 
     private KvmIoctls()
     {

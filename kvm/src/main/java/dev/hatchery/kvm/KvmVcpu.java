@@ -103,6 +103,16 @@ public final class KvmVcpu implements AutoCloseable
         Syscalls.ioctl(fd, KvmIoctls.KVM_SET_LAPIC, lapic.address(), "KVM_SET_LAPIC", "vcpu", id);
     }
 
+    /**
+     * KVM_SET_SIGNAL_MASK: the signal mask this vCPU's KVM_RUN runs with, the one that lets a kick interrupt it
+     * ({@link VcpuKick}). Set by the thread that runs the vCPU, once per vCPU.
+     */
+    public void setSignalMask(final RunSignalMask mask)
+    {
+        Syscalls.ioctl(fd, KvmIoctls.KVM_SET_SIGNAL_MASK, mask.address(), "KVM_SET_SIGNAL_MASK", "vcpu", id,
+            "sigset", "0x" + Long.toHexString(mask.sigset()));
+    }
+
     @Override
     public void close()
     {

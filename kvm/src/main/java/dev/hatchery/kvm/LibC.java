@@ -62,6 +62,11 @@ final class LibC
     /** Returns an error number instead of setting errno (pthreads convention). */
     static native int pthread_kill(long thread, int sig);
 
+    /** Returns an error number instead of setting errno (pthreads convention). */
+    static native int pthread_sigmask(int how, long set, long oldset);
+
+    static native int sigtimedwait(long set, long info, long timeout) throws LastErrorException;
+
     static native int socket(int domain, int type, int protocol) throws LastErrorException;
 
     static native int epoll_create1(int flags) throws LastErrorException;

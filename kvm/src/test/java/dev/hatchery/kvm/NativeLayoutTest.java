@@ -47,6 +47,8 @@ class NativeLayoutTest
         "Epoll.WAKEUP_TOKEN", "our token for the wake-up eventfd",
         "HugePages.HUGE_PAGE_SIZE", "the x86-64 PMD page size, not in a uapi header",
         "KvmSelfCheck", "the self-check guest's program, addresses and port",
+        "VcpuKick.KICK_BIT", "derived from SIGNAL_NUMBER, which is checked: signal n is bit n-1 of a sigset's first word",
+        "RunSignalMask.KERNEL_SIGSET_LENGTH", "the kernel's sigset_t (64 signals) that KVM_SET_SIGNAL_MASK takes, not libc's",
         "KvmException", "serialVersionUID",
         "KvmUnavailableException", "serialVersionUID",
         "NativeCallException", "serialVersionUID",
@@ -159,7 +161,7 @@ class NativeLayoutTest
             "KVM_GET_SUPPORTED_CPUID", "KVM_CREATE_VCPU", "KVM_SET_USER_MEMORY_REGION", "KVM_SET_TSS_ADDR",
             "KVM_SET_IDENTITY_MAP_ADDR", "KVM_CREATE_IRQCHIP", "KVM_IRQ_LINE", "KVM_IRQFD", "KVM_CREATE_PIT2", "KVM_IOEVENTFD",
             "KVM_RUN", "KVM_GET_REGS", "KVM_SET_REGS", "KVM_GET_SREGS", "KVM_SET_SREGS", "KVM_SET_MSRS", "KVM_SET_FPU",
-            "KVM_GET_LAPIC", "KVM_SET_LAPIC", "KVM_SET_CPUID2");
+            "KVM_GET_LAPIC", "KVM_SET_LAPIC", "KVM_SET_CPUID2", "KVM_SET_SIGNAL_MASK");
         c.field(Kvm.class, "API_VERSION", "KVM_API_VERSION");
         for (final KvmCapability capability : KvmCapability.values())
         {
@@ -306,6 +308,10 @@ class NativeLayoutTest
         c.field(EpollEvents.class, "EVENTS_OFFSET", offset("struct epoll_event", "events"));
         c.field(EpollEvents.class, "DATA_OFFSET", offset("struct epoll_event", "data"));
         c.field(VcpuKick.class, "SIGNAL_NUMBER", "SIGUSR1");
+        c.field(VcpuKick.class, "SIG_BLOCK", "SIG_BLOCK");
+        c.field(VcpuKick.class, "SIGSET_LENGTH", size("sigset_t"));
+        c.field(VcpuKick.class, "TIMESPEC_LENGTH", size("struct timespec"));
+        c.field(RunSignalMask.class, "HEADER_LENGTH", size("struct kvm_signal_mask"), offset("struct kvm_signal_mask", "sigset"));
 
         c.sameName(Errno.class, "EPERM", "ENOENT", "EINTR", "EIO", "EBADF", "EAGAIN", "ENOMEM", "EACCES", "EFAULT", "EBUSY", "EEXIST",
             "ENODEV", "EINVAL", "ENOTTY");

@@ -64,15 +64,23 @@ final class BatchCommand implements Callable<Integer>
         + "self-contained HTML flame graph to this file (the recording itself goes to FILE.jfr)")
     private Path profile;
 
+    @CommandLine.Option(names = "--shells", description = "VM shells kept ready per machine shape: KVM-wide setup done ahead of "
+        + "spawns, refilled in the background; 0 builds every VM on the spawn path (default: hatchery.shells.depth, 16)")
+    private Integer shells;
+
     @Override
     public Integer call() throws IOException
     {
+        if (shells != null && shells < 0)
+        {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--shells must be 0 (off) or more: --shells " + shells);
+        }
         LabOutput.requireShared("--json", json, System.getenv());
         LabOutput.requireShared("--html", html, System.getenv());
         LabOutput.requireShared("--profile", profile, System.getenv());
         final PrintWriter out = spec.commandLine().getOut();
         final VmSpec vmSpec = vm.toSpec(KernelCatalog.fromEnvironment(System.getenv()), false);
-        try (Hatchery hatchery = Hatchery.start(); FlameGraphProfile profiler = profile == null ? null : FlameGraphProfile.start(profile))
+        try (Hatchery hatchery = startHatchery(); FlameGraphProfile profiler = profile == null ? null : FlameGraphProfile.start(profile))
         {
             if (!compare)
             {
@@ -96,6 +104,15 @@ final class BatchCommand implements Callable<Integer>
             out.flush();
             return copy.booted() == copy.count() && template.booted() == template.count() ? 0 : 1;
         }
+    }
+
+    /** The service with application.conf, and --shells over hatchery.shells.depth when given. */
+    private Hatchery startHatchery()
+    {
+        final com.typesafe.config.Config defaults = com.typesafe.config.ConfigFactory.load();
+        final com.typesafe.config.Config config = shells == null ? defaults
+            : com.typesafe.config.ConfigFactory.parseMap(java.util.Map.of("hatchery.shells.depth", shells)).withFallback(defaults);
+        return Hatchery.start(config, KernelCatalog.fromEnvironment(System.getenv()));
     }
 
     private void writeProfile(final FlameGraphProfile profiler, final VmSpec vmSpec) throws IOException

@@ -52,7 +52,9 @@ public final class Hatchery implements VmService, AutoCloseable
 
     public static Hatchery start(final Config config, final KernelCatalog catalog)
     {
-        final VmHost host = VmHost.open();
+        final VmHost host = VmHost.open(dev.hatchery.kvm.Kvm.DEFAULT_PATH, new dev.hatchery.vm.HostSettings(
+            config.getInt("hatchery.shells.depth"), config.getInt("hatchery.vm.spare-vcpu-threads"),
+            config.getInt("hatchery.vm.teardown-threads")));
         final KernelCache kernels = new KernelCache();
         try
         {
@@ -92,6 +94,12 @@ public final class Hatchery implements VmService, AutoCloseable
     public ActorSystem<?> actorSystem()
     {
         return system;
+    }
+
+    /** What the VM host did to keep work off the spawn path (shells, vCPU threads, teardown queue). */
+    public dev.hatchery.vm.HostStats hostStats()
+    {
+        return host.stats();
     }
 
     public KernelCache.Stats kernelCacheStats()

@@ -37,6 +37,9 @@ import dev.hatchery.vm.VmResult;
  */
 public final class Supervisor extends AbstractBehavior<Supervisor.Command>
 {
+    /** For work off the actor (its context's log is the actor's alone). */
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(Supervisor.class);
+
     /** What the supervisor accepts. */
     public sealed interface Command
     {
@@ -260,14 +263,25 @@ public final class Supervisor extends AbstractBehavior<Supervisor.Command>
                     throw new PreparationException(new VmFailure.NetworkPreparation(String.valueOf(ex.getMessage())), ex);
                 }
             }
+            final PreparedKernel kernel;
             try
             {
-                return kernels.prepare(spec);
+                kernel = kernels.prepare(spec);
             }
             catch (final RuntimeException ex)
             {
                 throw new PreparationException(new VmFailure.KernelImage(String.valueOf(ex.getMessage())), ex);
             }
+            try
+            {
+                host.prepareShells(spec);
+            }
+            catch (final RuntimeException ex)
+            {
+                // Shells only save time: without them every VM is built on the direct path, which still works.
+                LOG.warn("shells.prepare_failed mem_mib={} error=\"{}\"", spec.memMib(), ex.getMessage());
+            }
+            return kernel;
         }, blocking), toMessage);
     }
 

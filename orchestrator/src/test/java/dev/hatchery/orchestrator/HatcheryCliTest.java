@@ -54,4 +54,23 @@ class HatcheryCliTest
         assertTrue(out.toString().contains("kvm-check"), out.toString());
         assertTrue(out.toString().contains("boot"), out.toString());
     }
+
+    @Test
+    void shouldRefuseCrowdLevelsThatAreNotAscendingBeforeStartingAnything()
+    {
+        final int status = run("crowd", "--alive", "100,0");
+
+        assertEquals(2, status);
+        assertTrue(err.toString().contains("--alive levels must be 0 or more and ascending (idle VMs are only added between levels): --alive [100, 0]"),
+            err.toString());
+    }
+
+    @Test
+    void shouldRefuseANegativeShellDepth()
+    {
+        final int status = run("batch", "--kernel", "flat", "--shells", "-1");
+
+        assertEquals(2, status);
+        assertTrue(err.toString().contains("--shells must be 0 (off) or more: --shells -1"), err.toString());
+    }
 }

@@ -11,9 +11,10 @@ import dev.hatchery.kvm.Regs;
 import dev.hatchery.kvm.SpecialRegs;
 
 /**
- * The vCPU state the 64-bit Linux boot protocol expects at entry (x86-boot.md). The CPUID table, MSR
- * list and FPU state are the same for every VM's vCPU 0, so they are built once per process here and
- * only read by each VM's ioctls; registers and the LAPIC are set per vCPU.
+ * The vCPU state the 64-bit Linux boot protocol expects at entry (x86-boot.md). Every VM's vCPU 0 starts
+ * in the same state, so the structs are built once per process (registers once per kernel entry point) and
+ * only read by each VM's ioctls: the special registers and LAPIC are derived from the first fresh vCPU's
+ * reset state, which KVM gives every new vCPU 0 alike, so later vCPUs need no KVM_GET_SREGS or KVM_GET_LAPIC.
  */
 public final class BootCpu
 {
@@ -56,6 +57,10 @@ public final class BootCpu
     private final Cpuid cpuid;
     private final Msrs msrs;
     private final Fpu fpu;
+    private final java.util.concurrent.ConcurrentHashMap<Long, Regs> regsByEntry = new java.util.concurrent.ConcurrentHashMap<>();
+    /** Null until the first vCPU; then read-only. */
+    private volatile SpecialRegs bootSregs;
+    private volatile Lapic bootLapic;
 
     public BootCpu(final Kvm kvm)
     {
@@ -79,17 +84,37 @@ public final class BootCpu
     /** CPUID before MSRs and registers: KVM derives what the vCPU may do from its CPUID. */
     public void apply(final KvmVcpu vcpu, final long entry)
     {
+        if (bootSregs == null)
+        {
+            deriveFromResetState(vcpu);
+        }
         vcpu.setCpuid(cpuid);
         vcpu.setMsrs(msrs);
-        vcpu.setRegs(new Regs()
+        vcpu.setRegs(regsByEntry.computeIfAbsent(entry, BootCpu::bootRegs));
+        vcpu.setSregs(bootSregs);
+        vcpu.setFpu(fpu);
+        vcpu.setLapic(bootLapic);
+    }
+
+    private static Regs bootRegs(final long entry)
+    {
+        return new Regs()
             .set(Regs.Reg.RIP, entry)
             .set(Regs.Reg.RSP, BootLayout.BOOT_STACK_POINTER)
             .set(Regs.Reg.RBP, BootLayout.BOOT_STACK_POINTER)
             .set(Regs.Reg.RSI, BootLayout.ZERO_PAGE_ADDRESS)
-            .set(Regs.Reg.RFLAGS, 0x2));
+            .set(Regs.Reg.RFLAGS, 0x2);
+    }
 
+    /** The boot special registers and LAPIC: a fresh vCPU's reset state with what the boot protocol changes. */
+    private synchronized void deriveFromResetState(final KvmVcpu fresh)
+    {
+        if (bootSregs != null)
+        {
+            return;
+        }
         final SpecialRegs sregs = new SpecialRegs();
-        vcpu.getSregs(sregs);
+        fresh.getSregs(sregs);
         sregs.segmentFromDescriptor(SpecialRegs.Segment.CS, BootLayout.CODE_SELECTOR, BootLayout.GDT_CODE);
         for (final SpecialRegs.Segment data : new SpecialRegs.Segment[] {
             SpecialRegs.Segment.DS, SpecialRegs.Segment.ES, SpecialRegs.Segment.FS, SpecialRegs.Segment.GS, SpecialRegs.Segment.SS})
@@ -100,14 +125,12 @@ public final class BootCpu
         sregs.gdt(BootLayout.GDT_ADDRESS, BootLayout.GDT_LIMIT).idt(BootLayout.IDT_ADDRESS, BootLayout.IDT_LIMIT);
         sregs.cr0(sregs.cr0() | CR0_PE | CR0_PG).cr4(sregs.cr4() | CR4_PAE).cr3(BootLayout.PML4_ADDRESS)
             .efer(sregs.efer() | EFER_LME | EFER_LMA);
-        vcpu.setSregs(sregs);
-
-        vcpu.setFpu(fpu);
 
         final Lapic lapic = new Lapic();
-        vcpu.getLapic(lapic);
+        fresh.getLapic(lapic);
         lapic.register(APIC_LVT_LINT0, (lapic.register(APIC_LVT_LINT0) & ~APIC_DELIVERY_MODE_MASK) | APIC_MODE_EXTINT);
         lapic.register(APIC_LVT_LINT1, (lapic.register(APIC_LVT_LINT1) & ~APIC_DELIVERY_MODE_MASK) | APIC_MODE_NMI);
-        vcpu.setLapic(lapic);
+        bootLapic = lapic;
+        bootSregs = sregs;
     }
 }

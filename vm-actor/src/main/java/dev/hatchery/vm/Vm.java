@@ -1,6 +1,7 @@
 package dev.hatchery.vm;
 
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
@@ -12,7 +13,6 @@ import dev.hatchery.devices.Bus;
 import dev.hatchery.devices.ConsoleLog;
 import dev.hatchery.devices.I8042;
 import dev.hatchery.devices.Serial8250;
-import dev.hatchery.kernel.BootLayout;
 import dev.hatchery.kernel.PreparedKernel;
 import dev.hatchery.kvm.GuestMemory;
 import dev.hatchery.kvm.Kvm;
@@ -24,10 +24,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One microVM: its guest memory, KVM VM and vCPU descriptors, devices and vCPU thread. It owns all of
- * them and releases each exactly once, on the vCPU thread when the VM ends, or in {@link #close()} if
- * it never started. Ends with exactly one {@link VmOutcome}. Outside this module a VM is reached only
- * through its {@link VmActor}, which hands out {@link VmSnapshot}s.
+ * One microVM: its shell (guest memory and KVM VM), vCPU descriptor, devices, and the vCPU thread it borrows
+ * from the host's {@link VcpuThreads} while it runs. It owns all of them and releases each exactly once:
+ * when the VM ends its result is reported first, then the release runs on the host's teardown executor,
+ * off the spawn path; or in {@link #close()} if it never started. Ends with exactly one {@link VmOutcome}.
+ * Outside this module a VM is reached only through its {@link VmActor}, which hands out {@link VmSnapshot}s.
  */
 final class Vm implements VmControl, AutoCloseable
 {
@@ -36,8 +37,8 @@ final class Vm implements VmControl, AutoCloseable
     private final String id;
     private final VmSpec spec;
     private final Timeline timeline;
-    private final GuestMemory memory;
-    private final KvmVm kvmVm;
+    private final VmShell shell;
+    private final SpawnPath spawnPath;
     private final KvmVcpu vcpu;
     private final ConsoleLog console;
     private final VcpuLoop loop;
@@ -47,24 +48,29 @@ final class Vm implements VmControl, AutoCloseable
     private final AtomicReference<StopCause> stopCause = new AtomicReference<>();
     private final CompletableFuture<Long> bootComplete = new CompletableFuture<>();
     private final CompletableFuture<VmResult> result = new CompletableFuture<>();
+    private final CompletableFuture<Void> released = new CompletableFuture<>();
     /** Guards the vCPU thread's identity and the kvm_run page against a kick racing the VM's end. */
     private final Object kickLock = new Object();
     private long vcpuPthread;
     private boolean vcpuAlive = true;
     private volatile boolean resetRequested;
-    private Thread thread;
+    /** Set once start() handed the vCPU to a thread: from then on that thread ends the VM, not close(). */
+    private boolean started;
+    private Executor teardown;
     private ScheduledFuture<?> watchdog;
-    private boolean released;
+    private boolean releasing;
 
-    private Vm(final String id, final VmSpec spec, final Timeline timeline, final GuestMemory memory, final KvmVm kvmVm,
+    private Vm(final String id, final VmSpec spec, final Timeline timeline, final VmShell shell, final SpawnPath spawnPath,
         final KvmVcpu vcpu, final TapLease lease, final NetEventLoop sharedLoop, final boolean offloads)
     {
         this.id = id;
         this.spec = spec;
         this.timeline = timeline;
-        this.memory = memory;
-        this.kvmVm = kvmVm;
+        this.shell = shell;
+        this.spawnPath = spawnPath;
         this.vcpu = vcpu;
+        final GuestMemory memory = shell.memory();
+        final KvmVm kvmVm = shell.kvmVm();
         this.console = new ConsoleLog(Math.max(1, spec.consoleBytes()));
 
         final Bus portIo = Bus.portIo();
@@ -84,11 +90,13 @@ final class Vm implements VmControl, AutoCloseable
 
     /**
      * Builds the machine: memory with the boot image laid out, VM-wide KVM setup, devices, and vCPU 0 in
-     * its boot state. Anything opened is closed again if a later step fails. A networked VM registers with
-     * {@code sharedLoop}, or starts a loop of its own when that is null.
+     * its boot state. With a {@code readyShell} (made ahead, see {@link ShellPool}) memory and VM exist
+     * already and the kernel is laid into the shell's registered memory; without one every step runs here.
+     * Anything opened is closed again if a later step fails, the shell included. A networked VM registers
+     * with {@code sharedLoop}, or starts a loop of its own when that is null.
      */
     static Vm build(final String id, final Kvm kvm, final BootCpu bootCpu, final PreparedKernel kernel, final VmSpec spec,
-        final Timeline timeline, final TapLease lease, final NetEventLoop sharedLoop, final boolean offloads)
+        final Timeline timeline, final TapLease lease, final NetEventLoop sharedLoop, final boolean offloads, final VmShell readyShell)
     {
         if (spec.network() != (lease != null))
         {
@@ -98,15 +106,19 @@ final class Vm implements VmControl, AutoCloseable
         }
         if (!kernel.fits(spec))
         {
+            closeQuietly(readyShell);
+            closeQuietly(lease);
             throw new IllegalArgumentException("prepared kernel does not match the VM spec (memory size or command line differ): vm=" + id);
         }
         GuestMemory memory = null;
-        KvmVm kvmVm = null;
+        VmShell shell = readyShell;
         KvmVcpu vcpu = null;
         try
         {
-            memory = kernel.allocate(spec.hugePages());
+            memory = shell != null ? shell.memory() : kernel.allocate(spec.hugePages());
             timeline.mark(Phase.MEMORY_READY);
+            // Into a shell this maps the template over memory KVM has registered already: KVM drops the old
+            // pages from its view (MMU notifier) and faults the template's in at first guest access.
             kernel.load(memory, spec.memoryMode());
             if (lease != null)
             {
@@ -115,38 +127,59 @@ final class Vm implements VmControl, AutoCloseable
             }
             timeline.mark(Phase.KERNEL_LOADED);
 
-            kvmVm = kvm.createVm();
-            kvmVm.setTssAddr(BootLayout.TSS_ADDRESS);
-            kvmVm.createIrqchip();
-            kvmVm.createPit2(KvmVm.KVM_PIT_SPEAKER_DUMMY);
-            kvmVm.setUserMemoryRegion(0, 0, memory.size(), memory.hostAddress());
+            if (shell == null)
+            {
+                final GuestMemory fresh = memory;
+                memory = null;
+                shell = VmShell.over(kvm, fresh);
+            }
             timeline.mark(Phase.VM_CREATED);
 
-            vcpu = kvmVm.createVcpu(0);
+            vcpu = shell.kvmVm().createVcpu(0);
             bootCpu.apply(vcpu, kernel.entry());
             timeline.mark(Phase.VCPU_READY);
 
-            return new Vm(id, spec, timeline, memory, kvmVm, vcpu, lease, sharedLoop, offloads);
+            return new Vm(id, spec, timeline, shell, readyShell != null ? SpawnPath.SHELL : SpawnPath.DIRECT, vcpu, lease, sharedLoop,
+                offloads);
         }
         catch (final RuntimeException ex)
         {
             closeQuietly(vcpu);
-            closeQuietly(kvmVm);
-            closeQuietly(memory);
+            if (shell != null)
+            {
+                closeQuietly(shell);
+            }
+            else
+            {
+                closeQuietly(memory);
+            }
             closeQuietly(lease);
             throw ex;
         }
     }
 
-    /** Starts the vCPU thread and the boot-timeout watchdog. */
-    void start(final ScheduledExecutorService timers)
+    /**
+     * Hands the vCPU to one of the host's threads and arms the boot-timeout watchdog; the release after the VM
+     * ends runs on {@code teardownExecutor}.
+     */
+    void start(final ScheduledExecutorService timers, final VcpuThreads threads, final Executor teardownExecutor)
     {
-        final Thread vcpuThread = new Thread(this::runVcpu, "vcpu-" + id);
-        vcpuThread.setDaemon(true);
+        teardown = teardownExecutor;
         watchdog = timers.schedule(() -> requestStop(StopCause.BOOT_TIMEOUT), spec.bootTimeout().toMillis(), TimeUnit.MILLISECONDS);
-        vcpuThread.start();
-        // Only a started thread releases the VM; until then close() does it.
-        thread = vcpuThread;
+        try
+        {
+            threads.execute(this::runVcpu);
+        }
+        catch (final RuntimeException | Error ex)
+        {
+            watchdog.cancel(false);
+            throw ex;
+        }
+        // Only a started vCPU ends the VM; until then close() does it.
+        synchronized (kickLock)
+        {
+            started = true;
+        }
     }
 
     public String id()
@@ -170,10 +203,23 @@ final class Vm implements VmControl, AutoCloseable
         return bootComplete;
     }
 
-    /** Completes once the VM has ended and everything it held has been released. */
+    /** Completes once the VM has ended (its vCPU returned), before what it held is released. */
+    @Override
     public CompletableFuture<VmResult> result()
     {
         return result;
+    }
+
+    /** Completes once everything the VM held is released. */
+    CompletableFuture<Void> released()
+    {
+        return released;
+    }
+
+    @Override
+    public SpawnPath spawnPath()
+    {
+        return spawnPath;
     }
 
     public boolean booted()
@@ -185,6 +231,12 @@ final class Vm implements VmControl, AutoCloseable
     public VmAddress address()
     {
         return lease == null ? null : VmAddress.of(lease);
+    }
+
+    /** The guest's RAM, for tests that check what the guest sees and writes; valid until the VM is released. */
+    GuestMemory memory()
+    {
+        return shell.memory();
     }
 
     /** The tap this VM holds, or null without network. */
@@ -250,24 +302,33 @@ final class Vm implements VmControl, AutoCloseable
         {
             timer.cancel(false);
         }
-        LOG.info("vm.boot_complete vm={} boot_us={}", id, (nanos - timeline.nanos(Phase.REQUEST)) / 1000);
+        LOG.debug("vm.boot_complete vm={} boot_us={}", id, (nanos - timeline.nanos(Phase.REQUEST)) / 1000);
     }
 
-    private void runVcpu()
+    /** The vCPU thread's work for this VM; {@code thread} is null when the thread could not be set up. */
+    private void runVcpu(final VcpuThreads.VcpuThread thread)
     {
-        synchronized (kickLock)
-        {
-            vcpuPthread = VcpuKick.currentThread();
-        }
-        timeline.mark(Phase.FIRST_RUN);
         VmOutcome outcome;
-        try
+        if (thread == null)
         {
-            outcome = loop.run();
+            outcome = VmOutcome.of(new VmFailure.HostError("vCPU thread could not block the kick signal", "see the vcpu_thread log"));
         }
-        catch (final RuntimeException | Error ex)
+        else
         {
-            outcome = VmOutcome.of(new VmFailure.HostError("vCPU thread error: " + ex.getClass().getName(), String.valueOf(ex.getMessage())));
+            synchronized (kickLock)
+            {
+                vcpuPthread = thread.pthread();
+            }
+            try
+            {
+                vcpu.setSignalMask(thread.runMask());
+                timeline.mark(Phase.FIRST_RUN);
+                outcome = loop.run();
+            }
+            catch (final RuntimeException | Error ex)
+            {
+                outcome = VmOutcome.of(new VmFailure.HostError("vCPU thread error: " + ex.getClass().getName(), String.valueOf(ex.getMessage())));
+            }
         }
         synchronized (kickLock)
         {
@@ -277,6 +338,7 @@ final class Vm implements VmControl, AutoCloseable
         finish(outcome);
     }
 
+    /** Reports the end first, then releases what the VM held on the teardown executor (or here if it refuses). */
     private void finish(final VmOutcome outcome)
     {
         final ScheduledFuture<?> timer = watchdog;
@@ -284,47 +346,64 @@ final class Vm implements VmControl, AutoCloseable
         {
             timer.cancel(false);
         }
-        release();
         timeline.mark(Phase.STOPPED);
-        LOG.info("vm.stopped vm={} outcome={} reason=\"{}\" exits={} console_bytes={}",
-            id, outcome.kind(), outcome.reason(), loop.exits(), console.totalBytes());
-        result.complete(new VmResult(id, outcome, timeline, console.text(), loop.exits()));
-    }
-
-    /**
-     * Closes vCPU, network (its event loop touches guest memory), VM, then memory: KVM must drop its references
-     * before the mapping goes. The tap goes back to the pool last, when nothing of this VM uses it any more.
-     */
-    private synchronized void release()
-    {
-        if (!released)
+        LOG.debug("vm.stopped vm={} outcome={} reason=\"{}\" exits={} console_bytes={} path={}",
+            id, outcome.kind(), outcome.reason(), loop.exits(), console.totalBytes(), spawnPath.jsonKey());
+        result.complete(new VmResult(id, outcome, timeline, console.text(), loop.exits(), spawnPath));
+        try
         {
-            released = true;
-            closeQuietly(vcpu);
-            closeQuietly(network);
-            closeQuietly(kvmVm);
-            closeQuietly(memory);
-            closeQuietly(lease);
+            teardown.execute(this::release);
+        }
+        catch (final RuntimeException ex)
+        {
+            release();
         }
     }
 
     /**
-     * Stops the VM if it runs, waits for its vCPU thread, and releases everything it held. Blocks: for tests
-     * and tools that own a VM directly; a {@link VmActor} never calls it (it stops the VM and waits for
-     * {@link #result()} with a bound instead).
+     * Closes vCPU, network (its event loop touches guest memory) and gives the tap back, then destroys the VM
+     * and unmaps its memory (the shell, in the order KVM needs). The tap goes back before the VM is destroyed
+     * because nothing of this VM uses it any more once the network is closed, and destroying a VM is the slow part.
+     */
+    private void release()
+    {
+        synchronized (this)
+        {
+            if (releasing)
+            {
+                return;
+            }
+            releasing = true;
+        }
+        closeQuietly(vcpu);
+        closeQuietly(network);
+        closeQuietly(lease);
+        closeQuietly(shell);
+        released.complete(null);
+    }
+
+    /**
+     * Stops the VM if it runs, waits until everything it held is released. Blocks: for tests and tools that own
+     * a VM directly; a {@link VmActor} never calls it (it stops the VM and waits for {@link #result()} with a
+     * bound instead).
      */
     @Override
     public void close()
     {
-        final Thread vcpuThread = thread;
-        if (vcpuThread == null)
+        final boolean running;
+        synchronized (kickLock)
         {
-            synchronized (kickLock)
+            running = started;
+            if (!running)
             {
                 vcpuAlive = false;
             }
+        }
+        if (!running)
+        {
             release();
-            result.complete(new VmResult(id, VmOutcome.of(new VmFailure.Cancelled("closed before start")), timeline, console.text(), 0));
+            result.complete(new VmResult(id, VmOutcome.of(new VmFailure.Cancelled("closed before start")), timeline, console.text(), 0,
+                spawnPath));
             return;
         }
         stop();
@@ -333,12 +412,16 @@ final class Vm implements VmControl, AutoCloseable
         {
             try
             {
-                vcpuThread.join();
+                released.get();
                 break;
             }
             catch (final InterruptedException ex)
             {
                 interrupted = true;
+            }
+            catch (final java.util.concurrent.ExecutionException ex)
+            {
+                break;
             }
         }
         if (interrupted)

@@ -272,7 +272,8 @@ public final class VmActor extends AbstractBehavior<VmActor.Command>
 
     private VmResult stuckResult()
     {
-        return new VmResult(vm.id(), VmOutcome.of(new VmFailure.Stuck(stopTimeout.toMillis())), vm.timeline().copy(), vm.console(), 0);
+        return new VmResult(vm.id(), VmOutcome.of(new VmFailure.Stuck(stopTimeout.toMillis())), vm.timeline().copy(), vm.console(), 0,
+            vm.spawnPath());
     }
 
     private VmSnapshot snapshot()

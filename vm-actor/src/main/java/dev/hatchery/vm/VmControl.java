@@ -13,8 +13,11 @@ interface VmControl
     /** Completes with the boot-complete timestamp (System.nanoTime) when the guest signals. */
     CompletionStage<Long> bootComplete();
 
-    /** Completes once the VM has ended and everything it held is released. */
+    /** Completes once the VM has ended (its vCPU returned); what it held is released after that, off the spawn path. */
     CompletionStage<VmResult> result();
+
+    /** How the VM's machine was made. */
+    SpawnPath spawnPath();
 
     /** Asks the VM to stop; returns at once, never waits for the vCPU. */
     void stop();

@@ -3,8 +3,12 @@ package dev.hatchery.vm;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 
 import dev.hatchery.config.VmSpec;
 import dev.hatchery.kernel.PreparedKernel;
@@ -16,14 +20,23 @@ import org.slf4j.LoggerFactory;
 
 /**
  * What every VM of this process shares: the open /dev/kvm, the boot vCPU state derived from it, the
- * timer that enforces boot timeouts, and for networked VMs the tap pool and the shared network event
- * loops ({@link NetSettings}). Built once per process; {@link #launch} does only per-VM work.
+ * timer that enforces boot timeouts, for networked VMs the tap pool and the shared network event
+ * loops ({@link NetSettings}), and what keeps work off the spawn path ({@link HostSettings}): shells made
+ * ahead, parked vCPU threads, and the teardown threads that release ended VMs. Built once per process;
+ * {@link #launch} does only per-VM work.
  */
 public final class VmHost implements AutoCloseable
 {
     private final Kvm kvm;
     private final BootCpu bootCpu;
+    private final HostSettings settings;
     private final ScheduledThreadPoolExecutor timers;
+    private final VcpuThreads vcpuThreads;
+    private final ShellPool<VmShell> shells;
+    /** One thread that makes shells and spare vCPU threads ahead of spawns. */
+    private final ThreadPoolExecutor filler;
+    private final AtomicBoolean fillQueued = new AtomicBoolean();
+    private final ThreadPoolExecutor teardown;
     /** Created on the first networked launch (it needs CAP_NET_ADMIN, which VMs without network do not). */
     private TapPool.Settings tapSettings = TapPool.Settings.defaults();
     private TapPool taps;
@@ -37,18 +50,34 @@ public final class VmHost implements AutoCloseable
     private static final Duration RELEASE_WAIT = Duration.ofSeconds(30);
     private static final Logger LOG = LoggerFactory.getLogger(VmHost.class);
 
-    private VmHost(final Kvm kvm)
+    private VmHost(final Kvm kvm, final HostSettings settings)
     {
         this.kvm = kvm;
+        this.settings = settings;
         this.bootCpu = new BootCpu(kvm);
-        this.timers = new ScheduledThreadPoolExecutor(1, runnable ->
-        {
-            final Thread thread = new Thread(runnable, "vm-boot-watchdog");
-            thread.setDaemon(true);
-            return thread;
-        });
+        this.timers = new ScheduledThreadPoolExecutor(1, namedDaemon("vm-boot-watchdog"));
         timers.setRemoveOnCancelPolicy(true);
         VcpuKick.installHandler();
+        this.vcpuThreads = new VcpuThreads(settings.spareVcpuThreads());
+        this.shells = new ShellPool<>(settings.shellDepth(), shape -> VmShell.create(kvm, shape.ramSize(), shape.hugePages()));
+        this.filler = new ThreadPoolExecutor(1, 1, 0, TimeUnit.MILLISECONDS, new LinkedBlockingQueue<>(), namedDaemon("vm-host-filler"));
+        this.teardown = new ThreadPoolExecutor(settings.teardownThreads(), settings.teardownThreads(), 0, TimeUnit.MILLISECONDS,
+            new LinkedBlockingQueue<>(), namedDaemon("vm-teardown"));
+        // Started now, so that neither the first spawn nor the first teardown starts a thread.
+        filler.prestartAllCoreThreads();
+        teardown.prestartAllCoreThreads();
+        requestFill();
+    }
+
+    private static java.util.concurrent.ThreadFactory namedDaemon(final String name)
+    {
+        final AtomicInteger count = new AtomicInteger();
+        return runnable ->
+        {
+            final Thread thread = new Thread(runnable, name + "-" + count.incrementAndGet());
+            thread.setDaemon(true);
+            return thread;
+        };
     }
 
     /** Opens /dev/kvm; fails with the reason and the fix when KVM is unusable here. */
@@ -59,10 +88,15 @@ public final class VmHost implements AutoCloseable
 
     public static VmHost open(final String kvmPath)
     {
+        return open(kvmPath, HostSettings.defaults());
+    }
+
+    public static VmHost open(final String kvmPath, final HostSettings settings)
+    {
         final Kvm kvm = Kvm.open(kvmPath);
         try
         {
-            return new VmHost(kvm);
+            return new VmHost(kvm, settings);
         }
         catch (final RuntimeException ex)
         {
@@ -74,6 +108,58 @@ public final class VmHost implements AutoCloseable
     public Kvm kvm()
     {
         return kvm;
+    }
+
+    public HostSettings settings()
+    {
+        return settings;
+    }
+
+    /**
+     * Makes shells for VMs of this spec now, up to the depth, so the first spawns find them: the supervisor calls
+     * it while it prepares a request's kernel, off the spawn path. Fails with the reason (e.g. out of memory).
+     */
+    public void prepareShells(final VmSpec spec)
+    {
+        shells.prepare(ShellPool.Shape.of(spec));
+    }
+
+    /** What the host has done to keep work off the spawn path, for reports. */
+    public HostStats stats()
+    {
+        final ShellPool.Stats shellStats = shells.stats();
+        return new HostStats(shellStats.depth(), shellStats.ready(), shellStats.taken(), shellStats.missed(), shellStats.made(),
+            vcpuThreads.started(), vcpuThreads.startedOnSpawn(), vcpuThreads.idle(), teardown.getQueue().size());
+    }
+
+    /** Queues one filler run unless one is queued already: many spawns ask, one run serves them all. */
+    private void requestFill()
+    {
+        if ((shells.wantsFill() || vcpuThreads.wantsTopUp()) && fillQueued.compareAndSet(false, true))
+        {
+            try
+            {
+                filler.execute(this::fill);
+            }
+            catch (final java.util.concurrent.RejectedExecutionException ex)
+            {
+                fillQueued.set(false);
+            }
+        }
+    }
+
+    private void fill()
+    {
+        fillQueued.set(false);
+        try
+        {
+            vcpuThreads.topUp();
+            shells.fill();
+        }
+        catch (final RuntimeException | Error ex)
+        {
+            LOG.warn("host.fill_failed error=\"{}\"", ex.toString());
+        }
     }
 
     /** Sets the tap pool's prefix, size and subnet; only before the first networked VM creates the pool. */
@@ -189,15 +275,24 @@ public final class VmHost implements AutoCloseable
                 throw ex;
             }
         }
-        final Vm vm = Vm.build(id, kvm, bootCpu, kernel, spec, timeline, lease, sharedLoop, offloads);
+        final VmShell shell = shells.take(ShellPool.Shape.of(spec));
+        final Vm vm;
+        try
+        {
+            vm = Vm.build(id, kvm, bootCpu, kernel, spec, timeline, lease, sharedLoop, offloads, shell);
+        }
+        finally
+        {
+            requestFill();
+        }
         synchronized (this)
         {
             liveVms++;
         }
-        vm.result().whenComplete((result, error) -> vmReleased());
+        vm.released().whenComplete((done, error) -> vmReleased());
         try
         {
-            vm.start(timers);
+            vm.start(timers, vcpuThreads, teardown);
         }
         catch (final RuntimeException | Error ex)
         {
@@ -234,14 +329,20 @@ public final class VmHost implements AutoCloseable
     {
         awaitVmsReleased();
         timers.shutdownNow();
+        filler.shutdownNow();
+        teardown.shutdown();
         try
         {
             timers.awaitTermination(5, TimeUnit.SECONDS);
+            filler.awaitTermination(5, TimeUnit.SECONDS);
+            teardown.awaitTermination(5, TimeUnit.SECONDS);
         }
         catch (final InterruptedException ex)
         {
             Thread.currentThread().interrupt();
         }
+        shells.close();
+        vcpuThreads.close();
         synchronized (this)
         {
             closed = true;

@@ -80,6 +80,12 @@ class VmActorTest
         }
 
         @Override
+        public SpawnPath spawnPath()
+        {
+            return SpawnPath.DIRECT;
+        }
+
+        @Override
         public void stop()
         {
             stops.incrementAndGet();

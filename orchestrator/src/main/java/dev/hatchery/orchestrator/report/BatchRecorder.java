@@ -10,6 +10,7 @@ import java.util.HashMap;
 import java.util.List;
 
 import dev.hatchery.vm.Phase;
+import dev.hatchery.vm.SpawnPath;
 import dev.hatchery.vm.Timeline;
 import dev.hatchery.vm.VmFailure;
 import dev.hatchery.vm.VmOutcome;
@@ -57,6 +58,7 @@ public final class BatchRecorder
     private final EnumMap<Phase, Histogram> phaseNanos = new EnumMap<>(Phase.class);
     /** Keyed by failure code and summary: the grouping, never the per-VM detail. */
     private final Map<List<String>, FailureGroup> failures = new HashMap<>();
+    private final EnumMap<SpawnPath, Integer> spawnPaths = new EnumMap<>(SpawnPath.class);
     private boolean started;
     private long wallStartNanos;
     private Instant startedAt;
@@ -107,6 +109,10 @@ public final class BatchRecorder
                 new FailureGroup(failure.code(), failure.stage().label(), failure.summary(), 1, result.vmId(), failure.detail()),
                 (group, first) -> group.plusOne());
         }
+        if (result.spawnPath() != SpawnPath.NONE)
+        {
+            spawnPaths.merge(result.spawnPath(), 1, Integer::sum);
+        }
         recordTimings(result.timeline());
         recorded++;
     }
@@ -152,6 +158,7 @@ public final class BatchRecorder
             usage.peakRssBytes(),
             memoryPerVmBytes(usage),
             failures.values().stream().sorted(FailureGroup.LARGEST_FIRST).toList(),
+            spawnPathCounts(),
             settings.lab(),
             settings.environment(),
             startedAt.toString());
@@ -178,6 +185,13 @@ public final class BatchRecorder
                 phaseNanos.computeIfAbsent(phase, p -> new Histogram(SIGNIFICANT_DIGITS)).recordValue(sinceRequest);
             }
         }
+    }
+
+    private Map<String, Integer> spawnPathCounts()
+    {
+        final Map<String, Integer> counts = new LinkedHashMap<>();
+        spawnPaths.forEach((path, count) -> counts.put(path.jsonKey(), count));
+        return counts;
     }
 
     private Map<String, LatencySummary> phaseSummaries()

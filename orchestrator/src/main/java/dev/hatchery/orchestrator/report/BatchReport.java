@@ -29,6 +29,8 @@ import java.util.List;
  * @param memoryPerVmBytes    peak RSS growth over the pre-batch baseline divided by the VMs resident at once
  *                            (min(count, concurrency)); -1 if unknown
  * @param failures            VMs that did not boot, grouped by failure code and summary, largest group first
+ * @param spawnPaths          VMs built per spawn path, keyed by {@link dev.hatchery.vm.SpawnPath#jsonKey()} ({@code shell}: from a
+ *                            shell made ahead; {@code direct}: every step on the spawn path); VMs never built are not counted
  * @param lab                 true when timings come from an emulated lab, not KVM
  * @param environment         where it ran, e.g. "native KVM" or "lab (emulated ...)"
  * @param startedAt           ISO-8601 instant the batch started
@@ -50,6 +52,7 @@ public record BatchReport(
     long peakRssBytes,
     long memoryPerVmBytes,
     List<FailureGroup> failures,
+    Map<String, Integer> spawnPaths,
     boolean lab,
     String environment,
     String startedAt)
@@ -59,5 +62,6 @@ public record BatchReport(
         latencyMicros = latencyMicros == null ? LatencySummary.empty() : latencyMicros;
         phases = phases == null ? Map.of() : Collections.unmodifiableMap(new LinkedHashMap<>(phases));
         failures = failures == null ? List.of() : List.copyOf(failures);
+        spawnPaths = spawnPaths == null ? Map.of() : Collections.unmodifiableMap(new LinkedHashMap<>(spawnPaths));
     }
 }

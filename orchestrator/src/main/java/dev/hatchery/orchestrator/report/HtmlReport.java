@@ -77,6 +77,10 @@ public final class HtmlReport
         fact(html, "cancelled", String.valueOf(report.cancelled()));
         fact(html, "wall time", Units.seconds(report.wallSeconds()));
         fact(html, "throughput", Units.perSecond(report.throughputPerSecond()));
+        if (!report.spawnPaths().isEmpty())
+        {
+            fact(html, "spawn paths", escape(Units.spawnPaths(report.spawnPaths())));
+        }
         fact(html, "host CPU", Units.seconds(report.hostCpuSeconds()));
         fact(html, "peak RSS", Units.mib(report.peakRssBytes()));
         fact(html, "memory per VM", Units.mib(report.memoryPerVmBytes()) + " (peak RSS growth / VMs resident at once)");

@@ -30,6 +30,10 @@ public final class TerminalReport
             report.booted(), report.failed(), report.timedOut(), report.cancelled()));
         fact(out, "wall time", Units.seconds(report.wallSeconds()));
         fact(out, "throughput", Units.perSecond(report.throughputPerSecond()));
+        if (!report.spawnPaths().isEmpty())
+        {
+            fact(out, "spawn paths", Units.spawnPaths(report.spawnPaths()));
+        }
         out.append(System.lineSeparator());
         latencyTable(out, report);
         out.append(System.lineSeparator());

@@ -40,6 +40,14 @@ final class Units
         return String.format(Locale.ROOT, "%.2f VMs/s", rate);
     }
 
+    /** VMs per spawn path, e.g. {@code shell 990  direct 10}. */
+    static String spawnPaths(final java.util.Map<String, Integer> counts)
+    {
+        final StringBuilder text = new StringBuilder();
+        counts.forEach((path, count) -> text.append(text.length() == 0 ? "" : "  ").append(path).append(' ').append(count));
+        return text.toString();
+    }
+
     /**
      * The display name of a phase the report keys by {@link Phase#jsonKey()}, e.g. {@code memory ready} for
      * {@code memoryReady}; a key this version does not know (a newer report's) shows as it is.

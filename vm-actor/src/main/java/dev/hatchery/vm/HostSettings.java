@@ -1,0 +1,34 @@
+package dev.hatchery.vm;
+
+/**
+ * How a {@link VmHost} keeps work off the spawn path.
+ *
+ * @param shellDepth        shells kept ready per machine shape (RAM size and backing); 0 turns shells off
+ * @param spareVcpuThreads  parked vCPU threads kept ready, so that a spawn never starts a thread
+ * @param teardownThreads   threads that release ended VMs (destroying a VM is the slow part), so that many ending
+ *                          VMs queue there instead of taking CPU from spawns
+ */
+public record HostSettings(int shellDepth, int spareVcpuThreads, int teardownThreads)
+{
+    public HostSettings
+    {
+        if (shellDepth < 0)
+        {
+            throw new IllegalArgumentException("hatchery.shells.depth must be 0 (off) or more: depth=" + shellDepth);
+        }
+        if (spareVcpuThreads < 0)
+        {
+            throw new IllegalArgumentException("hatchery.vm.spare-vcpu-threads must be 0 or more: spares=" + spareVcpuThreads);
+        }
+        if (teardownThreads < 1)
+        {
+            throw new IllegalArgumentException("hatchery.vm.teardown-threads must be at least 1: threads=" + teardownThreads);
+        }
+    }
+
+    /** What application.conf ships with. */
+    public static HostSettings defaults()
+    {
+        return new HostSettings(16, 16, 2);
+    }
+}

@@ -1,0 +1,154 @@
+package dev.hatchery.vm;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Function;
+
+import dev.hatchery.config.HugePages;
+
+import org.junit.jupiter.api.Test;
+
+/** The pool's bookkeeping with test shells (ShellIT runs it with real KVM shells). */
+class ShellPoolTest
+{
+    private static final ShellPool.Shape SMALL = new ShellPool.Shape(16L << 20, HugePages.OFF);
+    private static final ShellPool.Shape LARGE = new ShellPool.Shape(128L << 20, HugePages.OFF);
+
+    /** A shell that only knows its shape and whether it was closed. */
+    static final class TestShell implements AutoCloseable
+    {
+        final ShellPool.Shape shape;
+        boolean closed;
+
+        TestShell(final ShellPool.Shape shape)
+        {
+            this.shape = shape;
+        }
+
+        @Override
+        public void close()
+        {
+            closed = true;
+        }
+    }
+
+    private final List<TestShell> made = new ArrayList<>();
+    private final Function<ShellPool.Shape, TestShell> factory = shape ->
+    {
+        final TestShell shell = new TestShell(shape);
+        made.add(shell);
+        return shell;
+    };
+
+    @Test
+    void shouldMissOnAShapeNeverAskedForThenFillItToTheDepth()
+    {
+        final ShellPool<TestShell> pool = new ShellPool<>(3, factory);
+
+        assertNull(pool.take(SMALL));
+        assertTrue(pool.wantsFill());
+        pool.fill();
+
+        assertEquals(3, made.size());
+        assertFalse(pool.wantsFill());
+        final TestShell shell = pool.take(SMALL);
+        assertSame(made.get(0), shell);
+        assertEquals(new ShellPool.Stats(3, 1, 1, 3, 2), pool.stats());
+    }
+
+    @Test
+    void shouldKeepShapesApartAndRefillOnlyWhatWasTaken()
+    {
+        final ShellPool<TestShell> pool = new ShellPool<>(2, factory);
+        pool.prepare(SMALL);
+        pool.prepare(LARGE);
+
+        assertEquals(LARGE, pool.take(LARGE).shape);
+        assertEquals(SMALL, pool.take(SMALL).shape);
+        assertTrue(pool.wantsFill());
+        pool.fill();
+
+        assertEquals(6, made.size());
+        assertEquals(4, pool.stats().ready());
+    }
+
+    @Test
+    void shouldDoNothingWhenTheDepthIsZero()
+    {
+        final ShellPool<TestShell> pool = new ShellPool<>(0, factory);
+
+        pool.prepare(SMALL);
+        assertNull(pool.take(SMALL));
+        pool.fill();
+
+        assertFalse(pool.wantsFill());
+        assertEquals(List.of(), made);
+        assertEquals(new ShellPool.Stats(0, 0, 0, 0, 0), pool.stats());
+    }
+
+    @Test
+    void shouldStopFillingAShapeThatFailsUntilASpawnMissesItAgain()
+    {
+        final AtomicBoolean failing = new AtomicBoolean(true);
+        final ShellPool<TestShell> pool = new ShellPool<>(2, shape ->
+        {
+            if (failing.get())
+            {
+                throw new IllegalStateException("KVM_CREATE_VM failed: errno=24 (EMFILE)");
+            }
+            return factory.apply(shape);
+        });
+        assertNull(pool.take(SMALL));
+
+        pool.fill();
+        assertFalse(pool.wantsFill(), "a failing shape is not retried in a loop");
+
+        failing.set(false);
+        assertNull(pool.take(SMALL));
+        assertTrue(pool.wantsFill());
+        pool.fill();
+        assertEquals(2, pool.stats().ready());
+    }
+
+    @Test
+    void shouldThrowWhatPreparingFailedWith()
+    {
+        final ShellPool<TestShell> pool = new ShellPool<>(2, shape ->
+        {
+            throw new IllegalStateException("mmap failed: errno=12 (ENOMEM)");
+        });
+
+        final IllegalStateException ex = assertThrows(IllegalStateException.class, () -> pool.prepare(SMALL));
+        assertEquals("mmap failed: errno=12 (ENOMEM)", ex.getMessage());
+    }
+
+    @Test
+    void shouldCloseReadyShellsOnCloseAndHandOutNoneAfter()
+    {
+        final ShellPool<TestShell> pool = new ShellPool<>(2, factory);
+        pool.prepare(SMALL);
+        final TestShell taken = pool.take(SMALL);
+
+        pool.close();
+
+        assertFalse(taken.closed, "a taken shell belongs to its VM");
+        assertTrue(made.get(1).closed);
+        assertNull(pool.take(SMALL));
+        assertFalse(pool.wantsFill());
+    }
+
+    @Test
+    void shouldRejectANegativeDepth()
+    {
+        final IllegalArgumentException ex = assertThrows(IllegalArgumentException.class, () -> new ShellPool<>(-1, factory));
+        assertEquals("shell pool depth must be 0 (off) or more: depth=-1", ex.getMessage());
+    }
+}
