@@ -50,6 +50,15 @@ public final class BootLayout
     /** The smallest guest RAM the boot layout works with: the boot structures below 1 MiB plus room above it. */
     public static final long MIN_RAM_SIZE = 0x200000;
 
+    /**
+     * The pages of the boot structures that a booting guest (or the VMM, for a per-VM command line) writes first:
+     * GDT and IDT, zero page, boot stack, the page tables (the CPU sets their accessed bits) and the command line.
+     * One page address each, ascending.
+     */
+    public static final long[] FIRST_WRITTEN_PAGES = {
+        0x0, ZERO_PAGE_ADDRESS, BOOT_STACK_POINTER & ~0xfffL, PML4_ADDRESS, PDPT_ADDRESS,
+        PD_ADDRESS, PD_ADDRESS + 0x1000, PD_ADDRESS + 0x2000, PD_ADDRESS + 0x3000, CMDLINE_ADDRESS};
+
     private BootLayout()
     {
     }

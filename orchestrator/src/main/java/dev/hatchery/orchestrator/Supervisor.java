@@ -274,7 +274,7 @@ public final class Supervisor extends AbstractBehavior<Supervisor.Command>
             }
             try
             {
-                host.prepareShells(spec);
+                host.prepareShells(spec, kernel);
             }
             catch (final RuntimeException ex)
             {

@@ -3,18 +3,23 @@ package dev.hatchery.vm;
 /**
  * How a {@link VmHost} keeps work off the spawn path.
  *
- * @param shellDepth        shells kept ready per machine shape (RAM size and backing); 0 turns shells off
+ * @param shellDepth        shells kept ready per shape (RAM size, backing, kernel); 0 turns shells off
+ * @param shellFillThreads  threads that make shells in the background (making one mostly waits for KVM)
  * @param spareVcpuThreads  parked vCPU threads kept ready, so that a spawn never starts a thread
  * @param teardownThreads   threads that release ended VMs (destroying a VM is the slow part), so that many ending
  *                          VMs queue there instead of taking CPU from spawns
  */
-public record HostSettings(int shellDepth, int spareVcpuThreads, int teardownThreads)
+public record HostSettings(int shellDepth, int shellFillThreads, int spareVcpuThreads, int teardownThreads)
 {
     public HostSettings
     {
         if (shellDepth < 0)
         {
             throw new IllegalArgumentException("hatchery.shells.depth must be 0 (off) or more: depth=" + shellDepth);
+        }
+        if (shellFillThreads < 1)
+        {
+            throw new IllegalArgumentException("hatchery.shells.fill-threads must be at least 1: threads=" + shellFillThreads);
         }
         if (spareVcpuThreads < 0)
         {
@@ -29,6 +34,6 @@ public record HostSettings(int shellDepth, int spareVcpuThreads, int teardownThr
     /** What application.conf ships with. */
     public static HostSettings defaults()
     {
-        return new HostSettings(16, 16, 2);
+        return new HostSettings(16, 2, 16, 2);
     }
 }

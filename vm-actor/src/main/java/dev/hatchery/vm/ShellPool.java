@@ -9,34 +9,17 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
 
-import dev.hatchery.config.HugePages;
-import dev.hatchery.config.VmSpec;
-
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Shells made ahead, per machine shape, up to {@code depth} each. A spawn {@link #take}s one without waiting
- * (null when none is ready: the spawn then builds its VM directly); {@link #fill()} makes the missing ones off
- * the spawn path, for every shape asked for so far. Depth 0 turns the pool off. Generic over the shell type
- * so its bookkeeping can be tested without KVM.
+ * Shells made ahead, per shape ({@code K}: what a shell is made for), up to {@code depth} each. A spawn
+ * {@link #take}s one without waiting (null when none is ready: the spawn then builds its VM directly);
+ * {@link #fill()} makes the missing ones off the spawn path, for every shape asked for so far. Depth 0 turns
+ * the pool off. Generic over shape and shell so its bookkeeping can be tested without KVM.
  */
-final class ShellPool<S extends AutoCloseable> implements AutoCloseable
+final class ShellPool<K, S extends AutoCloseable> implements AutoCloseable
 {
-    /** What a shell is made for: the guest RAM size and how it is backed. */
-    record Shape(long ramSize, HugePages hugePages)
-    {
-        Shape
-        {
-            Objects.requireNonNull(hugePages, "hugePages");
-        }
-
-        static Shape of(final VmSpec spec)
-        {
-            return new Shape(spec.memBytes(), spec.hugePages());
-        }
-    }
-
     /** Counts since the pool was made: shells handed out, spawns that found none, shells made. */
     record Stats(int depth, long taken, long missed, long made, int ready)
     {
@@ -45,14 +28,14 @@ final class ShellPool<S extends AutoCloseable> implements AutoCloseable
     private static final Logger LOG = LoggerFactory.getLogger(ShellPool.class);
 
     private final int depth;
-    private final Function<Shape, S> factory;
-    private final Map<Shape, Ready<S>> shapes = new ConcurrentHashMap<>();
+    private final Function<K, S> factory;
+    private final Map<K, Ready<S>> shapes = new ConcurrentHashMap<>();
     private final AtomicLong taken = new AtomicLong();
     private final AtomicLong missed = new AtomicLong();
     private final AtomicLong made = new AtomicLong();
     private volatile boolean closed;
 
-    ShellPool(final int depth, final Function<Shape, S> factory)
+    ShellPool(final int depth, final Function<K, S> factory)
     {
         if (depth < 0)
         {
@@ -68,7 +51,7 @@ final class ShellPool<S extends AutoCloseable> implements AutoCloseable
     }
 
     /** A ready shell of this shape, or null (pool off, empty, or closed); a miss asks for the shape to be kept. */
-    S take(final Shape shape)
+    S take(final K shape)
     {
         if (depth == 0 || closed)
         {
@@ -84,7 +67,7 @@ final class ShellPool<S extends AutoCloseable> implements AutoCloseable
         return shell;
     }
 
-    /** Whether some shape has fewer than {@code depth} shells ready (the host's filler then calls {@link #fill()}). */
+    /** Whether some shape has fewer than {@code depth} shells ready or being made (then {@link #fill()} has work). */
     boolean wantsFill()
     {
         if (depth == 0 || closed)
@@ -93,7 +76,7 @@ final class ShellPool<S extends AutoCloseable> implements AutoCloseable
         }
         for (final Ready<S> ready : shapes.values())
         {
-            if (ready.count() < depth && !ready.failing)
+            if (ready.wanted(depth) && !ready.failing)
             {
                 return true;
             }
@@ -102,7 +85,7 @@ final class ShellPool<S extends AutoCloseable> implements AutoCloseable
     }
 
     /** Makes shells of this shape now, up to the depth, on the calling thread; failures are thrown. */
-    synchronized void prepare(final Shape shape)
+    void prepare(final K shape)
     {
         if (depth == 0 || closed)
         {
@@ -110,50 +93,71 @@ final class ShellPool<S extends AutoCloseable> implements AutoCloseable
         }
         final Ready<S> ready = ready(shape);
         ready.failing = false;
-        while (ready.count() < depth && !closed)
+        while (!closed && ready.reserve(depth))
         {
-            ready.add(make(shape));
+            final S shell;
+            try
+            {
+                shell = factory.apply(shape);
+            }
+            catch (final RuntimeException | Error ex)
+            {
+                ready.unreserve();
+                throw ex;
+            }
+            made.incrementAndGet();
+            // Added before the place is given back, so that ready + being made never dips below what exists.
+            addOrClose(ready, shell);
+            ready.unreserve();
         }
     }
 
     /**
-     * Tops every shape asked for up to the depth. A shape whose shell cannot be made (out of memory, of file
-     * descriptors) is logged once and left until a spawn or {@link #prepare} asks for it again.
+     * Tops every shape asked for up to the depth. Several threads may fill at once: each reserves a place before
+     * it makes a shell, so together they make no more than the depth (making one mostly waits for KVM, which
+     * synchronises with the CPUs when a memory slot is set, so makers in parallel overlap those waits). A shape
+     * whose shell cannot be made (out of memory, of file descriptors) is logged once and left until a spawn or
+     * {@link #prepare} asks for it again.
      */
-    synchronized void fill()
+    void fill()
     {
-        for (final Map.Entry<Shape, Ready<S>> entry : shapes.entrySet())
+        for (final Map.Entry<K, Ready<S>> entry : shapes.entrySet())
         {
             final Ready<S> ready = entry.getValue();
-            while (ready.count() < depth && !closed && !ready.failing)
+            while (!closed && !ready.failing && ready.reserve(depth))
             {
+                final S shell;
                 try
                 {
-                    ready.add(make(entry.getKey()));
+                    shell = factory.apply(entry.getKey());
                 }
                 catch (final RuntimeException ex)
                 {
+                    ready.unreserve();
                     ready.failing = true;
-                    LOG.warn("shells.fill_failed ram_bytes={} huge_pages={} ready={} depth={} error=\"{}\"", entry.getKey().ramSize(),
-                        entry.getKey().hugePages(), ready.count(), depth, ex.getMessage());
+                    LOG.warn("shells.fill_failed shape=\"{}\" ready={} depth={} error=\"{}\"", entry.getKey(), ready.count(), depth,
+                        ex.getMessage());
+                    continue;
                 }
+                made.incrementAndGet();
+                addOrClose(ready, shell);
+                ready.unreserve();
             }
         }
     }
 
-    private S make(final Shape shape)
+    /** Adds a new shell, or closes it when the pool closed while it was being made: close() drains under the same lock. */
+    private synchronized void addOrClose(final Ready<S> ready, final S shell)
     {
-        final S shell = factory.apply(shape);
-        made.incrementAndGet();
         if (closed)
         {
             closeQuietly(shell);
-            throw new IllegalStateException("shell pool is closed");
+            return;
         }
-        return shell;
+        ready.add(shell);
     }
 
-    private Ready<S> ready(final Shape shape)
+    private Ready<S> ready(final K shape)
     {
         final Ready<S> ready = shapes.computeIfAbsent(shape, key -> new Ready<>());
         return ready;
@@ -169,13 +173,13 @@ final class ShellPool<S extends AutoCloseable> implements AutoCloseable
         return new Stats(depth, taken.get(), missed.get(), made.get(), ready);
     }
 
-    /** Closes every ready shell; shells already taken belong to their VMs. */
+    /** Closes every ready shell (and each one still being made, as it is done); shells taken belong to their VMs. */
     @Override
     public void close()
     {
-        closed = true;
         synchronized (this)
         {
+            closed = true;
             for (final Ready<S> ready : shapes.values())
             {
                 S shell;
@@ -199,11 +203,12 @@ final class ShellPool<S extends AutoCloseable> implements AutoCloseable
         }
     }
 
-    /** The shells of one shape, with a count that does not walk the deque. */
+    /** The shells of one shape, with counts that do not walk the deque: ready, and being made. */
     private static final class Ready<S>
     {
         private final Deque<S> shells = new ConcurrentLinkedDeque<>();
         private final AtomicInteger count = new AtomicInteger();
+        private final AtomicInteger making = new AtomicInteger();
         /** The last attempt to make one failed; cleared when a spawn misses or the shape is prepared again. */
         private volatile boolean failing;
 
@@ -230,6 +235,33 @@ final class ShellPool<S extends AutoCloseable> implements AutoCloseable
         int count()
         {
             return count.get();
+        }
+
+        boolean wanted(final int depth)
+        {
+            return count.get() + making.get() < depth;
+        }
+
+        /** Takes a place for one shell to make, if ready and being made stay within the depth. */
+        boolean reserve(final int depth)
+        {
+            while (true)
+            {
+                final int inProgress = making.get();
+                if (count.get() + inProgress >= depth)
+                {
+                    return false;
+                }
+                if (making.compareAndSet(inProgress, inProgress + 1))
+                {
+                    return true;
+                }
+            }
+        }
+
+        void unreserve()
+        {
+            making.decrementAndGet();
         }
     }
 }

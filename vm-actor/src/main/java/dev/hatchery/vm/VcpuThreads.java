@@ -76,12 +76,16 @@ final class VcpuThreads implements AutoCloseable
     }
 
     /** Starts threads until the wanted number of spares is parked. Off the spawn path. */
-    void topUp()
+    synchronized void topUp()
     {
         while (wantsTopUp())
         {
             final Worker worker = start(null);
-            worker.awaitParked();
+            if (!worker.awaitParked())
+            {
+                // It died setting itself up (logged there): starting more would only repeat that.
+                return;
+            }
         }
     }
 
@@ -144,13 +148,15 @@ final class VcpuThreads implements AutoCloseable
             LockSupport.unpark(thread);
         }
 
-        void awaitParked()
+        /** Waits until the new thread has parked; false if it ended instead. */
+        boolean awaitParked()
         {
             while (!parkedOnce && thread.isAlive())
             {
                 Thread.onSpinWait();
                 Thread.yield();
             }
+            return parkedOnce;
         }
 
         @Override
@@ -161,7 +167,7 @@ final class VcpuThreads implements AutoCloseable
             {
                 self = new VcpuThread(VcpuKick.currentThread(), VcpuKick.blockOnCurrentThread());
             }
-            catch (final RuntimeException ex)
+            catch (final RuntimeException | Error ex)
             {
                 LOG.error("vcpu_thread.start_failed thread={} error=\"{}\"", thread.getName(), ex.toString());
                 final Task orphan = task;

@@ -91,7 +91,7 @@ final class Vm implements VmControl, AutoCloseable
     /**
      * Builds the machine: memory with the boot image laid out, VM-wide KVM setup, devices, and vCPU 0 in
      * its boot state. With a {@code readyShell} (made ahead, see {@link ShellPool}) memory and VM exist
-     * already and the kernel is laid into the shell's registered memory; without one every step runs here.
+     * already with the kernel laid in; without one every step runs here.
      * Anything opened is closed again if a later step fails, the shell included. A networked VM registers
      * with {@code sharedLoop}, or starts a loop of its own when that is null.
      */
@@ -117,9 +117,14 @@ final class Vm implements VmControl, AutoCloseable
         {
             memory = shell != null ? shell.memory() : kernel.allocate(spec.hugePages());
             timeline.mark(Phase.MEMORY_READY);
-            // Into a shell this maps the template over memory KVM has registered already: KVM drops the old
-            // pages from its view (MMU notifier) and faults the template's in at first guest access.
-            kernel.load(memory, spec.memoryMode());
+            if (shell == null)
+            {
+                kernel.load(memory, spec.memoryMode());
+            }
+            else if (!shell.laidOutFor(VmShell.Shape.of(spec, kernel)))
+            {
+                throw new IllegalStateException("shell laid out for another kernel or memory mode: vm=" + id);
+            }
             if (lease != null)
             {
                 // Per VM: the template holds the spec's command line; this VM's addresses go into its own copy.

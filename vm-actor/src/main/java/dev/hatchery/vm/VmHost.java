@@ -7,7 +7,6 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import dev.hatchery.config.VmSpec;
@@ -32,10 +31,10 @@ public final class VmHost implements AutoCloseable
     private final HostSettings settings;
     private final ScheduledThreadPoolExecutor timers;
     private final VcpuThreads vcpuThreads;
-    private final ShellPool<VmShell> shells;
-    /** One thread that makes shells and spare vCPU threads ahead of spawns. */
+    private final ShellPool<VmShell.Shape, VmShell> shells;
+    /** Threads that make shells and spare vCPU threads ahead of spawns. */
     private final ThreadPoolExecutor filler;
-    private final AtomicBoolean fillQueued = new AtomicBoolean();
+    private final AtomicInteger fillsQueued = new AtomicInteger();
     private final ThreadPoolExecutor teardown;
     /** Created on the first networked launch (it needs CAP_NET_ADMIN, which VMs without network do not). */
     private TapPool.Settings tapSettings = TapPool.Settings.defaults();
@@ -59,8 +58,9 @@ public final class VmHost implements AutoCloseable
         timers.setRemoveOnCancelPolicy(true);
         VcpuKick.installHandler();
         this.vcpuThreads = new VcpuThreads(settings.spareVcpuThreads());
-        this.shells = new ShellPool<>(settings.shellDepth(), shape -> VmShell.create(kvm, shape.ramSize(), shape.hugePages()));
-        this.filler = new ThreadPoolExecutor(1, 1, 0, TimeUnit.MILLISECONDS, new LinkedBlockingQueue<>(), namedDaemon("vm-host-filler"));
+        this.shells = new ShellPool<>(settings.shellDepth(), shape -> VmShell.create(kvm, shape));
+        this.filler = new ThreadPoolExecutor(settings.shellFillThreads(), settings.shellFillThreads(), 0, TimeUnit.MILLISECONDS,
+            new LinkedBlockingQueue<>(), namedDaemon("vm-host-filler"));
         this.teardown = new ThreadPoolExecutor(settings.teardownThreads(), settings.teardownThreads(), 0, TimeUnit.MILLISECONDS,
             new LinkedBlockingQueue<>(), namedDaemon("vm-teardown"));
         // Started now, so that neither the first spawn nor the first teardown starts a thread.
@@ -116,12 +116,13 @@ public final class VmHost implements AutoCloseable
     }
 
     /**
-     * Makes shells for VMs of this spec now, up to the depth, so the first spawns find them: the supervisor calls
-     * it while it prepares a request's kernel, off the spawn path. Fails with the reason (e.g. out of memory).
+     * Makes shells for VMs of this spec and kernel now, up to the depth, so the first spawns find them: the
+     * supervisor calls it once it has prepared a request's kernel, off the spawn path. Fails with the reason
+     * (e.g. out of memory).
      */
-    public void prepareShells(final VmSpec spec)
+    public void prepareShells(final VmSpec spec, final PreparedKernel kernel)
     {
-        shells.prepare(ShellPool.Shape.of(spec));
+        shells.prepare(VmShell.Shape.of(spec, kernel));
     }
 
     /** What the host has done to keep work off the spawn path, for reports. */
@@ -132,10 +133,15 @@ public final class VmHost implements AutoCloseable
             vcpuThreads.started(), vcpuThreads.startedOnSpawn(), vcpuThreads.idle(), teardown.getQueue().size());
     }
 
-    /** Queues one filler run unless one is queued already: many spawns ask, one run serves them all. */
+    /** Queues a filler run unless every filler thread has one queued: many spawns ask, a few runs serve them all. */
     private void requestFill()
     {
-        if ((shells.wantsFill() || vcpuThreads.wantsTopUp()) && fillQueued.compareAndSet(false, true))
+        if (!(shells.wantsFill() || vcpuThreads.wantsTopUp()))
+        {
+            return;
+        }
+        final int queued = fillsQueued.get();
+        if (queued < settings.shellFillThreads() && fillsQueued.compareAndSet(queued, queued + 1))
         {
             try
             {
@@ -143,14 +149,14 @@ public final class VmHost implements AutoCloseable
             }
             catch (final java.util.concurrent.RejectedExecutionException ex)
             {
-                fillQueued.set(false);
+                fillsQueued.decrementAndGet();
             }
         }
     }
 
     private void fill()
     {
-        fillQueued.set(false);
+        fillsQueued.decrementAndGet();
         try
         {
             vcpuThreads.topUp();
@@ -275,7 +281,7 @@ public final class VmHost implements AutoCloseable
                 throw ex;
             }
         }
-        final VmShell shell = shells.take(ShellPool.Shape.of(spec));
+        final VmShell shell = shells.take(VmShell.Shape.of(spec, kernel));
         final Vm vm;
         try
         {

@@ -67,9 +67,9 @@ class ShellIT
         final int depth = 3;
         final VmSpec spec = flatSpec();
         final PreparedKernel kernel = kernels.prepare(spec);
-        try (VmHost host = VmHost.open(Kvm.DEFAULT_PATH, new HostSettings(depth, 2, 1)))
+        try (VmHost host = VmHost.open(Kvm.DEFAULT_PATH, new HostSettings(depth, 2, 2, 1)))
         {
-            host.prepareShells(spec);
+            host.prepareShells(spec, kernel);
             assertEquals(depth, host.stats().shellsReady());
 
             final List<Vm> vms = new ArrayList<>();
@@ -114,9 +114,9 @@ class ShellIT
         final VmSpec spec = linuxSpec();
         final PreparedKernel kernel = kernels.prepare(spec);
         final long[] templateBefore = templateHashes(kernel);
-        try (VmHost host = VmHost.open(Kvm.DEFAULT_PATH, new HostSettings(2, 2, 1)))
+        try (VmHost host = VmHost.open(Kvm.DEFAULT_PATH, new HostSettings(2, 2, 2, 1)))
         {
-            host.prepareShells(spec);
+            host.prepareShells(spec, kernel);
 
             final Vm first = host.launch("cow-1", kernel, spec);
             final CompletableFuture<Integer> pagesWritten = new CompletableFuture<>();
@@ -146,9 +146,9 @@ class ShellIT
         final PreparedKernel kernel = kernels.prepare(spec);
         final ProcessResources before = settled(null);
 
-        try (VmHost host = VmHost.open(Kvm.DEFAULT_PATH, new HostSettings(4, 4, 2)))
+        try (VmHost host = VmHost.open(Kvm.DEFAULT_PATH, new HostSettings(4, 2, 4, 2)))
         {
-            host.prepareShells(spec);
+            host.prepareShells(spec, kernel);
             final List<Vm> vms = new ArrayList<>();
             for (int i = 0; i < 6; i++)
             {

@@ -12,23 +12,21 @@ import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Function;
 
-import dev.hatchery.config.HugePages;
-
 import org.junit.jupiter.api.Test;
 
 /** The pool's bookkeeping with test shells (ShellIT runs it with real KVM shells). */
 class ShellPoolTest
 {
-    private static final ShellPool.Shape SMALL = new ShellPool.Shape(16L << 20, HugePages.OFF);
-    private static final ShellPool.Shape LARGE = new ShellPool.Shape(128L << 20, HugePages.OFF);
+    private static final String SMALL = "16 MiB, flat";
+    private static final String LARGE = "128 MiB, linux";
 
     /** A shell that only knows its shape and whether it was closed. */
     static final class TestShell implements AutoCloseable
     {
-        final ShellPool.Shape shape;
+        final String shape;
         boolean closed;
 
-        TestShell(final ShellPool.Shape shape)
+        TestShell(final String shape)
         {
             this.shape = shape;
         }
@@ -41,7 +39,7 @@ class ShellPoolTest
     }
 
     private final List<TestShell> made = new ArrayList<>();
-    private final Function<ShellPool.Shape, TestShell> factory = shape ->
+    private final Function<String, TestShell> factory = shape ->
     {
         final TestShell shell = new TestShell(shape);
         made.add(shell);
@@ -51,7 +49,7 @@ class ShellPoolTest
     @Test
     void shouldMissOnAShapeNeverAskedForThenFillItToTheDepth()
     {
-        final ShellPool<TestShell> pool = new ShellPool<>(3, factory);
+        final ShellPool<String, TestShell> pool = new ShellPool<>(3, factory);
 
         assertNull(pool.take(SMALL));
         assertTrue(pool.wantsFill());
@@ -67,7 +65,7 @@ class ShellPoolTest
     @Test
     void shouldKeepShapesApartAndRefillOnlyWhatWasTaken()
     {
-        final ShellPool<TestShell> pool = new ShellPool<>(2, factory);
+        final ShellPool<String, TestShell> pool = new ShellPool<>(2, factory);
         pool.prepare(SMALL);
         pool.prepare(LARGE);
 
@@ -83,7 +81,7 @@ class ShellPoolTest
     @Test
     void shouldDoNothingWhenTheDepthIsZero()
     {
-        final ShellPool<TestShell> pool = new ShellPool<>(0, factory);
+        final ShellPool<String, TestShell> pool = new ShellPool<>(0, factory);
 
         pool.prepare(SMALL);
         assertNull(pool.take(SMALL));
@@ -98,7 +96,7 @@ class ShellPoolTest
     void shouldStopFillingAShapeThatFailsUntilASpawnMissesItAgain()
     {
         final AtomicBoolean failing = new AtomicBoolean(true);
-        final ShellPool<TestShell> pool = new ShellPool<>(2, shape ->
+        final ShellPool<String, TestShell> pool = new ShellPool<>(2, shape ->
         {
             if (failing.get())
             {
@@ -121,7 +119,7 @@ class ShellPoolTest
     @Test
     void shouldThrowWhatPreparingFailedWith()
     {
-        final ShellPool<TestShell> pool = new ShellPool<>(2, shape ->
+        final ShellPool<String, TestShell> pool = new ShellPool<>(2, shape ->
         {
             throw new IllegalStateException("mmap failed: errno=12 (ENOMEM)");
         });
@@ -133,7 +131,7 @@ class ShellPoolTest
     @Test
     void shouldCloseReadyShellsOnCloseAndHandOutNoneAfter()
     {
-        final ShellPool<TestShell> pool = new ShellPool<>(2, factory);
+        final ShellPool<String, TestShell> pool = new ShellPool<>(2, factory);
         pool.prepare(SMALL);
         final TestShell taken = pool.take(SMALL);
 
