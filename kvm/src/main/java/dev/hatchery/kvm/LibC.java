@@ -55,6 +55,8 @@ final class LibC
 
     static native long read(int fd, long buf, long count) throws LastErrorException;
 
+    static native long pread(int fd, long buf, long count, long offset) throws LastErrorException;
+
     static native long write(int fd, long buf, long count) throws LastErrorException;
 
     static native long pthread_self();

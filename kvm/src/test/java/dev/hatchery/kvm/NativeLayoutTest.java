@@ -42,17 +42,18 @@ class NativeLayoutTest
     private static final Path BINARY = MODULE.resolve("target/native-layout/layout");
 
     /** Numeric constants of this package that are our own choices, not header values: "Class.FIELD" or "Class". */
-    private static final Map<String, String> NOT_FROM_HEADERS = Map.of(
-        "Cpuid.MAX_ENTRIES", "our buffer capacity for KVM_GET_SUPPORTED_CPUID",
-        "Epoll.WAKEUP_TOKEN", "our token for the wake-up eventfd",
-        "HugePages.HUGE_PAGE_SIZE", "the x86-64 PMD page size, not in a uapi header",
-        "KvmSelfCheck", "the self-check guest's program, addresses and port",
-        "VcpuKick.KICK_BIT", "derived from SIGNAL_NUMBER, which is checked: signal n is bit n-1 of a sigset's first word",
-        "RunSignalMask.KERNEL_SIGSET_LENGTH", "the kernel's sigset_t (64 signals) that KVM_SET_SIGNAL_MASK takes, not libc's",
-        "KvmException", "serialVersionUID",
-        "KvmUnavailableException", "serialVersionUID",
-        "NativeCallException", "serialVersionUID",
-        "NetAdminRequiredException", "serialVersionUID");
+    private static final Map<String, String> NOT_FROM_HEADERS = Map.ofEntries(
+        Map.entry("Cpuid.MAX_ENTRIES", "our buffer capacity for KVM_GET_SUPPORTED_CPUID"),
+        Map.entry("Epoll.WAKEUP_TOKEN", "our token for the wake-up eventfd"),
+        Map.entry("HugePages.HUGE_PAGE_SIZE", "the x86-64 PMD page size, not in a uapi header"),
+        Map.entry("KvmSelfCheck", "the self-check guest's program, addresses and port"),
+        Map.entry("PageMap", "the /proc/pid/pagemap entry format (Documentation/admin-guide/mm/pagemap.rst), not in a uapi header; PageMapTest checks it"),
+        Map.entry("VcpuKick.KICK_BIT", "derived from SIGNAL_NUMBER, which is checked: signal n is bit n-1 of a sigset's first word"),
+        Map.entry("RunSignalMask.KERNEL_SIGSET_LENGTH", "the kernel's sigset_t (64 signals) that KVM_SET_SIGNAL_MASK takes, not libc's"),
+        Map.entry("KvmException", "serialVersionUID"),
+        Map.entry("KvmUnavailableException", "serialVersionUID"),
+        Map.entry("NativeCallException", "serialVersionUID"),
+        Map.entry("NetAdminRequiredException", "serialVersionUID"));
 
     private static Map<String, Long> headers;
     private static final List<Check> CHECKS = checks();

@@ -35,6 +35,8 @@ final class BatchRun
     long startNanos;
     double cpuSecondsAtStart;
     long baselineRssBytes;
+    /** The VM host's counters when the batch started, for what changed during it (guest memory measured). */
+    dev.hatchery.vm.HostStats hostAtStart;
     int launched;
     boolean cancelled;
     private int booted;

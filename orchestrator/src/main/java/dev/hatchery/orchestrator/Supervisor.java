@@ -229,6 +229,8 @@ public final class Supervisor extends AbstractBehavior<Supervisor.Command>
         ProcessResources.resetPeakRss();
         run.cpuSecondsAtStart = ProcessResources.processCpuSeconds();
         run.baselineRssBytes = ProcessResources.currentRssBytes();
+        // Null only in tests whose batches never reach a VM.
+        run.hostAtStart = host == null ? null : host.stats();
         run.startNanos = System.nanoTime();
         run.recorder.start(run.startNanos);
         if (prepared.error() != null)
@@ -517,7 +519,8 @@ public final class Supervisor extends AbstractBehavior<Supervisor.Command>
         {
             return;
         }
-        final BatchReport report = run.recorder.finish(System.nanoTime(), ResourceUsage.sample(run.cpuSecondsAtStart, run.baselineRssBytes));
+        final BatchReport report = run.recorder.finish(System.nanoTime(), ResourceUsage.sample(run.cpuSecondsAtStart, run.baselineRssBytes,
+            run.hostAtStart == null ? -1 : host.stats().guestPrivateBytesPerVmSince(run.hostAtStart)));
         batches.remove(run.id);
         capacity.releaseBatch(run.reservedVms, run.request.spec().memBytes());
         run.publish();

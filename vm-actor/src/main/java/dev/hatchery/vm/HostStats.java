@@ -12,8 +12,16 @@ package dev.hatchery.vm;
  * @param vcpuThreadsOnSpawn    of those, started by a spawn that found none parked
  * @param vcpuThreadsIdle       vCPU threads parked now
  * @param teardownsQueued       ended VMs waiting for a teardown thread now
+ * @param guestMemoryMeasured   ended VMs whose guest memory was measured (a sample, see {@code GuestMemoryMeter})
+ * @param guestPrivateBytes     over those, the bytes of guest RAM their guests made their own (written pages)
  */
 public record HostStats(int shellDepth, int shellsReady, long shellsTaken, long shellsMissed, long shellsMade, int vcpuThreadsStarted,
-                        long vcpuThreadsOnSpawn, int vcpuThreadsIdle, int teardownsQueued)
+                        long vcpuThreadsOnSpawn, int vcpuThreadsIdle, int teardownsQueued, long guestMemoryMeasured, long guestPrivateBytes)
 {
+    /** Mean private guest bytes per VM measured since {@code earlier}, or -1 when none was. */
+    public long guestPrivateBytesPerVmSince(final HostStats earlier)
+    {
+        final long vms = guestMemoryMeasured - earlier.guestMemoryMeasured;
+        return vms <= 0 ? -1 : (guestPrivateBytes - earlier.guestPrivateBytes) / vms;
+    }
 }

@@ -57,6 +57,7 @@ final class Vm implements VmControl, AutoCloseable
     /** Set once start() handed the vCPU to a thread: from then on that thread ends the VM, not close(). */
     private boolean started;
     private Executor teardown;
+    private GuestMemoryMeter meter;
     private ScheduledFuture<?> watchdog;
     private boolean releasing;
 
@@ -165,11 +166,13 @@ final class Vm implements VmControl, AutoCloseable
 
     /**
      * Hands the vCPU to one of the host's threads and arms the boot-timeout watchdog; the release after the VM
-     * ends runs on {@code teardownExecutor}.
+     * ends runs on {@code teardownExecutor}, where {@code memoryMeter} counts what the guest wrote first.
      */
-    void start(final ScheduledExecutorService timers, final VcpuThreads threads, final Executor teardownExecutor)
+    void start(final ScheduledExecutorService timers, final VcpuThreads threads, final Executor teardownExecutor,
+        final GuestMemoryMeter memoryMeter)
     {
         teardown = teardownExecutor;
+        meter = memoryMeter;
         watchdog = timers.schedule(() -> requestStop(StopCause.BOOT_TIMEOUT), spec.bootTimeout().toMillis(), TimeUnit.MILLISECONDS);
         try
         {
@@ -383,6 +386,10 @@ final class Vm implements VmControl, AutoCloseable
         closeQuietly(vcpu);
         closeQuietly(network);
         closeQuietly(lease);
+        if (meter != null)
+        {
+            meter.measure(shell.memory());
+        }
         closeQuietly(shell);
         released.complete(null);
     }

@@ -36,6 +36,7 @@ public final class VmHost implements AutoCloseable
     private final ThreadPoolExecutor filler;
     private final AtomicInteger fillsQueued = new AtomicInteger();
     private final ThreadPoolExecutor teardown;
+    private final GuestMemoryMeter memoryMeter = new GuestMemoryMeter();
     /** Created on the first networked launch (it needs CAP_NET_ADMIN, which VMs without network do not). */
     private TapPool.Settings tapSettings = TapPool.Settings.defaults();
     private TapPool taps;
@@ -130,7 +131,8 @@ public final class VmHost implements AutoCloseable
     {
         final ShellPool.Stats shellStats = shells.stats();
         return new HostStats(shellStats.depth(), shellStats.ready(), shellStats.taken(), shellStats.missed(), shellStats.made(),
-            vcpuThreads.started(), vcpuThreads.startedOnSpawn(), vcpuThreads.idle(), teardown.getQueue().size());
+            vcpuThreads.started(), vcpuThreads.startedOnSpawn(), vcpuThreads.idle(), teardown.getQueue().size(), memoryMeter.measured(),
+            memoryMeter.privateBytes());
     }
 
     /** Queues a filler run unless every filler thread has one queued: many spawns ask, a few runs serve them all. */
@@ -298,7 +300,7 @@ public final class VmHost implements AutoCloseable
         vm.released().whenComplete((done, error) -> vmReleased());
         try
         {
-            vm.start(timers, vcpuThreads, teardown);
+            vm.start(timers, vcpuThreads, teardown, memoryMeter);
         }
         catch (final RuntimeException | Error ex)
         {
@@ -349,6 +351,7 @@ public final class VmHost implements AutoCloseable
         }
         shells.close();
         vcpuThreads.close();
+        memoryMeter.close();
         synchronized (this)
         {
             closed = true;

@@ -157,6 +157,8 @@ public final class BatchRecorder
             usage.hostCpuSeconds(),
             usage.peakRssBytes(),
             memoryPerVmBytes(usage),
+            usage.guestPrivateBytesPerVm(),
+            hostOverheadPerVmBytes(usage),
             failures.values().stream().sorted(FailureGroup.LARGEST_FIRST).toList(),
             spawnPathCounts(),
             settings.lab(),
@@ -203,6 +205,12 @@ public final class BatchRecorder
             summaries.put(entry.getKey().jsonKey(), LatencySummary.of(entry.getValue()));
         }
         return summaries;
+    }
+
+    private long hostOverheadPerVmBytes(final ResourceUsage usage)
+    {
+        final long perVm = memoryPerVmBytes(usage);
+        return perVm < 0 || usage.guestPrivateBytesPerVm() < 0 ? -1 : Math.max(0, perVm - usage.guestPrivateBytesPerVm());
     }
 
     /**

@@ -28,6 +28,10 @@ import java.util.List;
  * @param peakRssBytes        this process's peak resident set; -1 if unknown
  * @param memoryPerVmBytes    peak RSS growth over the pre-batch baseline divided by the VMs resident at once
  *                            (min(count, concurrency)); -1 if unknown
+ * @param guestMemoryPerVmBytes of that, guest RAM the guest made its own (pages it wrote, counted from /proc/self/pagemap
+ *                            just before the RAM is unmapped, on a sample of the VMs); -1 if unknown
+ * @param hostOverheadPerVmBytes the rest: {@code memoryPerVmBytes - guestMemoryPerVmBytes} (VMM structures, thread
+ *                            stacks, the JVM's own growth), at least 0; -1 if unknown
  * @param failures            VMs that did not boot, grouped by failure code and summary, largest group first
  * @param spawnPaths          VMs built per spawn path, keyed by {@link dev.hatchery.vm.SpawnPath#jsonKey()} ({@code shell}: from a
  *                            shell made ahead; {@code direct}: every step on the spawn path); VMs never built are not counted
@@ -51,6 +55,8 @@ public record BatchReport(
     double hostCpuSeconds,
     long peakRssBytes,
     long memoryPerVmBytes,
+    long guestMemoryPerVmBytes,
+    long hostOverheadPerVmBytes,
     List<FailureGroup> failures,
     Map<String, Integer> spawnPaths,
     boolean lab,

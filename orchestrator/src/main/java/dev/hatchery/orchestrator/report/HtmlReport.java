@@ -84,6 +84,8 @@ public final class HtmlReport
         fact(html, "host CPU", Units.seconds(report.hostCpuSeconds()));
         fact(html, "peak RSS", Units.mib(report.peakRssBytes()));
         fact(html, "memory per VM", Units.mib(report.memoryPerVmBytes()) + " (peak RSS growth / VMs resident at once)");
+        fact(html, "of which guest", Units.mib(report.guestMemoryPerVmBytes()) + " (pages the guest wrote, sampled)");
+        fact(html, "of which host", Units.mib(report.hostOverheadPerVmBytes()) + " (the rest: VMM, threads, JVM)");
         html.append("</table>\n");
     }
 

@@ -40,6 +40,8 @@ public final class TerminalReport
         fact(out, "host CPU", Units.seconds(report.hostCpuSeconds()));
         fact(out, "peak RSS", Units.mib(report.peakRssBytes()));
         fact(out, "memory/VM", Units.mib(report.memoryPerVmBytes()) + " (peak RSS growth / VMs resident at once)");
+        fact(out, "  guest", Units.mib(report.guestMemoryPerVmBytes()) + " (pages the guest wrote, sampled)");
+        fact(out, "  host", Units.mib(report.hostOverheadPerVmBytes()) + " (the rest: VMM, threads, JVM)");
         failures(out, report.failures());
         return out.toString();
     }

@@ -203,6 +203,28 @@ class BatchRecorderTest
         final BatchReport report = started(settings(2, 2)).finish(START + SECOND, new ResourceUsage(-1, -1, 100 * MIB));
 
         assertEquals(-1, report.memoryPerVmBytes());
+        assertEquals(-1, report.guestMemoryPerVmBytes());
+        assertEquals(-1, report.hostOverheadPerVmBytes());
+    }
+
+    @Test
+    void shouldSplitMemoryPerVmIntoWhatTheGuestWroteAndTheRest()
+    {
+        final BatchReport report = started(settings(2, 2)).finish(START + SECOND, new ResourceUsage(1.5, 600 * MIB, 100 * MIB, 40 * MIB));
+
+        assertEquals(250 * MIB, report.memoryPerVmBytes());
+        assertEquals(40 * MIB, report.guestMemoryPerVmBytes());
+        assertEquals(210 * MIB, report.hostOverheadPerVmBytes());
+    }
+
+    @Test
+    void shouldNotReportANegativeHostOverheadWhenGuestsWroteMoreThanTheRssPeakShows()
+    {
+        // Sampled guest pages can exceed the peak's share when VMs ended (and were unmapped) before the peak.
+        final BatchReport report = started(settings(2, 2)).finish(START + SECOND, new ResourceUsage(1.5, 200 * MIB, 100 * MIB, 80 * MIB));
+
+        assertEquals(50 * MIB, report.memoryPerVmBytes());
+        assertEquals(0, report.hostOverheadPerVmBytes());
     }
 
     @Test

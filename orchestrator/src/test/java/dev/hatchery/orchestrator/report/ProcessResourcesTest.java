@@ -51,10 +51,11 @@ class ProcessResourcesTest
     @Test
     void shouldMeasureCpuSinceTheStartWhenSampling()
     {
-        final ResourceUsage usage = ResourceUsage.sample(0.0, 1234);
+        final ResourceUsage usage = ResourceUsage.sample(0.0, 1234, 4096);
 
         assertTrue(usage.hostCpuSeconds() > 0, "cpu=" + usage.hostCpuSeconds());
         assertEquals(1234, usage.baselineRssBytes());
-        assertEquals(-1, ResourceUsage.sample(-1, 1234).hostCpuSeconds());
+        assertEquals(4096, usage.guestPrivateBytesPerVm());
+        assertEquals(-1, ResourceUsage.sample(-1, 1234, -1).hostCpuSeconds());
     }
 }

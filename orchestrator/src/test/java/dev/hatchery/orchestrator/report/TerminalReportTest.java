@@ -33,7 +33,7 @@ class TerminalReportTest
         final BatchReport newer = new BatchReport(sample.kernel(), sample.count(), sample.concurrency(), sample.memoryMode(),
             sample.booted(), sample.failed(), sample.timedOut(), sample.cancelled(), sample.wallSeconds(),
             sample.throughputPerSecond(), sample.latencyMicros(), Map.of("pciProbed", sample.latencyMicros()),
-            sample.hostCpuSeconds(), sample.peakRssBytes(), sample.memoryPerVmBytes(), sample.failures(), sample.spawnPaths(), sample.lab(),
+            sample.hostCpuSeconds(), sample.peakRssBytes(), sample.memoryPerVmBytes(), sample.guestMemoryPerVmBytes(), sample.hostOverheadPerVmBytes(), sample.failures(), sample.spawnPaths(), sample.lab(),
             sample.environment(), sample.startedAt());
 
         assertTrue(TerminalReport.render(newer).contains("\n  pciProbed                1.234"), TerminalReport.render(newer));
