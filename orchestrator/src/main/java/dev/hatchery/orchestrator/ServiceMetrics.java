@@ -25,6 +25,7 @@ public final class ServiceMetrics
     private final LongAdder running = new LongAdder();
     private final Map<VmOutcome.Kind, LongAdder> endedByOutcome = new ConcurrentHashMap<>();
     private final Map<VmFailure.Stage, LongAdder> failures = new ConcurrentHashMap<>();
+    private final Map<dev.hatchery.vm.SpawnPath, LongAdder> endedByPath = new ConcurrentHashMap<>();
     private final AtomicLongArray bootBuckets = new AtomicLongArray(BOOT_BUCKETS_SECONDS.length + 1);
     private final LongAdder bootMicrosSum = new LongAdder();
 
@@ -43,6 +44,10 @@ public final class ServiceMetrics
             running.decrement();
         }
         final VmOutcome outcome = result.outcome();
+        if (result.spawnPath() != dev.hatchery.vm.SpawnPath.NONE)
+        {
+            endedByPath.computeIfAbsent(result.spawnPath(), k -> new LongAdder()).increment();
+        }
         endedByOutcome.computeIfAbsent(outcome.kind(), k -> new LongAdder()).increment();
         // Cancelling is asked for, not a failure.
         if (outcome.failure() != null && outcome.failure().stage() != VmFailure.Stage.CANCELLED)
@@ -87,6 +92,13 @@ public final class ServiceMetrics
             final LongAdder count = endedByOutcome.get(kind);
             sb.append("hatchery_vms_ended_total{outcome=\"").append(kind.name().toLowerCase(Locale.ROOT)).append("\"} ")
                 .append(count == null ? 0 : count.sum()).append('\n');
+        }
+        sb.append("# HELP hatchery_vms_built_total VMs built and ended, by spawn path (shell: from a shell made ahead; direct).\n");
+        sb.append("# TYPE hatchery_vms_built_total counter\n");
+        for (final dev.hatchery.vm.SpawnPath path : new dev.hatchery.vm.SpawnPath[] {dev.hatchery.vm.SpawnPath.SHELL, dev.hatchery.vm.SpawnPath.DIRECT})
+        {
+            final LongAdder count = endedByPath.get(path);
+            sb.append("hatchery_vms_built_total{path=\"").append(path.jsonKey()).append("\"} ").append(count == null ? 0 : count.sum()).append('\n');
         }
         sb.append("# HELP hatchery_vm_failures_total VMs that failed or timed out, by the stage of their life that failed.\n");
         sb.append("# TYPE hatchery_vm_failures_total counter\n");

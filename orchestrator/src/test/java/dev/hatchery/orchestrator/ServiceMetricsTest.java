@@ -58,6 +58,19 @@ class ServiceMetricsTest
         assertEquals(0, metrics.running());
     }
 
+    @Test
+    void shouldCountBuiltVmsBySpawnPathButNotVmsNeverBuilt()
+    {
+        final Timeline timeline = new Timeline();
+        metrics.vmEnded(new VmResult("a", VmOutcome.booted("stopped by request"), timeline, "", 0, dev.hatchery.vm.SpawnPath.SHELL), true);
+        metrics.vmEnded(new VmResult("b", VmOutcome.booted("stopped by request"), timeline, "", 0, dev.hatchery.vm.SpawnPath.SHELL), true);
+        metrics.vmEnded(new VmResult("c", VmOutcome.booted("stopped by request"), timeline, "", 0, dev.hatchery.vm.SpawnPath.DIRECT), true);
+        metrics.vmEnded(ended("d", new VmFailure.KernelImage("no kernel")), false);
+
+        assertTrue(metrics.render().contains("hatchery_vms_built_total{path=\"shell\"} 2\nhatchery_vms_built_total{path=\"direct\"} 1\n"),
+            metrics.render());
+    }
+
     private static VmResult ended(final String vmId, final VmFailure failure)
     {
         return new VmResult(vmId, VmOutcome.of(failure), new Timeline(), "", 0);
