@@ -53,7 +53,7 @@ public final class Hatchery implements VmService, AutoCloseable
     public static Hatchery start(final Config config, final KernelCatalog catalog)
     {
         final VmHost host = VmHost.open(dev.hatchery.kvm.Kvm.DEFAULT_PATH, new dev.hatchery.vm.HostSettings(
-            config.getInt("hatchery.shells.depth"), config.getInt("hatchery.shells.fill-threads"), config.getInt("hatchery.vm.spare-vcpu-threads"),
+            config.getInt("hatchery.shells.depth"), config.getInt("hatchery.shells.shapes"), config.getInt("hatchery.shells.fill-threads"), config.getInt("hatchery.vm.spare-vcpu-threads"),
             config.getInt("hatchery.vm.teardown-threads")));
         final KernelCache kernels = new KernelCache();
         try

@@ -4,18 +4,23 @@ package dev.hatchery.vm;
  * How a {@link VmHost} keeps work off the spawn path.
  *
  * @param shellDepth        shells kept ready per shape (RAM size, backing, kernel); 0 turns shells off
+ * @param shellShapes       shapes kept at once; a new one drops the least recently asked for, with its shells
  * @param shellFillThreads  threads that make shells in the background (making one mostly waits for KVM)
  * @param spareVcpuThreads  parked vCPU threads kept ready, so that a spawn never starts a thread
  * @param teardownThreads   threads that release ended VMs (destroying a VM is the slow part), so that many ending
  *                          VMs queue there instead of taking CPU from spawns
  */
-public record HostSettings(int shellDepth, int shellFillThreads, int spareVcpuThreads, int teardownThreads)
+public record HostSettings(int shellDepth, int shellShapes, int shellFillThreads, int spareVcpuThreads, int teardownThreads)
 {
     public HostSettings
     {
         if (shellDepth < 0)
         {
             throw new IllegalArgumentException("hatchery.shells.depth must be 0 (off) or more: depth=" + shellDepth);
+        }
+        if (shellShapes < 1)
+        {
+            throw new IllegalArgumentException("hatchery.shells.shapes must be at least 1: shapes=" + shellShapes);
         }
         if (shellFillThreads < 1)
         {
@@ -34,6 +39,6 @@ public record HostSettings(int shellDepth, int shellFillThreads, int spareVcpuTh
     /** What application.conf ships with. */
     public static HostSettings defaults()
     {
-        return new HostSettings(16, 2, 16, 2);
+        return new HostSettings(16, 4, 2, 16, 2);
     }
 }

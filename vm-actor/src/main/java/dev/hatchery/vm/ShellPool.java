@@ -15,8 +15,8 @@ import org.slf4j.LoggerFactory;
 /**
  * Shells made ahead, per shape ({@code K}: what a shell is made for), up to {@code depth} each. A spawn
  * {@link #take}s one without waiting (null when none is ready: the spawn then builds its VM directly);
- * {@link #fill()} makes the missing ones off the spawn path, for every shape asked for so far. Depth 0 turns
- * the pool off. Generic over shape and shell so its bookkeeping can be tested without KVM.
+ * {@link #fill()} makes the missing ones off the spawn path, for the shapes asked for most recently (at most
+ * {@code maxShapes}, so that VMs of ever new sizes do not pile up shells). Depth 0 turns the pool off. Generic over shape and shell so its bookkeeping can be tested without KVM.
  */
 final class ShellPool<K, S extends AutoCloseable> implements AutoCloseable
 {
@@ -28,6 +28,8 @@ final class ShellPool<K, S extends AutoCloseable> implements AutoCloseable
     private static final Logger LOG = LoggerFactory.getLogger(ShellPool.class);
 
     private final int depth;
+    /** Shapes kept at once; asking for one more drops the one least recently asked for, with its shells. */
+    private final int maxShapes;
     private final Function<K, S> factory;
     private final Map<K, Ready<S>> shapes = new ConcurrentHashMap<>();
     private final AtomicLong taken = new AtomicLong();
@@ -35,13 +37,18 @@ final class ShellPool<K, S extends AutoCloseable> implements AutoCloseable
     private final AtomicLong made = new AtomicLong();
     private volatile boolean closed;
 
-    ShellPool(final int depth, final Function<K, S> factory)
+    ShellPool(final int depth, final int maxShapes, final Function<K, S> factory)
     {
         if (depth < 0)
         {
             throw new IllegalArgumentException("shell pool depth must be 0 (off) or more: depth=" + depth);
         }
+        if (maxShapes < 1)
+        {
+            throw new IllegalArgumentException("shell pool must keep at least one shape: maxShapes=" + maxShapes);
+        }
         this.depth = depth;
+        this.maxShapes = maxShapes;
         this.factory = Objects.requireNonNull(factory, "factory");
     }
 
@@ -124,7 +131,7 @@ final class ShellPool<K, S extends AutoCloseable> implements AutoCloseable
         for (final Map.Entry<K, Ready<S>> entry : shapes.entrySet())
         {
             final Ready<S> ready = entry.getValue();
-            while (!closed && !ready.failing && ready.reserve(depth))
+            while (!closed && !ready.failing && !ready.dropped && ready.reserve(depth))
             {
                 final S shell;
                 try
@@ -149,7 +156,7 @@ final class ShellPool<K, S extends AutoCloseable> implements AutoCloseable
     /** Adds a new shell, or closes it when the pool closed while it was being made: close() drains under the same lock. */
     private synchronized void addOrClose(final Ready<S> ready, final S shell)
     {
-        if (closed)
+        if (closed || ready.dropped)
         {
             closeQuietly(shell);
             return;
@@ -157,10 +164,48 @@ final class ShellPool<K, S extends AutoCloseable> implements AutoCloseable
         ready.add(shell);
     }
 
+    /** The shape's shells, made known to the pool if new (dropping the least recently asked-for shape beyond the limit). */
     private Ready<S> ready(final K shape)
     {
-        final Ready<S> ready = shapes.computeIfAbsent(shape, key -> new Ready<>());
-        return ready;
+        final Ready<S> known = shapes.get(shape);
+        if (known != null)
+        {
+            known.askedAt = System.nanoTime();
+            return known;
+        }
+        synchronized (this)
+        {
+            final Ready<S> ready = shapes.computeIfAbsent(shape, key -> new Ready<>());
+            ready.askedAt = System.nanoTime();
+            while (shapes.size() > maxShapes)
+            {
+                dropLeastRecentlyAsked(shape);
+            }
+            return ready;
+        }
+    }
+
+    private void dropLeastRecentlyAsked(final K keep)
+    {
+        Map.Entry<K, Ready<S>> oldest = null;
+        for (final Map.Entry<K, Ready<S>> entry : shapes.entrySet())
+        {
+            if (!entry.getKey().equals(keep) && (oldest == null || entry.getValue().askedAt < oldest.getValue().askedAt))
+            {
+                oldest = entry;
+            }
+        }
+        shapes.remove(oldest.getKey());
+        final Ready<S> dropped = oldest.getValue();
+        dropped.dropped = true;
+        S shell;
+        int closedShells = 0;
+        while ((shell = dropped.poll()) != null)
+        {
+            closeQuietly(shell);
+            closedShells++;
+        }
+        LOG.info("shells.shape_dropped shape=\"{}\" shells_closed={} max_shapes={}", oldest.getKey(), closedShells, maxShapes);
     }
 
     Stats stats()
@@ -211,6 +256,10 @@ final class ShellPool<K, S extends AutoCloseable> implements AutoCloseable
         private final AtomicInteger making = new AtomicInteger();
         /** The last attempt to make one failed; cleared when a spawn misses or the shape is prepared again. */
         private volatile boolean failing;
+        /** When a spawn or a preparation last asked for this shape (System.nanoTime). */
+        private volatile long askedAt;
+        /** Dropped from the pool: a shell still being made for it is closed when done. */
+        private volatile boolean dropped;
 
         S poll()
         {

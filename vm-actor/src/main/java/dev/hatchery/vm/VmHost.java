@@ -59,7 +59,7 @@ public final class VmHost implements AutoCloseable
         timers.setRemoveOnCancelPolicy(true);
         VcpuKick.installHandler();
         this.vcpuThreads = new VcpuThreads(settings.spareVcpuThreads());
-        this.shells = new ShellPool<>(settings.shellDepth(), shape -> VmShell.create(kvm, shape));
+        this.shells = new ShellPool<>(settings.shellDepth(), settings.shellShapes(), shape -> VmShell.create(kvm, shape));
         this.filler = new ThreadPoolExecutor(settings.shellFillThreads(), settings.shellFillThreads(), 0, TimeUnit.MILLISECONDS,
             new LinkedBlockingQueue<>(), namedDaemon("vm-host-filler"));
         this.teardown = new ThreadPoolExecutor(settings.teardownThreads(), settings.teardownThreads(), 0, TimeUnit.MILLISECONDS,

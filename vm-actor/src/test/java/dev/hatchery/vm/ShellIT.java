@@ -67,7 +67,7 @@ class ShellIT
         final int depth = 3;
         final VmSpec spec = flatSpec();
         final PreparedKernel kernel = kernels.prepare(spec);
-        try (VmHost host = VmHost.open(Kvm.DEFAULT_PATH, new HostSettings(depth, 2, 2, 1)))
+        try (VmHost host = VmHost.open(Kvm.DEFAULT_PATH, new HostSettings(depth, 2, 2, 2, 1)))
         {
             host.prepareShells(spec, kernel);
             assertEquals(depth, host.stats().shellsReady());
@@ -114,7 +114,7 @@ class ShellIT
         final VmSpec spec = linuxSpec();
         final PreparedKernel kernel = kernels.prepare(spec);
         final long[] templateBefore = templateHashes(kernel);
-        try (VmHost host = VmHost.open(Kvm.DEFAULT_PATH, new HostSettings(2, 2, 2, 1)))
+        try (VmHost host = VmHost.open(Kvm.DEFAULT_PATH, new HostSettings(2, 2, 2, 2, 1)))
         {
             host.prepareShells(spec, kernel);
 
@@ -146,7 +146,7 @@ class ShellIT
         final PreparedKernel kernel = kernels.prepare(spec);
         final ProcessResources before = settled(null);
 
-        try (VmHost host = VmHost.open(Kvm.DEFAULT_PATH, new HostSettings(4, 2, 4, 2)))
+        try (VmHost host = VmHost.open(Kvm.DEFAULT_PATH, new HostSettings(4, 2, 2, 4, 2)))
         {
             host.prepareShells(spec, kernel);
             final List<Vm> vms = new ArrayList<>();

@@ -2,6 +2,7 @@ package dev.hatchery.vm;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -49,7 +50,7 @@ class ShellPoolTest
     @Test
     void shouldMissOnAShapeNeverAskedForThenFillItToTheDepth()
     {
-        final ShellPool<String, TestShell> pool = new ShellPool<>(3, factory);
+        final ShellPool<String, TestShell> pool = new ShellPool<>(3, 4, factory);
 
         assertNull(pool.take(SMALL));
         assertTrue(pool.wantsFill());
@@ -65,7 +66,7 @@ class ShellPoolTest
     @Test
     void shouldKeepShapesApartAndRefillOnlyWhatWasTaken()
     {
-        final ShellPool<String, TestShell> pool = new ShellPool<>(2, factory);
+        final ShellPool<String, TestShell> pool = new ShellPool<>(2, 4, factory);
         pool.prepare(SMALL);
         pool.prepare(LARGE);
 
@@ -81,7 +82,7 @@ class ShellPoolTest
     @Test
     void shouldDoNothingWhenTheDepthIsZero()
     {
-        final ShellPool<String, TestShell> pool = new ShellPool<>(0, factory);
+        final ShellPool<String, TestShell> pool = new ShellPool<>(0, 4, factory);
 
         pool.prepare(SMALL);
         assertNull(pool.take(SMALL));
@@ -96,7 +97,7 @@ class ShellPoolTest
     void shouldStopFillingAShapeThatFailsUntilASpawnMissesItAgain()
     {
         final AtomicBoolean failing = new AtomicBoolean(true);
-        final ShellPool<String, TestShell> pool = new ShellPool<>(2, shape ->
+        final ShellPool<String, TestShell> pool = new ShellPool<>(2, 4, shape ->
         {
             if (failing.get())
             {
@@ -119,7 +120,7 @@ class ShellPoolTest
     @Test
     void shouldThrowWhatPreparingFailedWith()
     {
-        final ShellPool<String, TestShell> pool = new ShellPool<>(2, shape ->
+        final ShellPool<String, TestShell> pool = new ShellPool<>(2, 4, shape ->
         {
             throw new IllegalStateException("mmap failed: errno=12 (ENOMEM)");
         });
@@ -131,7 +132,7 @@ class ShellPoolTest
     @Test
     void shouldCloseReadyShellsOnCloseAndHandOutNoneAfter()
     {
-        final ShellPool<String, TestShell> pool = new ShellPool<>(2, factory);
+        final ShellPool<String, TestShell> pool = new ShellPool<>(2, 4, factory);
         pool.prepare(SMALL);
         final TestShell taken = pool.take(SMALL);
 
@@ -144,9 +145,29 @@ class ShellPoolTest
     }
 
     @Test
+    void shouldDropTheShapeLeastRecentlyAskedForWithItsShellsBeyondTheLimit() throws Exception
+    {
+        final ShellPool<String, TestShell> pool = new ShellPool<>(1, 2, factory);
+        pool.prepare("a");
+        Thread.sleep(1);
+        pool.prepare("b");
+        Thread.sleep(1);
+        assertNotNull(pool.take("a"), "taken from a: a is now the most recently asked for");
+        pool.fill();
+        Thread.sleep(1);
+
+        pool.prepare("c");
+
+        assertTrue(made.get(1).closed, "b's shell is closed with its shape");
+        assertFalse(made.get(2).closed, "a's refill stays");
+        assertEquals(2, pool.stats().ready());
+        assertNull(pool.take("b"), "b is asked for again: a miss that brings it back for the next fill");
+    }
+
+    @Test
     void shouldRejectANegativeDepth()
     {
-        final IllegalArgumentException ex = assertThrows(IllegalArgumentException.class, () -> new ShellPool<>(-1, factory));
+        final IllegalArgumentException ex = assertThrows(IllegalArgumentException.class, () -> new ShellPool<>(-1, 4, factory));
         assertEquals("shell pool depth must be 0 (off) or more: depth=-1", ex.getMessage());
     }
 }
