@@ -126,7 +126,7 @@ class FloorIT
         assertEquals(0, exit, () -> out + "\n" + err);
         final String text = out.toString();
         assertTrue(text.startsWith("Floor: C VMM vs Hatchery on the flat guest: 4 VMs per variant per round, 2 in flight"), text);
-        assertTrue(text.contains("booted / VMs                                 8/8             8/8"), text);
+        assertTrue(java.util.regex.Pattern.compile("(?m)^booted / VMs +8/8 +8/8").matcher(text).find(), text);
         assertTrue(FloorCommand.shellsAvailable(ConfigFactory.load()) ? text.contains("Hatchery+shells")
             : text.contains("shells: not available in this build"), text);
         System.out.println("FloorIT: " + text);
