@@ -3,13 +3,17 @@ package dev.hatchery.orchestrator.report;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.function.ToDoubleFunction;
 
-/** The report as a compact aligned table for a terminal. */
+/** Reports as compact aligned tables for a terminal: a batch, and the floor benchmark. */
 public final class TerminalReport
 {
     private static final String ROW_FORMAT = "%-22s";
     private static final String CELL_FORMAT = "%10s";
     private static final String FACT_FORMAT = "%-12s %s%n";
+    private static final String FLOOR_ROW_FORMAT = "%-32s";
+    private static final String FLOOR_CELL_FORMAT = "%16s";
+    private static final String FLOOR_RATIO_FORMAT = "%9s";
 
     private TerminalReport()
     {
@@ -44,6 +48,112 @@ public final class TerminalReport
         fact(out, "  host", Units.mib(report.hostOverheadPerVmBytes()) + " (the rest: VMM, threads, JVM)");
         failures(out, report.failures());
         return out.toString();
+    }
+
+    /**
+     * The floor benchmark side by side: per variant the median over rounds of each phase's p50 from the request, the
+     * spawn-to-boot-complete p50 and p99, throughput, and each Hatchery variant over the C floor VMM; then the per-round
+     * ratios (their spread), the targets and the notes.
+     */
+    public static String render(final FloorReport report)
+    {
+        final StringBuilder out = new StringBuilder();
+        final String nl = System.lineSeparator();
+        out.append(String.format(Locale.ROOT, "Floor: C VMM vs Hatchery on the flat guest: %d VMs per variant per round, %d in flight"
+            + " (C: %d process%s, the count split between them), %d round%s, variants in turns; environment=%s%n",
+            report.count(), report.concurrency(), report.concurrency(), report.concurrency() == 1 ? "" : "es", report.rounds(),
+            report.rounds() == 1 ? "" : "s", printable(report.environment())));
+        if (report.lab())
+        {
+            out.append("!! timings are EMULATED (lab): compare the ratios, measured in this run, not the absolute times !!").append(nl);
+        }
+        out.append(String.format(Locale.ROOT, FLOOR_ROW_FORMAT, "median over rounds"));
+        for (final FloorReport.Variant variant : report.variants())
+        {
+            out.append(String.format(Locale.ROOT, FLOOR_CELL_FORMAT, printable(variant.name())));
+            if (variant != report.baseline())
+            {
+                out.append(String.format(Locale.ROOT, FLOOR_RATIO_FORMAT, "×C"));
+            }
+        }
+        out.append(nl).append("from request, p50 (ms)").append(nl);
+        for (final String key : report.phaseKeys())
+        {
+            floorRow(out, report, "  " + printable(Units.phaseLabel(key)), variant -> FloorReport.phaseP50Ms(variant, key), "%.3f");
+        }
+        for (final FloorReport.Figure figure : FloorReport.Figure.values())
+        {
+            floorRow(out, report, figure.label(), variant -> variant.median(figure::of), figure.higherIsBetter() ? "%.2f" : "%.3f");
+        }
+        out.append(String.format(Locale.ROOT, FLOOR_ROW_FORMAT, "booted / VMs"));
+        for (final FloorReport.Variant variant : report.variants())
+        {
+            out.append(String.format(Locale.ROOT, FLOOR_CELL_FORMAT, variant.booted() + "/" + variant.count()));
+            if (variant != report.baseline())
+            {
+                out.append(String.format(Locale.ROOT, FLOOR_RATIO_FORMAT, ""));
+            }
+        }
+        out.append(nl);
+        if (report.variants().size() > 1 && report.rounds() > 1)
+        {
+            out.append("each round's figure ×C, round 1.." + report.rounds()).append(nl);
+            for (final FloorReport.Variant variant : report.variants().subList(1, report.variants().size()))
+            {
+                out.append(String.format(Locale.ROOT, "  %-18s boot p50 %s   throughput %s%n", printable(variant.name()),
+                    ratios(report.roundRatios(variant, FloorReport.Figure.BOOT_P50)),
+                    ratios(report.roundRatios(variant, FloorReport.Figure.THROUGHPUT))));
+            }
+        }
+        if (!report.targets().isEmpty())
+        {
+            out.append("targets (reported, not asserted)").append(nl);
+            for (final FloorReport.Target target : report.targets())
+            {
+                final FloorReport.Variant variant = report.variant(target.variant());
+                final double ratio = variant == null ? Double.NaN : report.ratio(variant, target.figure());
+                out.append(String.format(Locale.ROOT, "  %-52s %-16s %8s  %s%n", printable(target.what()), printable(target.variant()),
+                    ratio(ratio), variant == null ? "not measured" : target.met(ratio) ? "met" : "missed"));
+            }
+        }
+        for (final String note : report.notes())
+        {
+            out.append(printable(note)).append(nl);
+        }
+        return out.toString();
+    }
+
+    private static void floorRow(final StringBuilder out, final FloorReport report, final String name,
+        final ToDoubleFunction<FloorReport.Variant> figure, final String format)
+    {
+        out.append(String.format(Locale.ROOT, FLOOR_ROW_FORMAT, name));
+        final double base = figure.applyAsDouble(report.baseline());
+        for (final FloorReport.Variant variant : report.variants())
+        {
+            final double value = figure.applyAsDouble(variant);
+            out.append(String.format(Locale.ROOT, FLOOR_CELL_FORMAT, Double.isNaN(value) ? "-" : String.format(Locale.ROOT, format, value)));
+            if (variant != report.baseline())
+            {
+                out.append(String.format(Locale.ROOT, FLOOR_RATIO_FORMAT, ratio(value / base)));
+            }
+        }
+        out.append(System.lineSeparator());
+    }
+
+    /** A ratio as {@code 1.23x}, or - when a side is missing (or the baseline is 0). */
+    static String ratio(final double ratio)
+    {
+        return Double.isNaN(ratio) || Double.isInfinite(ratio) ? "-" : String.format(Locale.ROOT, "%.2fx", ratio);
+    }
+
+    private static String ratios(final double[] ratios)
+    {
+        final StringBuilder sb = new StringBuilder();
+        for (final double ratio : ratios)
+        {
+            sb.append(sb.length() == 0 ? "" : " ").append(ratio(ratio));
+        }
+        return sb.toString();
     }
 
     private static void latencyTable(final StringBuilder out, final BatchReport report)

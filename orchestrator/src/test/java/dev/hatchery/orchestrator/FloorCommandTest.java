@@ -1,0 +1,31 @@
+package dev.hatchery.orchestrator;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import java.util.List;
+import java.util.Map;
+
+import org.junit.jupiter.api.Test;
+
+import com.typesafe.config.ConfigFactory;
+
+import dev.hatchery.orchestrator.report.FloorReport;
+
+class FloorCommandTest
+{
+    @Test
+    void shouldSetTheShellDepthOverTheConfiguredOne()
+    {
+        assertEquals(8, FloorCommand.withShells(ConfigFactory.parseMap(Map.of(FloorCommand.SHELLS_DEPTH, 0)), 8).getInt(FloorCommand.SHELLS_DEPTH));
+    }
+
+    @Test
+    void shouldSayThroughputAgainstAsManyCProcessesAsVmsInFlight()
+    {
+        final List<FloorReport.Target> targets = FloorCommand.targets(16);
+
+        assertEquals(List.of("flat spawn\u2192boot-complete p50 \u2264 1.0\u00d7 C", "throughput, 16 in flight, \u2265 1.0\u00d7 16 C processes",
+            "with shells, request\u2192boot-complete p50 \u2264 0.25\u00d7 C"), targets.stream().map(FloorReport.Target::what).toList());
+        assertEquals("throughput, 1 in flight, \u2265 1.0\u00d7 C", FloorCommand.targets(1).get(1).what());
+    }
+}
