@@ -99,10 +99,14 @@
 #define MSR_COUNT 11
 
 /* The phases of vm-actor's Phase enum, by their JSON keys, in order. */
-enum phase { REQUEST, MEMORY_READY, KERNEL_LOADED, VM_CREATED, VCPU_READY, FIRST_RUN, BOOT_COMPLETE, STOPPED, PHASES };
+enum phase { REQUEST, MEMORY_READY, KERNEL_LOADED, VM_CREATED, VCPU_READY, FIRST_RUN, KERNEL_ENTRY, BOOT_COMPLETE, STOPPED, PHASES };
 static const char *const PHASE_KEYS[PHASES] = {
-	"request", "memoryReady", "kernelLoaded", "vmCreated", "vcpuReady", "firstKvmRun", "bootComplete", "stopped",
+	"request", "memoryReady", "kernelLoaded", "vmCreated", "vcpuReady", "firstKvmRun", "kernelEntry", "bootComplete", "stopped",
 };
+
+/* The guest's boot milestones on the debug port (devices' BootMilestonePort): the flat guest writes this one first. */
+#define MILESTONE_PORT 0x80
+#define MILESTONE_KERNEL_ENTRY 0x40
 
 /* What every VM shares, built once. */
 static struct {
@@ -490,7 +494,10 @@ static void *run_vcpu(void *arg)
 				vm->booted = 1;
 			}
 		} else if (run->exit_reason == KVM_EXIT_IO) {
-			/* no devices: port writes are dropped, reads see what kvm_run holds */
+			/* no devices but the milestone port: other port writes are dropped, reads see what kvm_run holds */
+			if (run->io.direction == KVM_EXIT_IO_OUT && run->io.port == MILESTONE_PORT && run->io.size == 1
+			    && ((uint8_t *)run)[run->io.data_offset] == MILESTONE_KERNEL_ENTRY && !vm->at[KERNEL_ENTRY])
+				vm->at[KERNEL_ENTRY] = now_ns();
 		} else if (run->exit_reason == KVM_EXIT_SHUTDOWN) {
 			if (!vm->booted)
 				fail(vm, "triple_fault", "before_boot_complete");

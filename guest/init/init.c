@@ -1,5 +1,6 @@
 /*
- * Hatchery guest /init: signal "boot complete" to the VMM, then stop the VM.
+ * Hatchery guest /init: report "/init started" and "boot complete" to the VMM,
+ * then stop the VM.
  *
  * Built by guest/build as a static binary against the kernel tree's nolibc
  * (tools/include/nolibc), so the initramfs needs no C library at all:
@@ -7,6 +8,10 @@
  *       -I <linux>/tools/include/nolibc -isystem <uapi headers> init.c -lgcc
  *
  * Steps, each reported on /dev/console:
+ *   0. before anything else, write the boot-milestone code 0x60 ("/init
+ *      started") to the debug port 0x80 through /dev/port: the VMM timestamps
+ *      it, so the VM's timeline splits kernel time from init time (the kernel
+ *      wrote 0x40, "kernel entry", at its first instruction)
  *   1. print "hatchery-init: started"
  *   2. write the byte 123 at guest-physical 0xd0000000 (the VMM's boot-complete
  *      device) through /dev/mem
@@ -31,6 +36,11 @@
 #define BOOT_DEVICE_ADDR  0xd0000000UL
 #define BOOT_COMPLETE     123
 
+/* The VMM's boot-milestone device: the debug port, and the code for "/init
+ * started" (cloud-hypervisor's ranges: 0x40-0x5f kernel, 0x60-0x7f userspace). */
+#define MILESTONE_PORT          0x80
+#define MILESTONE_INIT_STARTED  0x60
+
 static int console = -1;
 
 /* Write a message to the console. The kernel may have no console at all (no
@@ -52,6 +62,28 @@ static void fail(const char *step)
 	say(" failed: errno=");
 	say(num);
 	say("\n");
+}
+
+/* Step 0: one-byte write of MILESTONE_INIT_STARTED to MILESTONE_PORT; the
+ * offset in /dev/port is the port number. Runs before the console is open, so
+ * it cannot report: returns the name of the step that failed (errno set), or 0. */
+static const char *signal_init_started(void)
+{
+	unsigned char code = MILESTONE_INIT_STARTED;
+	const char *failed = 0;
+	int fd = open("/dev/port", O_WRONLY, 0);
+	int saved;
+
+	if (fd < 0)
+		return "open /dev/port";
+	if (lseek(fd, MILESTONE_PORT, SEEK_SET) < 0)
+		failed = "lseek /dev/port";
+	else if (write(fd, &code, 1) != 1)
+		failed = "write /dev/port";
+	saved = errno;
+	close(fd);
+	errno = saved;
+	return failed;
 }
 
 /* Step 2: one-byte store of 123 at physical BOOT_DEVICE_ADDR. */
@@ -227,11 +259,19 @@ static int echo_requested(void)
 
 int main(void)
 {
+	/* First of all, so that the timestamp is when /init started. */
+	const char *milestone_failed = signal_init_started();
+	int milestone_errno = errno;
+
 	/* The kernel starts /init with fds 0-2 on /dev/console if it could open
 	 * it; open our own descriptor so output does not depend on that. */
 	console = open("/dev/console", O_WRONLY | O_NOCTTY, 0);
 
 	say("hatchery-init: started\n");
+	if (milestone_failed) {
+		errno = milestone_errno;
+		fail(milestone_failed);
+	}
 	signal_boot_complete();
 	say("hatchery-init: boot-complete signalled\n");
 

@@ -53,6 +53,13 @@ final class BootCommand implements Callable<Integer>
                 + " mem: " + vmSpec.memMib() + " MiB memory: " + vmSpec.memoryMode().name().toLowerCase(Locale.ROOT));
             out.println("timeline (" + Environment.describe() + "), from the request:");
             out.print(result.timeline().format());
+            final String split = result.timeline().formatSpans();
+            if (!split.isEmpty())
+            {
+                // From the guest's own milestones (kernel entry, /init started): where the boot time went.
+                out.println("split:");
+                out.print(split);
+            }
             out.println("outcome: " + result.outcome() + ", " + result.exits() + " exits");
             if (!result.console().isEmpty())
             {

@@ -1,6 +1,7 @@
 package dev.hatchery.orchestrator;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
@@ -81,6 +82,10 @@ class BatchIT
         final BatchReport report = hatchery.run(batch(KernelCatalog.FLAT, count, 16));
 
         assertAllBooted(report, count);
+        // The flat guest reports kernel entry at its first instruction and has no /init: VMM and guest time only.
+        assertEquals(List.of("vmm", "guest"), List.copyOf(report.spans().keySet()));
+        assertEquals(count, report.spans().get("vmm").count());
+        assertFalse(report.phases().containsKey("initStarted"), report.phases().keySet()::toString);
         // Thread pools may still add a thread (and its stack mapping); what a VM owns must all be gone.
         final ProcessSnapshot after = ProcessSnapshot.settledAt(before);
         assertEquals(before.fds(), after.fds(), "open file descriptors after the batch");
@@ -97,6 +102,15 @@ class BatchIT
 
         assertAllBooted(report, 10);
         assertTrue(report.phases().containsKey("kernelLoaded"));
+        // Every guest reported kernel entry and /init started: the boot splits into VMM, kernel and init time.
+        assertEquals(10, report.phases().get("kernelEntry").count(), report.phases().keySet()::toString);
+        assertEquals(10, report.phases().get("initStarted").count(), report.phases().keySet()::toString);
+        assertEquals(List.of("vmm", "guest", "kernel", "init"), List.copyOf(report.spans().keySet()));
+        for (final String span : List.of("vmm", "guest", "kernel", "init"))
+        {
+            assertEquals(10, report.spans().get(span).count(), span);
+            assertTrue(report.spans().get(span).min() > 0, span);
+        }
     }
 
     @Test

@@ -2,7 +2,14 @@ package dev.hatchery.vm;
 
 import java.util.Optional;
 
-/** The moments of one VM's life that Hatchery timestamps, in the order they happen. */
+import dev.hatchery.devices.BootMilestonePort;
+
+/**
+ * The moments of one VM's life that Hatchery timestamps, in the order they happen. The VMM marks its own;
+ * {@link #KERNEL_ENTRY} and {@link #INIT_STARTED} are milestones the guest reports on the debug port
+ * ({@link BootMilestonePort}), so a guest that does not report them (a kernel of your own; the flat guest
+ * has no /init) simply never reaches them.
+ */
 public enum Phase
 {
     REQUEST("VM Request", "request"),
@@ -11,6 +18,8 @@ public enum Phase
     VM_CREATED("Created", "vmCreated"),
     VCPU_READY("vCPU ready", "vcpuReady"),
     FIRST_RUN("first KVM_RUN", "firstKvmRun"),
+    KERNEL_ENTRY("kernel entry", "kernelEntry"),
+    INIT_STARTED("/init started", "initStarted"),
     BOOT_COMPLETE("Booted", "bootComplete"),
     STOPPED("Stopped", "stopped");
 
@@ -36,6 +45,16 @@ public enum Phase
     public String jsonKey()
     {
         return jsonKey;
+    }
+
+    /** The phase a guest reaches when it reports the milestone. */
+    public static Phase of(final BootMilestonePort.Milestone milestone)
+    {
+        return switch (milestone)
+        {
+            case KERNEL_ENTRY -> Phase.KERNEL_ENTRY;
+            case INIT_STARTED -> Phase.INIT_STARTED;
+        };
     }
 
     /** The phase a {@link #jsonKey()} names, or empty for a key this version does not know (e.g. a newer report's). */

@@ -72,4 +72,22 @@ public final class Timeline
         }
         return sb.toString();
     }
+
+    /**
+     * One line per {@link Span} this timeline has both ends of, e.g. {@code   VMM              1.482 ms  VM Request→kernel entry};
+     * empty when the guest reported no milestone.
+     */
+    public String formatSpans()
+    {
+        final StringBuilder sb = new StringBuilder();
+        for (final Span span : Span.values())
+        {
+            final long nanos = span.nanos(this);
+            if (nanos >= 0)
+            {
+                sb.append(String.format(Locale.ROOT, "  %-14s %10.3f ms  %s%n", span.label(), nanos / 1e6, span.description()));
+            }
+        }
+        return sb.toString();
+    }
 }

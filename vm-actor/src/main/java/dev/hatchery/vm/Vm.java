@@ -9,6 +9,7 @@ import java.util.concurrent.atomic.AtomicReference;
 
 import dev.hatchery.config.VmSpec;
 import dev.hatchery.devices.BootCompleteDevice;
+import dev.hatchery.devices.BootMilestonePort;
 import dev.hatchery.devices.Bus;
 import dev.hatchery.devices.ConsoleLog;
 import dev.hatchery.devices.I8042;
@@ -42,6 +43,7 @@ final class Vm implements VmControl, AutoCloseable
     private final KvmVcpu vcpu;
     private final ConsoleLog console;
     private final VcpuLoop loop;
+    private final BootMilestonePort milestones;
     /** Null without network; else the tap lease (given back last) and the device with its event loop. */
     private final TapLease lease;
     private final VmNetwork network;
@@ -83,6 +85,8 @@ final class Vm implements VmControl, AutoCloseable
             kvmVm.irqLine(Serial8250.IRQ, 0);
         }));
         portIo.register(I8042.BASE_PORT, I8042.PORT_COUNT, new I8042(() -> resetRequested = true));
+        this.milestones = new BootMilestonePort(this::onMilestone);
+        portIo.register(BootMilestonePort.PORT, BootMilestonePort.LENGTH, milestones);
         mmio.register(spec.bootDeviceAddress(), BootCompleteDevice.LENGTH, new BootCompleteDevice(this::onBootComplete));
         this.lease = lease;
         this.network = lease == null ? null : VmNetwork.open(id, spec, lease, memory, kvmVm, mmio, sharedLoop, offloads);
@@ -313,6 +317,13 @@ final class Vm implements VmControl, AutoCloseable
         LOG.debug("vm.boot_complete vm={} boot_us={}", id, (nanos - timeline.nanos(Phase.REQUEST)) / 1000);
     }
 
+    private void onMilestone(final BootMilestonePort.Milestone milestone, final long nanos)
+    {
+        final Phase phase = Phase.of(milestone);
+        timeline.mark(phase, nanos);
+        LOG.debug("vm.milestone vm={} phase={} since_request_us={}", id, phase.jsonKey(), (nanos - timeline.nanos(Phase.REQUEST)) / 1000);
+    }
+
     /** The vCPU thread's work for this VM; {@code thread} is null when the thread could not be set up. */
     private void runVcpu(final VcpuThreads.VcpuThread thread)
     {
@@ -357,6 +368,10 @@ final class Vm implements VmControl, AutoCloseable
         timeline.mark(Phase.STOPPED);
         LOG.debug("vm.stopped vm={} outcome={} reason=\"{}\" exits={} console_bytes={} path={}",
             id, outcome.kind(), outcome.reason(), loop.exits(), console.totalBytes(), spawnPath.jsonKey());
+        if (milestones.ignoredWrites() > 0)
+        {
+            LOG.debug("vm.milestones_ignored vm={} writes={} last_code={}", id, milestones.ignoredWrites(), milestones.lastIgnoredCode());
+        }
         result.complete(new VmResult(id, outcome, timeline, console.text(), loop.exits(), spawnPath));
         try
         {

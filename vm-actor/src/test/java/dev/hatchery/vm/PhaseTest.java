@@ -7,6 +7,8 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
 
+import dev.hatchery.devices.BootMilestonePort;
+
 import org.junit.jupiter.api.Test;
 
 class PhaseTest
@@ -27,8 +29,23 @@ class PhaseTest
     void shouldKeepTheJsonKeysToolsRead()
     {
         // The JSON contract: changing one breaks consumers of batch reports and the HTTP API.
-        assertEquals(List.of("request", "memoryReady", "kernelLoaded", "vmCreated", "vcpuReady", "firstKvmRun", "bootComplete",
-            "stopped"), Arrays.stream(Phase.values()).map(Phase::jsonKey).toList());
+        assertEquals(List.of("request", "memoryReady", "kernelLoaded", "vmCreated", "vcpuReady", "firstKvmRun", "kernelEntry",
+            "initStarted", "bootComplete", "stopped"), Arrays.stream(Phase.values()).map(Phase::jsonKey).toList());
+    }
+
+    @Test
+    void shouldPlaceGuestMilestonesBetweenTheFirstRunAndBootComplete()
+    {
+        assertTrue(Phase.FIRST_RUN.compareTo(Phase.KERNEL_ENTRY) < 0);
+        assertTrue(Phase.KERNEL_ENTRY.compareTo(Phase.INIT_STARTED) < 0);
+        assertTrue(Phase.INIT_STARTED.compareTo(Phase.BOOT_COMPLETE) < 0);
+    }
+
+    @Test
+    void shouldMapEachGuestMilestoneToItsPhase()
+    {
+        assertEquals(Phase.KERNEL_ENTRY, Phase.of(BootMilestonePort.Milestone.KERNEL_ENTRY));
+        assertEquals(Phase.INIT_STARTED, Phase.of(BootMilestonePort.Milestone.INIT_STARTED));
     }
 
     @Test

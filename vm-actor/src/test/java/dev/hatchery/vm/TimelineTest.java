@@ -36,4 +36,36 @@ class TimelineTest
         assertEquals(String.format("  VM Request          0.000 ms%n  load_kernel         1.500 ms%n  Created             2.000 ms%n"
             + "  Booted              9.000 ms%n"), timeline.format());
     }
+
+    @Test
+    void shouldPrintTheVmmKernelAndInitSplitWhenTheGuestReportedBothMilestones()
+    {
+        final Timeline timeline = new Timeline();
+        timeline.mark(Phase.REQUEST, 1_000_000);
+        timeline.mark(Phase.FIRST_RUN, 3_000_000);
+        timeline.mark(Phase.KERNEL_ENTRY, 3_500_000);
+        timeline.mark(Phase.INIT_STARTED, 9_000_000);
+        timeline.mark(Phase.BOOT_COMPLETE, 10_000_000);
+
+        assertEquals(String.format("  VMM                 2.500 ms  VM Request\u2192kernel entry%n"
+            + "  guest               6.500 ms  kernel entry\u2192Booted%n"
+            + "  kernel              5.500 ms  kernel entry\u2192/init started%n"
+            + "  init                1.000 ms  /init started\u2192Booted%n"), timeline.formatSpans());
+    }
+
+    @Test
+    void shouldLeaveOutSpansWhoseEndsTheGuestNeverReported()
+    {
+        final Timeline flat = new Timeline();
+        flat.mark(Phase.REQUEST, 1_000_000);
+        flat.mark(Phase.KERNEL_ENTRY, 3_500_000);
+        flat.mark(Phase.BOOT_COMPLETE, 4_000_000);
+        final Timeline silent = new Timeline();
+        silent.mark(Phase.REQUEST, 1_000_000);
+        silent.mark(Phase.BOOT_COMPLETE, 4_000_000);
+
+        assertEquals(String.format("  VMM                 2.500 ms  VM Request\u2192kernel entry%n"
+            + "  guest               0.500 ms  kernel entry\u2192Booted%n"), flat.formatSpans());
+        assertEquals("", silent.formatSpans());
+    }
 }

@@ -8,9 +8,11 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.HashMap;
 import java.util.List;
+import java.util.function.Function;
 
 import dev.hatchery.vm.Phase;
 import dev.hatchery.vm.SpawnPath;
+import dev.hatchery.vm.Span;
 import dev.hatchery.vm.Timeline;
 import dev.hatchery.vm.VmFailure;
 import dev.hatchery.vm.VmOutcome;
@@ -56,6 +58,7 @@ public final class BatchRecorder
     private final EnumMap<VmOutcome.Kind, Integer> outcomes = new EnumMap<>(VmOutcome.Kind.class);
     private final Histogram bootLatencyNanos = new Histogram(SIGNIFICANT_DIGITS);
     private final EnumMap<Phase, Histogram> phaseNanos = new EnumMap<>(Phase.class);
+    private final EnumMap<Span, Histogram> spanNanos = new EnumMap<>(Span.class);
     /** Keyed by failure code and summary: the grouping, never the per-VM detail. */
     private final Map<List<String>, FailureGroup> failures = new HashMap<>();
     private final EnumMap<SpawnPath, Integer> spawnPaths = new EnumMap<>(SpawnPath.class);
@@ -153,7 +156,8 @@ public final class BatchRecorder
             wallSeconds,
             throughput,
             LatencySummary.of(bootLatencyNanos),
-            phaseSummaries(),
+            summaries(phaseNanos, Phase::jsonKey),
+            summaries(spanNanos, Span::jsonKey),
             usage.hostCpuSeconds(),
             usage.peakRssBytes(),
             memoryPerVmBytes(usage),
@@ -187,6 +191,15 @@ public final class BatchRecorder
                 phaseNanos.computeIfAbsent(phase, p -> new Histogram(SIGNIFICANT_DIGITS)).recordValue(sinceRequest);
             }
         }
+        // Per VM, then summarised: a percentile of differences is not the difference of percentiles.
+        for (final Span span : Span.values())
+        {
+            final long nanos = span.nanos(timeline);
+            if (nanos >= 0)
+            {
+                spanNanos.computeIfAbsent(span, s -> new Histogram(SIGNIFICANT_DIGITS)).recordValue(nanos);
+            }
+        }
     }
 
     private Map<String, Integer> spawnPathCounts()
@@ -196,13 +209,14 @@ public final class BatchRecorder
         return counts;
     }
 
-    private Map<String, LatencySummary> phaseSummaries()
+    /** Keyed by the enum's JSON key; an EnumMap iterates in declaration order, which for phases is the order they happen. */
+    private static <E extends Enum<E>> Map<String, LatencySummary> summaries(final EnumMap<E, Histogram> histograms,
+        final Function<E, String> jsonKey)
     {
         final Map<String, LatencySummary> summaries = new LinkedHashMap<>();
-        // EnumMap iterates in Phase order, which is the order phases happen.
-        for (final Map.Entry<Phase, Histogram> entry : phaseNanos.entrySet())
+        for (final Map.Entry<E, Histogram> entry : histograms.entrySet())
         {
-            summaries.put(entry.getKey().jsonKey(), LatencySummary.of(entry.getValue()));
+            summaries.put(jsonKey.apply(entry.getKey()), LatencySummary.of(entry.getValue()));
         }
         return summaries;
     }

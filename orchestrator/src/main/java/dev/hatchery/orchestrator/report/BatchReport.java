@@ -24,6 +24,10 @@ import java.util.List;
  * @param latencyMicros       spawn (VM request) to boot-complete, over every VM that reached it
  * @param phases              time from the VM request to each phase, keyed by {@link dev.hatchery.vm.Phase#jsonKey()}
  *                            (e.g. {@code memoryReady}) in phase order, only phases some VM reached
+ * @param spans               where boot time went: per VM, the time between two phases, keyed by
+ *                            {@link dev.hatchery.vm.Span#jsonKey()} ({@code vmm}, {@code guest}, {@code kernel},
+ *                            {@code init}) in that order, only spans some VM had both ends of (the guest reports
+ *                            kernel entry and /init started)
  * @param hostCpuSeconds      CPU time this process spent on the batch; -1 if unknown
  * @param peakRssBytes        this process's peak resident set; -1 if unknown
  * @param memoryPerVmBytes    peak RSS growth over the pre-batch baseline divided by the VMs resident at once
@@ -52,6 +56,7 @@ public record BatchReport(
     double throughputPerSecond,
     LatencySummary latencyMicros,
     Map<String, LatencySummary> phases,
+    Map<String, LatencySummary> spans,
     double hostCpuSeconds,
     long peakRssBytes,
     long memoryPerVmBytes,
@@ -67,6 +72,7 @@ public record BatchReport(
     {
         latencyMicros = latencyMicros == null ? LatencySummary.empty() : latencyMicros;
         phases = phases == null ? Map.of() : Collections.unmodifiableMap(new LinkedHashMap<>(phases));
+        spans = spans == null ? Map.of() : Collections.unmodifiableMap(new LinkedHashMap<>(spans));
         failures = failures == null ? List.of() : List.copyOf(failures);
         spawnPaths = spawnPaths == null ? Map.of() : Collections.unmodifiableMap(new LinkedHashMap<>(spawnPaths));
     }

@@ -52,6 +52,7 @@ public final class HtmlReport
         }
         summary(html, report);
         latencyTable(html, report);
+        spanTable(html, report);
         html.append("<h2>").append(Units.BOOT_ROW).append(" by percentile</h2>\n");
         html.append(PercentileCurveSvg.render(report.latencyMicros(), report.lab()));
         html.append("<h2>Phases: time from the VM request</h2>\n");
@@ -96,18 +97,41 @@ public final class HtmlReport
 
     private static void latencyTable(final StringBuilder html, final BatchReport report)
     {
-        html.append("<h2>Latency from the VM request (ms)</h2>\n<table class=\"latency\">\n<tr><th></th>");
-        for (final String column : Units.COLUMN_NAMES)
-        {
-            html.append("<th class=\"num\">").append(column).append("</th>");
-        }
-        html.append("<th class=\"num\">n</th></tr>\n");
+        html.append("<h2>Latency from the VM request (ms)</h2>\n<table class=\"latency\">\n");
+        columnHeads(html);
         latencyRow(html, Units.BOOT_ROW, report.latencyMicros());
         for (final Map.Entry<String, LatencySummary> phase : report.phases().entrySet())
         {
             latencyRow(html, Units.phaseLabel(phase.getKey()), phase.getValue());
         }
         html.append("</table>\n");
+    }
+
+    /** Per-VM time between two phases (VMM, guest, kernel, init), when the guests reported their milestones. */
+    private static void spanTable(final StringBuilder html, final BatchReport report)
+    {
+        if (report.spans().isEmpty())
+        {
+            return;
+        }
+        html.append("<h2>Where boot time went (ms, per VM)</h2>\n<table class=\"spans\">\n");
+        columnHeads(html);
+        for (final Map.Entry<String, LatencySummary> span : report.spans().entrySet())
+        {
+            final String description = Units.spanDescription(span.getKey());
+            latencyRow(html, Units.spanLabel(span.getKey()) + (description.isEmpty() ? "" : " (" + description + ")"), span.getValue());
+        }
+        html.append("</table>\n");
+    }
+
+    private static void columnHeads(final StringBuilder html)
+    {
+        html.append("<tr><th></th>");
+        for (final String column : Units.COLUMN_NAMES)
+        {
+            html.append("<th class=\"num\">").append(column).append("</th>");
+        }
+        html.append("<th class=\"num\">n</th></tr>\n");
     }
 
     private static void latencyRow(final StringBuilder html, final String name, final LatencySummary summary)

@@ -169,6 +169,26 @@ public final class TerminalReport
         {
             latencyRow(out, "  " + printable(Units.phaseLabel(phase.getKey())), phase.getValue());
         }
+        if (report.spans().isEmpty())
+        {
+            return;
+        }
+        out.append("split (ms)").append(System.lineSeparator());
+        final StringBuilder legend = new StringBuilder();
+        for (final Map.Entry<String, LatencySummary> span : report.spans().entrySet())
+        {
+            latencyRow(out, "  " + printable(Units.spanLabel(span.getKey())), span.getValue());
+            final String description = Units.spanDescription(span.getKey());
+            if (!description.isEmpty())
+            {
+                legend.append(legend.length() == 0 ? "split: " : ", ").append(Units.spanLabel(span.getKey())).append(" = ")
+                    .append(description);
+            }
+        }
+        if (legend.length() > 0)
+        {
+            out.append(legend).append(System.lineSeparator());
+        }
     }
 
     private static void latencyRow(final StringBuilder out, final String name, final LatencySummary summary)

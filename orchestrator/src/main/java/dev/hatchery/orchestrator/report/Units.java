@@ -4,6 +4,7 @@ import java.util.List;
 import java.util.Locale;
 
 import dev.hatchery.vm.Phase;
+import dev.hatchery.vm.Span;
 
 /** Number formats shared by the terminal and HTML reports, so both show the same figures. */
 final class Units
@@ -55,6 +56,18 @@ final class Units
     static String phaseLabel(final String jsonKey)
     {
         return Phase.ofJsonKey(jsonKey).map(Phase::label).orElse(jsonKey);
+    }
+
+    /** The display name of a span the report keys by {@link Span#jsonKey()}, e.g. {@code VMM}; an unknown key shows as it is. */
+    static String spanLabel(final String jsonKey)
+    {
+        return Span.ofJsonKey(jsonKey).map(Span::label).orElse(jsonKey);
+    }
+
+    /** What a span measures, e.g. {@code VM Request→kernel entry}; empty for a key this version does not know. */
+    static String spanDescription(final String jsonKey)
+    {
+        return Span.ofJsonKey(jsonKey).map(Span::description).orElse("");
     }
 
     /** The five latency columns every report shows, in order: p50 p90 p99 p99.9 max. */

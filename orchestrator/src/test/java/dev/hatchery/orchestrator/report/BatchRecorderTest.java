@@ -143,6 +143,42 @@ class BatchRecorderTest
     }
 
     @Test
+    void shouldSummariseEachVmsOwnSplitNotTheDifferenceOfPercentiles()
+    {
+        // VM 1 spends its time in the VMM, VM 2 in its kernel: per VM the split is exact, whatever the percentiles do.
+        final BatchRecorder recorder = started(settings(3, 3));
+        recorder.record(result("vm-1", VmOutcome.booted("guest reset via i8042"), Map.of(Phase.KERNEL_ENTRY, 30_000_000L,
+            Phase.INIT_STARTED, 40_000_000L, Phase.BOOT_COMPLETE, 41_000_000L)));
+        recorder.record(result("vm-2", VmOutcome.booted("guest reset via i8042"), Map.of(Phase.KERNEL_ENTRY, 1_000_000L,
+            Phase.INIT_STARTED, 40_000_000L, Phase.BOOT_COMPLETE, 42_000_000L)));
+        // A flat-like guest: kernel entry, no /init.
+        recorder.record(result("vm-3", VmOutcome.booted("guest stopped by triple fault"), Map.of(Phase.KERNEL_ENTRY, 2_000_000L,
+            Phase.BOOT_COMPLETE, 3_000_000L)));
+
+        final Map<String, LatencySummary> spans = recorder.finish(START + SECOND, USAGE).spans();
+
+        assertEquals(List.of("vmm", "guest", "kernel", "init"), List.copyOf(spans.keySet()));
+        assertEquals(3, spans.get("vmm").count());
+        assertEquals(3, spans.get("guest").count());
+        assertEquals(2, spans.get("kernel").count(), "vm-3 has no /init: absent, not 0");
+        assertEquals(2, spans.get("init").count());
+        assertEquals(10_000, spans.get("kernel").min(), 10);
+        assertEquals(39_000, spans.get("kernel").max(), 39);
+        assertEquals(1_000, spans.get("init").min(), 1);
+        assertEquals(2_000, spans.get("init").max(), 2);
+        assertEquals(1_000, spans.get("guest").min(), 1);
+    }
+
+    @Test
+    void shouldListNoSpansWhenNoGuestReportedAMilestone()
+    {
+        final BatchRecorder recorder = started(settings(1, 1));
+        recorder.record(booted("vm-1", 20_000_000));
+
+        assertEquals(Map.of(), recorder.finish(START + SECOND, USAGE).spans());
+    }
+
+    @Test
     void shouldCountTheOutcomeButNoTimingsWhenTheTimelineHasNoRequest()
     {
         final BatchRecorder recorder = started(settings(1, 1));

@@ -74,6 +74,19 @@ class HtmlReportTest
     }
 
     @Test
+    void shouldShowWhereBootTimeWentWhenGuestsReportedMilestones()
+    {
+        final String html = HtmlReport.render(Reports.sample(false, List.of()));
+
+        assertTrue(html.contains("<h2>Where boot time went (ms, per VM)</h2>"), html);
+        assertTrue(html.contains("<tr><th>VMM (VM Request\u2192kernel entry)</th><td class=\"num\">0.600</td>"), html);
+        assertTrue(html.contains("<tr><th>kernel (kernel entry\u2192/init started)</th><td class=\"num\">0.500</td>"), html);
+        assertTrue(html.contains("<tr><th>init (/init started\u2192Booted)</th><td class=\"num\">0.134</td>"), html);
+        assertTrue(html.contains("<tr><th>/init started</th>"), html);
+        assertFalse(HtmlReport.render(Reports.nothingBooted()).contains("Where boot time went"));
+    }
+
+    @Test
     void shouldLabelTheNinesAxisWhenDrawingTheCurve()
     {
         final String html = HtmlReport.render(Reports.sample(false, List.of()));

@@ -30,16 +30,23 @@ final class Reports
         final Map<String, LatencySummary> phases = new LinkedHashMap<>();
         phases.put("memoryReady", latency(1000, 120, 150, 210, 300, 420));
         phases.put("kernelLoaded", latency(1000, 480, 530, 700, 900, 1100));
+        phases.put("kernelEntry", latency(1000, 600, 640, 800, 1000, 1200));
+        phases.put("initStarted", latency(998, 1100, 2200, 3300, 4400, 5500));
         phases.put("bootComplete", latency(997, 1234, 2345, 3456, 4567, 5678));
+        final Map<String, LatencySummary> spans = new LinkedHashMap<>();
+        spans.put("vmm", latency(1000, 600, 640, 800, 1000, 1200));
+        spans.put("guest", latency(997, 634, 1705, 2656, 3567, 4478));
+        spans.put("kernel", latency(998, 500, 1560, 2500, 3400, 4300));
+        spans.put("init", latency(997, 134, 145, 156, 167, 178));
         return new BatchReport("linux", 1000, 64, "private", 997, 2, 1, 0, 12.5, 79.76,
-            latency(997, 1234, 2345, 3456, 4567, 5678), phases, 20.25, 512 * MIB, 4 * MIB, MIB / 4, 3 * MIB + 3 * MIB / 4, failures, Map.of("shell", 990, "direct", 10), lab,
+            latency(997, 1234, 2345, 3456, 4567, 5678), phases, spans, 20.25, 512 * MIB, 4 * MIB, MIB / 4, 3 * MIB + 3 * MIB / 4, failures, Map.of("shell", 990, "direct", 10), lab,
             lab ? "lab (emulated by TCG)" : "native KVM", "2025-01-02T03:04:05Z");
     }
 
     /** Nobody booted: empty latency, no phases. */
     static BatchReport nothingBooted()
     {
-        return new BatchReport("flat", 2, 2, "private", 0, 0, 2, 0, 1.0, 0.0, LatencySummary.empty(), Map.of(),
+        return new BatchReport("flat", 2, 2, "private", 0, 0, 2, 0, 1.0, 0.0, LatencySummary.empty(), Map.of(), Map.of(),
             -1, -1, -1, -1, -1, List.of(new FailureGroup("boot_timeout", "timeout", "no boot-complete within 100 ms", 2, "vm-0", "")), Map.of(), false, "native KVM", "2025-01-02T03:04:05Z");
     }
 }

@@ -1,5 +1,6 @@
 package dev.hatchery.orchestrator.report;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -23,7 +24,33 @@ class TerminalReportTest
         assertTrue(lines.get(header + 2).equals(
             "  memory ready             0.120     0.150     0.210     0.300     0.420      1000"), lines.get(header + 2));
         assertTrue(lines.get(header + 3).startsWith("  load_kernel              0.480"), lines.get(header + 3));
-        assertTrue(lines.get(header + 4).startsWith("  Booted                   1.234"), lines.get(header + 4));
+        assertTrue(lines.get(header + 4).startsWith("  kernel entry             0.600"), lines.get(header + 4));
+        assertTrue(lines.get(header + 5).startsWith("  /init started            1.100"), lines.get(header + 5));
+        assertTrue(lines.get(header + 6).startsWith("  Booted                   1.234"), lines.get(header + 6));
+    }
+
+    @Test
+    void shouldShowWhereBootTimeWentBelowThePhasesWhenGuestsReportedMilestones()
+    {
+        final List<String> lines = TerminalReport.render(Reports.sample(false, List.of())).lines().toList();
+
+        final int split = lines.indexOf("split (ms)");
+        assertTrue(split > 0, String.join("\n", lines));
+        assertEquals(List.of(
+            "  VMM                      0.600     0.640     0.800     1.000     1.200      1000",
+            "  guest                    0.634     1.705     2.656     3.567     4.478       997",
+            "  kernel                   0.500     1.560     2.500     3.400     4.300       998",
+            "  init                     0.134     0.145     0.156     0.167     0.178       997",
+            "split: VMM = VM Request\u2192kernel entry, guest = kernel entry\u2192Booted, kernel = kernel entry\u2192/init started,"
+                + " init = /init started\u2192Booted"), lines.subList(split + 1, split + 6));
+    }
+
+    @Test
+    void shouldShowNoSplitWhenNoGuestReportedMilestones()
+    {
+        final String text = TerminalReport.render(Reports.nothingBooted());
+
+        assertFalse(text.contains("split"), text);
     }
 
     @Test
@@ -33,10 +60,12 @@ class TerminalReportTest
         final BatchReport newer = new BatchReport(sample.kernel(), sample.count(), sample.concurrency(), sample.memoryMode(),
             sample.booted(), sample.failed(), sample.timedOut(), sample.cancelled(), sample.wallSeconds(),
             sample.throughputPerSecond(), sample.latencyMicros(), Map.of("pciProbed", sample.latencyMicros()),
+            Map.of("firmware", sample.latencyMicros()),
             sample.hostCpuSeconds(), sample.peakRssBytes(), sample.memoryPerVmBytes(), sample.guestMemoryPerVmBytes(), sample.hostOverheadPerVmBytes(), sample.failures(), sample.spawnPaths(), sample.lab(),
             sample.environment(), sample.startedAt());
 
         assertTrue(TerminalReport.render(newer).contains("\n  pciProbed                1.234"), TerminalReport.render(newer));
+        assertTrue(TerminalReport.render(newer).contains("\n  firmware                 1.234"), TerminalReport.render(newer));
     }
 
     @Test
