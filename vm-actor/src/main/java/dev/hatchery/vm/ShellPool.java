@@ -26,6 +26,8 @@ final class ShellPool<K, S extends AutoCloseable> implements AutoCloseable
     }
 
     private static final Logger LOG = LoggerFactory.getLogger(ShellPool.class);
+    /** How long {@link #prepare} waits for shells a filler thread is still making. */
+    private static final long PREPARE_WAIT_NANOS = java.util.concurrent.TimeUnit.SECONDS.toNanos(30);
 
     private final int depth;
     /** Shapes kept at once; asking for one more drops the one least recently asked for, with its shells. */
@@ -91,7 +93,7 @@ final class ShellPool<K, S extends AutoCloseable> implements AutoCloseable
         return false;
     }
 
-    /** Makes shells of this shape now, up to the depth, on the calling thread; failures are thrown. */
+    /** Makes shells of this shape now, up to the depth, on the calling thread (and waits for those a filler is making); failures are thrown. */
     void prepare(final K shape)
     {
         if (depth == 0 || closed)
@@ -116,6 +118,12 @@ final class ShellPool<K, S extends AutoCloseable> implements AutoCloseable
             // Added before the place is given back, so that ready + being made never dips below what exists.
             addOrClose(ready, shell);
             ready.unreserve();
+        }
+        // A filler thread may be making this shape's last shells: they count towards the depth, so wait for them.
+        final long deadline = System.nanoTime() + PREPARE_WAIT_NANOS;
+        while (ready.making() > 0 && !closed && System.nanoTime() < deadline)
+        {
+            java.util.concurrent.locks.LockSupport.parkNanos(100_000);
         }
     }
 
@@ -311,6 +319,11 @@ final class ShellPool<K, S extends AutoCloseable> implements AutoCloseable
         void unreserve()
         {
             making.decrementAndGet();
+        }
+
+        int making()
+        {
+            return making.get();
         }
     }
 }
