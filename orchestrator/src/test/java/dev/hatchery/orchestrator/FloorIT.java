@@ -72,7 +72,7 @@ class FloorIT
         final BatchReport report = run.report();
         assertEquals(5, report.booted());
         assertEquals(5, report.latencyMicros().count());
-        assertEquals(List.of("memoryReady", "kernelLoaded", "vmCreated", "vcpuReady", "firstKvmRun", "bootComplete", "stopped"),
+        assertEquals(List.of("memoryReady", "kernelLoaded", "vmCreated", "vcpuReady", "firstKvmRun", "kernelEntry", "bootComplete", "stopped"),
             List.copyOf(report.phases().keySet()));
         assertTrue(report.throughputPerSecond() > 0);
     }

@@ -63,6 +63,10 @@ final class VcpuThreads implements AutoCloseable
         {
             idleCount.decrementAndGet();
             worker.hand(task);
+            // The woken vCPU thread is what the spawn waits for; the caller's remaining work (bookkeeping, its next
+            // message) is not. Where CPUs are scarce (a busy host; the lab has one) the woken thread would otherwise
+            // wait for the caller's time slice: measured in the lab, 6.3 ms from vCPU ready to first KVM_RUN.
+            Thread.yield();
             return;
         }
         startedOnSpawn.incrementAndGet();
