@@ -110,9 +110,7 @@ final class BatchCommand implements Callable<Integer>
     private Hatchery startHatchery()
     {
         final com.typesafe.config.Config defaults = com.typesafe.config.ConfigFactory.load();
-        final com.typesafe.config.Config config = shells == null ? defaults
-            : com.typesafe.config.ConfigFactory.parseMap(java.util.Map.of("hatchery.shells.depth", shells)).withFallback(defaults);
-        return Hatchery.start(config, KernelCatalog.fromEnvironment(System.getenv()));
+        return Hatchery.start(shells == null ? defaults : Hatchery.withShellDepth(defaults, shells), KernelCatalog.fromEnvironment(System.getenv()));
     }
 
     private void writeProfile(final FlameGraphProfile profiler, final VmSpec vmSpec) throws IOException

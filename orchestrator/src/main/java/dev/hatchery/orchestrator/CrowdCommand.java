@@ -140,11 +140,8 @@ final class CrowdCommand implements Callable<Integer>
         overrides.put("hatchery.limits.max-vms-in-flight", Math.max(defaults.getInt("hatchery.limits.max-vms-in-flight"), most + concurrency + 1));
         overrides.put("hatchery.limits.max-total-mem-mib", Math.max(defaults.getInt("hatchery.limits.max-total-mem-mib"),
             most * IDLE_MEM_MIB + concurrency * flat.memMib() + 1));
-        if (shells != null)
-        {
-            overrides.put("hatchery.shells.depth", shells);
-        }
-        return ConfigFactory.parseMap(overrides).withFallback(defaults);
+        final Config limits = ConfigFactory.parseMap(overrides).withFallback(defaults);
+        return shells == null ? limits : Hatchery.withShellDepth(limits, shells);
     }
 
     private static void startIdle(final Hatchery hatchery, final VmSpec idle, final int more, final List<RunningVm> idleVms)

@@ -5,7 +5,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 import java.util.concurrent.Callable;
 
 import com.typesafe.config.Config;
@@ -32,8 +31,6 @@ final class FloorCommand implements Callable<Integer>
     static final String C_VMM = "C VMM";
     static final String HATCHERY = "Hatchery";
     static final String HATCHERY_SHELLS = "Hatchery+shells";
-    /** Pre-created VM shells: their depth (0 = off). */
-    static final String SHELLS_DEPTH = "hatchery.shells.depth";
 
     @CommandLine.Spec
     private CommandLine.Model.CommandSpec spec;
@@ -86,8 +83,8 @@ final class FloorCommand implements Callable<Integer>
         for (int round = 1; round <= rounds; round++)
         {
             c.add(progress(err, round, C_VMM, floor.run(count, concurrency).report()));
-            off.add(progress(err, round, HATCHERY, hatchery(catalog, withShells(config, 0), vmSpec)));
-            on.add(progress(err, round, HATCHERY_SHELLS + " (depth " + depth + ")", hatchery(catalog, withShells(config, depth), vmSpec)));
+            off.add(progress(err, round, HATCHERY, hatchery(catalog, Hatchery.withShellDepth(config, 0), vmSpec)));
+            on.add(progress(err, round, HATCHERY_SHELLS + " (depth " + depth + ")", hatchery(catalog, Hatchery.withShellDepth(config, depth), vmSpec)));
         }
 
         final List<FloorReport.Variant> variants = List.of(new FloorReport.Variant(C_VMM, c), new FloorReport.Variant(HATCHERY, off),
@@ -95,7 +92,7 @@ final class FloorCommand implements Callable<Integer>
         final int fromShells = on.stream().mapToInt(report -> report.spawnPaths().getOrDefault("shell", 0)).sum();
         final int built = on.stream().mapToInt(report -> report.spawnPaths().values().stream().mapToInt(Integer::intValue).sum()).sum();
         // A spawn that finds the pool empty builds its VM directly: say how many did, or the shells figure misleads.
-        notes.add("shells: depth " + depth + " (" + SHELLS_DEPTH + "), refilled in the background; " + fromShells + " of " + built
+        notes.add("shells: depth " + depth + " (" + Hatchery.SHELLS_DEPTH + "), refilled in the background; " + fromShells + " of " + built
             + " VMs of the shells variant took a shell");
         final FloorReport report = new FloorReport(count, concurrency, rounds, Environment.inLab(), Environment.describe(), variants,
             targets(concurrency), notes);
@@ -114,11 +111,6 @@ final class FloorCommand implements Callable<Integer>
                 FloorReport.Figure.THROUGHPUT, 1.0, true),
             new FloorReport.Target("with shells, request\u2192boot-complete p50 \u2264 0.25\u00d7 C", HATCHERY_SHELLS,
                 FloorReport.Figure.BOOT_P50, 0.25, false));
-    }
-
-    static Config withShells(final Config config, final int depth)
-    {
-        return ConfigFactory.parseMap(Map.of(SHELLS_DEPTH, depth)).withFallback(config);
     }
 
     /** One Hatchery turn: a fresh instance, {@code warmup} unmeasured VMs, then the measured batch. */

@@ -50,10 +50,19 @@ public final class Hatchery implements VmService, AutoCloseable
         return start(ConfigFactory.load(), KernelCatalog.fromEnvironment(System.getenv()));
     }
 
+    /** The setting for the VM shells kept ready per shape (0: shells off); the commands' --shells sets it. */
+    public static final String SHELLS_DEPTH = "hatchery.shells.depth";
+
+    /** {@code config} with the shell depth set to {@code depth} over whatever it says. */
+    public static Config withShellDepth(final Config config, final int depth)
+    {
+        return com.typesafe.config.ConfigFactory.parseMap(java.util.Map.of(SHELLS_DEPTH, depth)).withFallback(config);
+    }
+
     public static Hatchery start(final Config config, final KernelCatalog catalog)
     {
         final VmHost host = VmHost.open(dev.hatchery.kvm.Kvm.DEFAULT_PATH, new dev.hatchery.vm.HostSettings(
-            config.getInt("hatchery.shells.depth"), config.getInt("hatchery.shells.shapes"), config.getInt("hatchery.shells.fill-threads"), config.getInt("hatchery.vm.spare-vcpu-threads"),
+            config.getInt(SHELLS_DEPTH), config.getInt("hatchery.shells.shapes"), config.getInt("hatchery.shells.fill-threads"), config.getInt("hatchery.vm.spare-vcpu-threads"),
             config.getInt("hatchery.vm.teardown-threads")));
         final KernelCache kernels = new KernelCache();
         try

@@ -16,7 +16,7 @@ class FloorCommandTest
     @Test
     void shouldSetTheShellDepthOverTheConfiguredOne()
     {
-        assertEquals(8, FloorCommand.withShells(ConfigFactory.parseMap(Map.of(FloorCommand.SHELLS_DEPTH, 0)), 8).getInt(FloorCommand.SHELLS_DEPTH));
+        assertEquals(8, Hatchery.withShellDepth(ConfigFactory.parseMap(Map.of(Hatchery.SHELLS_DEPTH, 0)), 8).getInt(Hatchery.SHELLS_DEPTH));
     }
 
     @Test

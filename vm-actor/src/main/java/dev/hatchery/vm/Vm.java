@@ -124,11 +124,8 @@ final class Vm implements VmControl, AutoCloseable
             timeline.mark(Phase.MEMORY_READY);
             if (shell == null)
             {
+                // A shell has the kernel laid in already: the pool hands out shells of this spec's and kernel's shape only.
                 kernel.load(memory, spec.memoryMode());
-            }
-            else if (!shell.laidOutFor(VmShell.Shape.of(spec, kernel)))
-            {
-                throw new IllegalStateException("shell laid out for another kernel or memory mode: vm=" + id);
             }
             if (lease != null)
             {

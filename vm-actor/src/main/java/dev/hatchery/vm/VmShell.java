@@ -46,14 +46,11 @@ final class VmShell implements AutoCloseable
 
     private final GuestMemory memory;
     private final KvmVm kvmVm;
-    /** Null for a VM built on the spawn path, whose kernel the spawn laid in itself. */
-    private final Shape laidOut;
 
-    private VmShell(final GuestMemory memory, final KvmVm kvmVm, final Shape laidOut)
+    private VmShell(final GuestMemory memory, final KvmVm kvmVm)
     {
         this.memory = memory;
         this.kvmVm = kvmVm;
-        this.laidOut = laidOut;
     }
 
     /**
@@ -63,7 +60,7 @@ final class VmShell implements AutoCloseable
      */
     static VmShell create(final Kvm kvm, final Shape shape)
     {
-        final VmShell shell = over(kvm, GuestMemory.anonymous(shape.ramSize(), shape.hugePages()), shape);
+        final VmShell shell = over(kvm, GuestMemory.anonymous(shape.ramSize(), shape.hugePages()));
         try
         {
             shape.kernel().load(shell.memory, shape.memoryMode());
@@ -80,17 +77,6 @@ final class VmShell implements AutoCloseable
     /** The VM over {@code memory}, which the shell then owns (closed here too if the VM cannot be made). */
     static VmShell over(final Kvm kvm, final GuestMemory memory)
     {
-        return over(kvm, memory, null);
-    }
-
-    /** Whether this shell holds {@code shape}'s kernel already, laid out as a spawn of that shape needs. */
-    boolean laidOutFor(final Shape shape)
-    {
-        return shape.equals(laidOut);
-    }
-
-    private static VmShell over(final Kvm kvm, final GuestMemory memory, final Shape laidOut)
-    {
         KvmVm kvmVm = null;
         try
         {
@@ -99,7 +85,7 @@ final class VmShell implements AutoCloseable
             kvmVm.createIrqchip();
             kvmVm.createPit2(KvmVm.KVM_PIT_SPEAKER_DUMMY);
             kvmVm.setUserMemoryRegion(0, 0, memory.size(), memory.hostAddress());
-            return new VmShell(memory, kvmVm, laidOut);
+            return new VmShell(memory, kvmVm);
         }
         catch (final RuntimeException ex)
         {

@@ -14,6 +14,27 @@ record ProcessResources(long fds, long threads, long mappings)
         return new ProcessResources(count(Path.of("/proc/self/fd")), count(Path.of("/proc/self/task")), lines(Path.of("/proc/self/maps")));
     }
 
+    /**
+     * A VM is released just after its result is reported, on a teardown thread, and parked threads end after their host
+     * closes: waits until the counts reach {@code target} (or, without one, stop changing), for up to 10 seconds, then
+     * returns what they are.
+     */
+    static ProcessResources settled(final ProcessResources target) throws InterruptedException
+    {
+        ProcessResources previous = now();
+        for (int i = 0; i < 200; i++)
+        {
+            Thread.sleep(50);
+            final ProcessResources current = now();
+            if (target != null ? current.equals(target) : current.equals(previous))
+            {
+                return current;
+            }
+            previous = current;
+        }
+        return previous;
+    }
+
     private static long count(final Path dir)
     {
         try (Stream<Path> entries = Files.list(dir))

@@ -153,11 +153,11 @@ class ShellIT
         // A first host warms up what outlives any host: the JIT's code, glibc's per-thread malloc arenas (kept for
         // reuse when threads end), JNA's native stubs. The second host must then leave exactly what the first did.
         runHostWithShells(kernel, spec);
-        final ProcessResources before = settled(null);
+        final ProcessResources before = ProcessResources.settled(null);
 
         runHostWithShells(kernel, spec);
 
-        final ProcessResources after = settled(before);
+        final ProcessResources after = ProcessResources.settled(before);
         assertEquals(before.fds(), after.fds(), "open file descriptors");
         assertEquals(before.mappings(), after.mappings(), "memory mappings");
         assertEquals(before.threads(), after.threads(), "threads");
@@ -213,21 +213,5 @@ class ShellIT
             differing += a[i] != b[i] ? 1 : 0;
         }
         return differing;
-    }
-
-    private static ProcessResources settled(final ProcessResources target) throws InterruptedException
-    {
-        ProcessResources previous = ProcessResources.now();
-        for (int i = 0; i < 200; i++)
-        {
-            Thread.sleep(50);
-            final ProcessResources now = ProcessResources.now();
-            if (target != null ? now.equals(target) : now.equals(previous))
-            {
-                return now;
-            }
-            previous = now;
-        }
-        return previous;
     }
 }

@@ -176,7 +176,7 @@ class VmBootIT
         assertEquals(VmOutcome.of(new VmFailure.BootTimeout(500)), result.outcome());
         assertEquals(SpawnPath.DIRECT, result.spawnPath());
         // The result is reported before the VM is released (off the spawn path): wait for the release.
-        assertEquals(before.fds(), settled(before).fds());
+        assertEquals(before.fds(), ProcessResources.settled(before).fds());
     }
 
     @Test
@@ -244,7 +244,7 @@ class VmBootIT
         final VmSpec spec = flatSpec();
         final PreparedKernel image = kernels.prepare(spec);
         assertTrue(host.launch("warmup", image, spec).result().join().outcome().isBooted());
-        final ProcessResources before = settled(null);
+        final ProcessResources before = ProcessResources.settled(null);
 
         for (int i = 0; i < 50; i++)
         {
@@ -252,30 +252,10 @@ class VmBootIT
             assertTrue(result.outcome().isBooted(), result.outcome().toString());
         }
 
-        final ProcessResources after = settled(before);
+        final ProcessResources after = ProcessResources.settled(before);
         assertEquals(before.fds(), after.fds(), "open file descriptors");
         assertEquals(before.threads(), after.threads(), "threads");
         assertEquals(before.mappings(), after.mappings(), "memory mappings");
         assertNotEquals(0, before.fds());
-    }
-
-    /**
-     * A VM is released just after its result is reported, on a teardown thread: wait until the counts reach the target
-     * (or, without one, stop changing), for up to 5 seconds, then return what they are.
-     */
-    private static ProcessResources settled(final ProcessResources target) throws InterruptedException
-    {
-        ProcessResources previous = ProcessResources.now();
-        for (int i = 0; i < 100; i++)
-        {
-            Thread.sleep(50);
-            final ProcessResources now = ProcessResources.now();
-            if (target != null ? now.equals(target) : now.equals(previous))
-            {
-                return now;
-            }
-            previous = now;
-        }
-        return previous;
     }
 }
