@@ -37,6 +37,9 @@ static void kvm_system(void)
     CONST(KVM_CHECK_EXTENSION);
     CONST(KVM_GET_VCPU_MMAP_SIZE);
     CONST(KVM_GET_SUPPORTED_CPUID);
+    CONST(KVM_GET_MSR_INDEX_LIST);
+    OFFSET(struct kvm_msr_list, nmsrs);
+    OFFSET(struct kvm_msr_list, indices);
 
     CONST(KVM_CAP_IRQCHIP);
     CONST(KVM_CAP_USER_MEMORY);
@@ -71,6 +74,15 @@ static void kvm_vm(void)
     CONST(KVM_IRQFD);
     CONST(KVM_CREATE_PIT2);
     CONST(KVM_IOEVENTFD);
+    CONST(KVM_GET_IRQCHIP);
+    CONST(KVM_SET_IRQCHIP);
+    CONST(KVM_GET_PIT2);
+    CONST(KVM_SET_PIT2);
+    SIZE(struct kvm_irqchip);
+    SIZE(struct kvm_pit_state2);
+    CONST(KVM_IRQCHIP_PIC_MASTER);
+    CONST(KVM_IRQCHIP_PIC_SLAVE);
+    CONST(KVM_IRQCHIP_IOAPIC);
 
     SIZE(struct kvm_userspace_memory_region);
     OFFSET(struct kvm_userspace_memory_region, slot);
@@ -118,6 +130,22 @@ static void kvm_vcpu(void)
     CONST(KVM_SET_LAPIC);
     CONST(KVM_SET_CPUID2);
     CONST(KVM_SET_SIGNAL_MASK);
+    CONST(KVM_GET_MSRS);
+    CONST(KVM_GET_MP_STATE);
+    CONST(KVM_SET_MP_STATE);
+    CONST(KVM_GET_VCPU_EVENTS);
+    CONST(KVM_SET_VCPU_EVENTS);
+    CONST(KVM_GET_DEBUGREGS);
+    CONST(KVM_SET_DEBUGREGS);
+    CONST(KVM_GET_XSAVE);
+    CONST(KVM_SET_XSAVE);
+    CONST(KVM_GET_XCRS);
+    CONST(KVM_SET_XCRS);
+    SIZE(struct kvm_mp_state);
+    SIZE(struct kvm_vcpu_events);
+    SIZE(struct kvm_debugregs);
+    SIZE(struct kvm_xsave);
+    SIZE(struct kvm_xcrs);
     SIZE(struct kvm_signal_mask);
     OFFSET(struct kvm_signal_mask, sigset);
 
@@ -299,6 +327,7 @@ static void libc(void)
     CONST(MAP_HUGETLB);
     PRINT("MAP_FAILED", (intptr_t)MAP_FAILED);
     CONST(MADV_HUGEPAGE);
+    CONST(MADV_DONTNEED);
 
     CONST(MFD_CLOEXEC);
     CONST(MFD_ALLOW_SEALING);

@@ -14,6 +14,7 @@ public final class GuestMemory implements AutoCloseable
 {
     private static final int MAP_HUGETLB = 0x40000;
     private static final int MADV_HUGEPAGE = 14;
+    private static final int MADV_DONTNEED = 4;
 
     private final long hostAddress;
     private final long size;
@@ -90,6 +91,29 @@ public final class GuestMemory implements AutoCloseable
             throw new IllegalArgumentException("template larger than guest memory: template_size=" + template.size() + " ram_size=" + size);
         }
         Syscalls.mmap(hostAddress, template.size(), LibC.PROT_READ | LibC.PROT_WRITE, LibC.MAP_PRIVATE | LibC.MAP_FIXED, template.fd(), 0);
+    }
+
+    /**
+     * Drops every page the guest made its own (MADV_DONTNEED over the whole RAM), giving the memory back to the
+     * host: anonymous RAM reads as zeros again and a template mapping ({@link #mapTemplate}) as the template's bytes,
+     * since a private file mapping refills from its file. The mapping itself stays, so a KVM memory slot over it stays
+     * valid (KVM drops its own view of the pages through its MMU notifier). Costs what unmapping would, without
+     * mapping and registering again.
+     */
+    public void discard()
+    {
+        if (closed)
+        {
+            throw new IllegalStateException("guest memory is closed");
+        }
+        try
+        {
+            LibC.madvise(hostAddress, size, MADV_DONTNEED);
+        }
+        catch (final LastErrorException ex)
+        {
+            throw new NativeCallException("madvise(MADV_DONTNEED)", "size=" + size, ex.getErrorCode());
+        }
     }
 
     public long hostAddress()

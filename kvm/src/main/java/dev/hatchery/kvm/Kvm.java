@@ -10,10 +10,17 @@ public final class Kvm implements AutoCloseable
 {
     public static final String DEFAULT_PATH = "/dev/kvm";
     public static final int API_VERSION = 12;
+    /** Capacity of the index-list buffer: KVM 6.x lists about a hundred; a larger list fails with E2BIG and its count. */
+    private static final int MSR_LIST_CAPACITY = 1024;
+    /** struct kvm_msr_list (linux/kvm.h), pinned against this machine's header by NativeLayoutTest. */
+    static final int MSR_LIST_NMSRS_OFFSET = 0;
+    static final int MSR_LIST_INDICES_OFFSET = 4;
 
     private final int fd;
     private final int vcpuMmapSize;
     private final Cpuid supportedCpuid;
+    /** KVM_GET_MSR_INDEX_LIST, read on first use: the MSRs KVM can save and restore for a vCPU. */
+    private volatile int[] msrIndexList;
     private boolean closed;
 
     private Kvm(final int fd)
@@ -87,6 +94,36 @@ public final class Kvm implements AutoCloseable
     public Cpuid supportedCpuid()
     {
         return supportedCpuid.copy();
+    }
+
+    /**
+     * The MSRs KVM saves and restores for a vCPU (KVM_GET_MSR_INDEX_LIST), read once. Not every one is valid for
+     * every vCPU: {@link VcpuState#capture} keeps those a vCPU accepts.
+     */
+    public int[] msrIndexList()
+    {
+        int[] list = msrIndexList;
+        if (list == null)
+        {
+            list = readMsrIndexList();
+            msrIndexList = list;
+        }
+        return list.clone();
+    }
+
+    private int[] readMsrIndexList()
+    {
+        final NativeBlock list = new NativeBlock("MSR_INDEX_LIST", MSR_LIST_INDICES_OFFSET + 4 * MSR_LIST_CAPACITY,
+            KvmIoctls.KVM_GET_MSR_INDEX_LIST, 0);
+        list.buffer.putInt(MSR_LIST_NMSRS_OFFSET, MSR_LIST_CAPACITY);
+        Syscalls.ioctl(fd, KvmIoctls.KVM_GET_MSR_INDEX_LIST, list.address(), "KVM_GET_MSR_INDEX_LIST", "capacity", MSR_LIST_CAPACITY);
+        final int count = list.buffer.getInt(MSR_LIST_NMSRS_OFFSET);
+        final int[] indices = new int[count];
+        for (int i = 0; i < count; i++)
+        {
+            indices[i] = list.buffer.getInt(MSR_LIST_INDICES_OFFSET + 4 * i);
+        }
+        return indices;
     }
 
     public KvmVm createVm()

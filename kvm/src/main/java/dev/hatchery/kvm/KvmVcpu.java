@@ -88,6 +88,18 @@ public final class KvmVcpu implements AutoCloseable
         }
     }
 
+    /** KVM_GET_MSRS: reads the listed MSRs in order and returns how many it read (it stops at the first it rejects). */
+    public int getMsrs(final Msrs msrs)
+    {
+        return Syscalls.ioctl(fd, KvmIoctls.KVM_GET_MSRS, msrs.address(), "KVM_GET_MSRS", "vcpu", id, "count", msrs.count());
+    }
+
+    /** KVM_SET_MSRS as it is: how many of the listed MSRs it set, in order (it stops at the first it rejects). */
+    int trySetMsrs(final Msrs msrs)
+    {
+        return Syscalls.ioctl(fd, KvmIoctls.KVM_SET_MSRS, msrs.address(), "KVM_SET_MSRS", "vcpu", id, "count", msrs.count());
+    }
+
     public void setCpuid(final Cpuid cpuid)
     {
         Syscalls.ioctl(fd, KvmIoctls.KVM_SET_CPUID2, cpuid.address(), "KVM_SET_CPUID2", "vcpu", id, "entries", cpuid.entryCount());
@@ -111,6 +123,11 @@ public final class KvmVcpu implements AutoCloseable
     {
         Syscalls.ioctl(fd, KvmIoctls.KVM_SET_SIGNAL_MASK, mask.address(), "KVM_SET_SIGNAL_MASK", "vcpu", id,
             "sigset", "0x" + Long.toHexString(mask.sigset()));
+    }
+
+    int fd()
+    {
+        return fd;
     }
 
     @Override

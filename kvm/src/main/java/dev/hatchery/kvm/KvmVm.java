@@ -88,6 +88,12 @@ public final class KvmVm implements AutoCloseable
         return fd;
     }
 
+    /** The in-kernel PIC, IOAPIC and PIT as they are now (see {@link ChipState}). */
+    public ChipState captureChips()
+    {
+        return ChipState.capture(this);
+    }
+
     @Override
     public void close()
     {

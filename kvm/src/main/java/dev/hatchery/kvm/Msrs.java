@@ -47,4 +47,26 @@ public final class Msrs extends NativeStruct
     {
         return count;
     }
+
+    /** The value of entry {@code entry}: what was added, or what KVM_GET_MSRS read into it. */
+    public long value(final int entry)
+    {
+        index(entry);
+        return buffer.getLong(HEADER_LENGTH + entry * ENTRY_LENGTH + ENTRY_DATA_OFFSET);
+    }
+
+    /** A copy of this list without entry {@code entry} (the one KVM rejected), the others in the same order. */
+    Msrs without(final int entry)
+    {
+        index(entry);
+        final Msrs rest = new Msrs(Math.max(1, count - 1));
+        for (int i = 0; i < count; i++)
+        {
+            if (i != entry)
+            {
+                rest.add(index(i), value(i));
+            }
+        }
+        return rest;
+    }
 }

@@ -44,6 +44,7 @@ class NativeLayoutTest
     /** Numeric constants of this package that are our own choices, not header values: "Class.FIELD" or "Class". */
     private static final Map<String, String> NOT_FROM_HEADERS = Map.ofEntries(
         Map.entry("Cpuid.MAX_ENTRIES", "our buffer capacity for KVM_GET_SUPPORTED_CPUID"),
+        Map.entry("Kvm.MSR_LIST_CAPACITY", "our buffer capacity for KVM_GET_MSR_INDEX_LIST"),
         Map.entry("Epoll.WAKEUP_TOKEN", "our token for the wake-up eventfd"),
         Map.entry("HugePages.HUGE_PAGE_SIZE", "the x86-64 PMD page size, not in a uapi header"),
         Map.entry("KvmSelfCheck", "the self-check guest's program, addresses and port"),
@@ -162,8 +163,21 @@ class NativeLayoutTest
             "KVM_GET_SUPPORTED_CPUID", "KVM_CREATE_VCPU", "KVM_SET_USER_MEMORY_REGION", "KVM_SET_TSS_ADDR",
             "KVM_SET_IDENTITY_MAP_ADDR", "KVM_CREATE_IRQCHIP", "KVM_IRQ_LINE", "KVM_IRQFD", "KVM_CREATE_PIT2", "KVM_IOEVENTFD",
             "KVM_RUN", "KVM_GET_REGS", "KVM_SET_REGS", "KVM_GET_SREGS", "KVM_SET_SREGS", "KVM_SET_MSRS", "KVM_SET_FPU",
-            "KVM_GET_LAPIC", "KVM_SET_LAPIC", "KVM_SET_CPUID2", "KVM_SET_SIGNAL_MASK");
+            "KVM_GET_LAPIC", "KVM_SET_LAPIC", "KVM_SET_CPUID2", "KVM_SET_SIGNAL_MASK",
+            "KVM_GET_MSR_INDEX_LIST", "KVM_GET_IRQCHIP", "KVM_SET_IRQCHIP", "KVM_GET_PIT2", "KVM_SET_PIT2", "KVM_GET_MSRS",
+            "KVM_GET_MP_STATE", "KVM_SET_MP_STATE", "KVM_GET_VCPU_EVENTS", "KVM_SET_VCPU_EVENTS", "KVM_GET_DEBUGREGS",
+            "KVM_SET_DEBUGREGS", "KVM_GET_XSAVE", "KVM_SET_XSAVE", "KVM_GET_XCRS", "KVM_SET_XCRS");
         c.field(Kvm.class, "API_VERSION", "KVM_API_VERSION");
+        c.field(Kvm.class, "MSR_LIST_NMSRS_OFFSET", offset("struct kvm_msr_list", "nmsrs"));
+        c.field(Kvm.class, "MSR_LIST_INDICES_OFFSET", offset("struct kvm_msr_list", "indices"));
+        c.field(VcpuState.class, "XSAVE_SIZE", size("struct kvm_xsave"));
+        c.field(VcpuState.class, "XCRS_SIZE", size("struct kvm_xcrs"));
+        c.field(VcpuState.class, "DEBUGREGS_SIZE", size("struct kvm_debugregs"));
+        c.field(VcpuState.class, "VCPU_EVENTS_SIZE", size("struct kvm_vcpu_events"));
+        c.field(VcpuState.class, "MP_STATE_SIZE", size("struct kvm_mp_state"));
+        c.field(ChipState.class, "IRQCHIP_SIZE", size("struct kvm_irqchip"));
+        c.field(ChipState.class, "PIT_STATE2_SIZE", size("struct kvm_pit_state2"));
+        c.sameName(ChipState.class, "KVM_IRQCHIP_PIC_MASTER", "KVM_IRQCHIP_PIC_SLAVE", "KVM_IRQCHIP_IOAPIC");
         for (final KvmCapability capability : KvmCapability.values())
         {
             c.value(capability.name(), "KvmCapability." + capability.name() + ".number()", capability.number(), Integer.SIZE);
@@ -297,7 +311,7 @@ class NativeLayoutTest
 
         c.sameName(LibC.class, "O_RDONLY", "O_RDWR", "O_NONBLOCK", "O_CLOEXEC", "PROT_READ", "PROT_WRITE", "MAP_SHARED", "MAP_PRIVATE",
             "MAP_FIXED", "MAP_ANONYMOUS", "MAP_NORESERVE", "MAP_FAILED");
-        c.sameName(GuestMemory.class, "MAP_HUGETLB", "MADV_HUGEPAGE");
+        c.sameName(GuestMemory.class, "MAP_HUGETLB", "MADV_HUGEPAGE", "MADV_DONTNEED");
         c.sameName(MemoryTemplate.class, "MFD_CLOEXEC", "MFD_ALLOW_SEALING", "F_ADD_SEALS", "F_GET_SEALS", "F_SEAL_SEAL", "F_SEAL_SHRINK",
             "F_SEAL_GROW", "F_SEAL_WRITE");
         c.field(MemoryTemplate.class, "SEALS", "F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE");

@@ -68,6 +68,10 @@ final class BatchCommand implements Callable<Integer>
         + "spawns, refilled in the background; 0 builds every VM on the spawn path (default: hatchery.shells.depth, 16)")
     private Integer shells;
 
+    @CommandLine.Option(names = "--recycle", negatable = true, description = "reset the shell of a VM that ended cleanly and reuse it "
+        + "instead of destroying it; --no-recycle destroys every ended VM (default: hatchery.shells.recycle, on)")
+    private Boolean recycle;
+
     @Override
     public Integer call() throws IOException
     {
@@ -106,11 +110,13 @@ final class BatchCommand implements Callable<Integer>
         }
     }
 
-    /** The service with application.conf, and --shells over hatchery.shells.depth when given. */
+    /** The service with application.conf, and --shells and --recycle over hatchery.shells.* when given. */
     private Hatchery startHatchery()
     {
-        final com.typesafe.config.Config defaults = com.typesafe.config.ConfigFactory.load();
-        return Hatchery.start(shells == null ? defaults : Hatchery.withShellDepth(defaults, shells), KernelCatalog.fromEnvironment(System.getenv()));
+        com.typesafe.config.Config config = com.typesafe.config.ConfigFactory.load();
+        config = shells == null ? config : Hatchery.withShellDepth(config, shells);
+        config = recycle == null ? config : Hatchery.withShellRecycling(config, recycle);
+        return Hatchery.start(config, KernelCatalog.fromEnvironment(System.getenv()));
     }
 
     private void writeProfile(final FlameGraphProfile profiler, final VmSpec vmSpec) throws IOException

@@ -32,6 +32,8 @@ final class BootCommand implements Callable<Integer>
         final VmSpec vmSpec = vm.toSpec(catalog, true);
         final PrintWriter out = spec.commandLine().getOut();
         HostHugePages.checkAvailable(vmSpec.hugePages(), vmSpec.memBytes());
+        // Bad input first: an unreadable or invalid kernel or initrd is the user's to fix, whether or not this host has KVM.
+        dev.hatchery.kernel.BootImage.load(vmSpec);
         // Through the facade like every VM: its actor owns it, and the result is what the actor reports.
         try (Hatchery hatchery = Hatchery.start(ConfigFactory.load(), catalog))
         {

@@ -54,6 +54,10 @@ final class CrowdCommand implements Callable<Integer>
     @CommandLine.Option(names = "--shells", description = "VM shells kept ready (default: hatchery.shells.depth); 0 builds every VM on the spawn path")
     private Integer shells;
 
+    @CommandLine.Option(names = "--recycle", negatable = true, description = "reset ended VMs' shells and reuse them; --no-recycle "
+        + "destroys them (default: hatchery.shells.recycle, on)")
+    private Boolean recycle;
+
     @CommandLine.Option(names = "--json", description = "write the curve as JSON to this file")
     private Path json;
 
@@ -131,7 +135,7 @@ final class CrowdCommand implements Callable<Integer>
         }
     }
 
-    /** The service's limits raised to hold the largest level plus the measured VMs; --shells over the default. */
+    /** The service's limits raised to hold the largest level plus the measured VMs; --shells and --recycle over the defaults. */
     private Config config(final VmSpec flat)
     {
         final int most = alive.get(alive.size() - 1);
@@ -141,7 +145,8 @@ final class CrowdCommand implements Callable<Integer>
         overrides.put("hatchery.limits.max-total-mem-mib", Math.max(defaults.getInt("hatchery.limits.max-total-mem-mib"),
             most * IDLE_MEM_MIB + concurrency * flat.memMib() + 1));
         final Config limits = ConfigFactory.parseMap(overrides).withFallback(defaults);
-        return shells == null ? limits : Hatchery.withShellDepth(limits, shells);
+        final Config withShells = shells == null ? limits : Hatchery.withShellDepth(limits, shells);
+        return recycle == null ? withShells : Hatchery.withShellRecycling(withShells, recycle);
     }
 
     private static void startIdle(final Hatchery hatchery, final VmSpec idle, final int more, final List<RunningVm> idleVms)

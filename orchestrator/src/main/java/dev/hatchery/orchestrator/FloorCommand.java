@@ -31,6 +31,7 @@ final class FloorCommand implements Callable<Integer>
     static final String C_VMM = "C VMM";
     static final String HATCHERY = "Hatchery";
     static final String HATCHERY_SHELLS = "Hatchery+shells";
+    static final String HATCHERY_RECYCLED = "Hatchery+recycling";
 
     @CommandLine.Spec
     private CommandLine.Model.CommandSpec spec;
@@ -80,25 +81,41 @@ final class FloorCommand implements Callable<Integer>
         final List<BatchReport> c = new ArrayList<>();
         final List<BatchReport> off = new ArrayList<>();
         final List<BatchReport> on = new ArrayList<>();
+        final List<BatchReport> recycled = new ArrayList<>();
+        final Config shells = Hatchery.withShellDepth(config, depth);
         for (int round = 1; round <= rounds; round++)
         {
             c.add(progress(err, round, C_VMM, floor.run(count, concurrency).report()));
             off.add(progress(err, round, HATCHERY, hatchery(catalog, Hatchery.withShellDepth(config, 0), vmSpec)));
-            on.add(progress(err, round, HATCHERY_SHELLS + " (depth " + depth + ")", hatchery(catalog, Hatchery.withShellDepth(config, depth), vmSpec)));
+            on.add(progress(err, round, HATCHERY_SHELLS + " (depth " + depth + ")", hatchery(catalog, Hatchery.withShellRecycling(shells, false), vmSpec)));
+            recycled.add(progress(err, round, HATCHERY_RECYCLED + " (depth " + depth + ")", hatchery(catalog, Hatchery.withShellRecycling(shells, true),
+                vmSpec)));
         }
 
         final List<FloorReport.Variant> variants = List.of(new FloorReport.Variant(C_VMM, c), new FloorReport.Variant(HATCHERY, off),
-            new FloorReport.Variant(HATCHERY_SHELLS, on));
-        final int fromShells = on.stream().mapToInt(report -> report.spawnPaths().getOrDefault("shell", 0)).sum();
-        final int built = on.stream().mapToInt(report -> report.spawnPaths().values().stream().mapToInt(Integer::intValue).sum()).sum();
-        // A spawn that finds the pool empty builds its VM directly: say how many did, or the shells figure misleads.
-        notes.add("shells: depth " + depth + " (" + Hatchery.SHELLS_DEPTH + "), refilled in the background; " + fromShells + " of " + built
-            + " VMs of the shells variant took a shell");
+            new FloorReport.Variant(HATCHERY_SHELLS, on), new FloorReport.Variant(HATCHERY_RECYCLED, recycled));
+        // A spawn that finds the pool empty builds its VM directly: say how many did, or the shells figures mislead.
+        notes.add("shells: depth " + depth + " (" + Hatchery.SHELLS_DEPTH + "), refilled in the background; " + paths(on)
+            + " VMs of the shells variant (ended VMs' shells destroyed)");
+        notes.add("recycling: the same depth, ended VMs' shells reset and reused (" + Hatchery.SHELLS_RECYCLE + "); " + paths(recycled)
+            + " VMs of the recycling variant");
         final FloorReport report = new FloorReport(count, concurrency, rounds, Environment.inLab(), Environment.describe(), variants,
             targets(concurrency), notes);
         out.print(TerminalReport.render(report));
         out.flush();
         return variants.stream().allMatch(variant -> variant.booted() == variant.count()) ? 0 : 1;
+    }
+
+    /** How the VMs of one variant were built, over its rounds: "fresh shell 40, recycled 250, direct 10 of 300". */
+    private static String paths(final List<BatchReport> reports)
+    {
+        final java.util.Map<String, Integer> counts = new java.util.LinkedHashMap<>();
+        for (final String path : List.of("shell", "recycled", "direct"))
+        {
+            counts.put(path, reports.stream().mapToInt(report -> report.spawnPaths().getOrDefault(path, 0)).sum());
+        }
+        final int built = reports.stream().mapToInt(report -> report.spawnPaths().values().stream().mapToInt(Integer::intValue).sum()).sum();
+        return "fresh shell " + counts.get("shell") + ", recycled " + counts.get("recycled") + ", direct " + counts.get("direct") + " of " + built;
     }
 
     /** The goals for the floor, reported against the measured ratios. */
@@ -110,7 +127,12 @@ final class FloorCommand implements Callable<Integer>
                 : "throughput, " + concurrency + " in flight, \u2265 1.0\u00d7 " + concurrency + " C processes", HATCHERY,
                 FloorReport.Figure.THROUGHPUT, 1.0, true),
             new FloorReport.Target("with shells, request\u2192boot-complete p50 \u2264 0.25\u00d7 C", HATCHERY_SHELLS,
-                FloorReport.Figure.BOOT_P50, 0.25, false));
+                FloorReport.Figure.BOOT_P50, 0.25, false),
+            new FloorReport.Target("with recycled shells, request\u2192boot-complete p50 \u2264 0.25\u00d7 C", HATCHERY_RECYCLED,
+                FloorReport.Figure.BOOT_P50, 0.25, false),
+            new FloorReport.Target(concurrency == 1 ? "recycling, throughput, 1 in flight, \u2265 1.0\u00d7 C"
+                : "recycling, throughput, " + concurrency + " in flight, \u2265 1.0\u00d7 " + concurrency + " C processes", HATCHERY_RECYCLED,
+                FloorReport.Figure.THROUGHPUT, 1.0, true));
     }
 
     /** One Hatchery turn: a fresh instance, {@code warmup} unmeasured VMs, then the measured batch. */

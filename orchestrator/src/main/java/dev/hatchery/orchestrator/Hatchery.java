@@ -53,6 +53,15 @@ public final class Hatchery implements VmService, AutoCloseable
     /** The setting for the VM shells kept ready per shape (0: shells off); the commands' --shells sets it. */
     public static final String SHELLS_DEPTH = "hatchery.shells.depth";
 
+    /** The setting for resetting ended VMs' shells and reusing them instead of destroying them; the commands' --recycle sets it. */
+    public static final String SHELLS_RECYCLE = "hatchery.shells.recycle";
+
+    /** {@code config} with shell recycling turned on or off over whatever it says. */
+    public static Config withShellRecycling(final Config config, final boolean recycle)
+    {
+        return com.typesafe.config.ConfigFactory.parseMap(java.util.Map.of(SHELLS_RECYCLE, recycle)).withFallback(config);
+    }
+
     /** {@code config} with the shell depth set to {@code depth} over whatever it says. */
     public static Config withShellDepth(final Config config, final int depth)
     {
@@ -63,7 +72,7 @@ public final class Hatchery implements VmService, AutoCloseable
     {
         final VmHost host = VmHost.open(dev.hatchery.kvm.Kvm.DEFAULT_PATH, new dev.hatchery.vm.HostSettings(
             config.getInt(SHELLS_DEPTH), config.getInt("hatchery.shells.shapes"), config.getInt("hatchery.shells.fill-threads"), config.getInt("hatchery.vm.spare-vcpu-threads"),
-            config.getInt("hatchery.vm.teardown-threads")));
+            config.getInt("hatchery.vm.teardown-threads"), config.getBoolean(SHELLS_RECYCLE)));
         final KernelCache kernels = new KernelCache();
         try
         {

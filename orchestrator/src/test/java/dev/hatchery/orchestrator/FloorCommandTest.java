@@ -20,12 +20,21 @@ class FloorCommandTest
     }
 
     @Test
+    void shouldSetShellRecyclingOverTheConfiguredOne()
+    {
+        assertEquals(false, Hatchery.withShellRecycling(ConfigFactory.load(), false).getBoolean(Hatchery.SHELLS_RECYCLE));
+        assertEquals(true, Hatchery.withShellRecycling(ConfigFactory.parseMap(Map.of(Hatchery.SHELLS_RECYCLE, false)), true)
+            .getBoolean(Hatchery.SHELLS_RECYCLE));
+    }
+
+    @Test
     void shouldSayThroughputAgainstAsManyCProcessesAsVmsInFlight()
     {
         final List<FloorReport.Target> targets = FloorCommand.targets(16);
 
         assertEquals(List.of("flat spawn\u2192boot-complete p50 \u2264 1.0\u00d7 C", "throughput, 16 in flight, \u2265 1.0\u00d7 16 C processes",
-            "with shells, request\u2192boot-complete p50 \u2264 0.25\u00d7 C"), targets.stream().map(FloorReport.Target::what).toList());
+            "with shells, request\u2192boot-complete p50 \u2264 0.25\u00d7 C", "with recycled shells, request\u2192boot-complete p50 \u2264 0.25\u00d7 C",
+            "recycling, throughput, 16 in flight, \u2265 1.0\u00d7 16 C processes"), targets.stream().map(FloorReport.Target::what).toList());
         assertEquals("throughput, 1 in flight, \u2265 1.0\u00d7 C", FloorCommand.targets(1).get(1).what());
     }
 }

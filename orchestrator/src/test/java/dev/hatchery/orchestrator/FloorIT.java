@@ -131,9 +131,13 @@ class FloorIT
         assertEquals(0, exit, () -> out + "\n" + err);
         final String text = out.toString();
         assertTrue(text.startsWith("Floor: C VMM vs Hatchery on the flat guest: 4 VMs per variant per round, 2 in flight"), text);
-        assertTrue(java.util.regex.Pattern.compile("(?m)^booted / VMs +8/8 +8/8 +8/8").matcher(text).find(), text);
-        assertTrue(text.contains("Hatchery+shells"), text);
-        assertTrue(java.util.regex.Pattern.compile("VMs of the shells variant took a shell").matcher(text).find(), text);
+        assertTrue(java.util.regex.Pattern.compile("(?m)^booted / VMs +8/8 +8/8 +8/8 +8/8").matcher(text).find(), text);
+        assertTrue(text.contains("Hatchery+shells") && text.contains("Hatchery+recycling"), text);
+        assertTrue(java.util.regex.Pattern.compile("recycled \\d+, direct \\d+ of 8 VMs of the shells variant").matcher(text).find(), text);
+        // With recycling, the ended warm-up and measured VMs' shells come back: some VMs must have run on one.
+        final java.util.regex.Matcher recycled = java.util.regex.Pattern.compile("recycled (\\d+), direct \\d+ of 8 VMs of the recycling variant")
+            .matcher(text);
+        assertTrue(recycled.find() && Integer.parseInt(recycled.group(1)) > 0, text);
         System.out.println("FloorIT: " + text);
     }
 }

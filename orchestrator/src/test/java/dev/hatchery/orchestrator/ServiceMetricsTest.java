@@ -65,9 +65,11 @@ class ServiceMetricsTest
         metrics.vmEnded(new VmResult("a", VmOutcome.booted("stopped by request"), timeline, "", 0, dev.hatchery.vm.SpawnPath.SHELL), true);
         metrics.vmEnded(new VmResult("b", VmOutcome.booted("stopped by request"), timeline, "", 0, dev.hatchery.vm.SpawnPath.SHELL), true);
         metrics.vmEnded(new VmResult("c", VmOutcome.booted("stopped by request"), timeline, "", 0, dev.hatchery.vm.SpawnPath.DIRECT), true);
+        metrics.vmEnded(new VmResult("e", VmOutcome.booted("stopped by request"), timeline, "", 0, dev.hatchery.vm.SpawnPath.RECYCLED), true);
         metrics.vmEnded(ended("d", new VmFailure.KernelImage("no kernel")), false);
 
-        assertTrue(metrics.render().contains("hatchery_vms_built_total{path=\"shell\"} 2\nhatchery_vms_built_total{path=\"direct\"} 1\n"),
+        assertTrue(metrics.render().contains("hatchery_vms_built_total{path=\"shell\"} 2\nhatchery_vms_built_total{path=\"recycled\"} 1\n"
+                + "hatchery_vms_built_total{path=\"direct\"} 1\n"),
             metrics.render());
     }
 

@@ -96,6 +96,12 @@ public final class BootCpu
         vcpu.setLapic(bootLapic);
     }
 
+    /** Only the registers of {@link #apply}: the entry state for a vCPU whose other state is the boot state already. */
+    public void enter(final KvmVcpu vcpu, final long entry)
+    {
+        vcpu.setRegs(regsByEntry.computeIfAbsent(entry, BootCpu::bootRegs));
+    }
+
     private static Regs bootRegs(final long entry)
     {
         return new Regs()

@@ -9,8 +9,11 @@ package dev.hatchery.vm;
  * @param spareVcpuThreads  parked vCPU threads kept ready, so that a spawn never starts a thread
  * @param teardownThreads   threads that release ended VMs (destroying a VM is the slow part), so that many ending
  *                          VMs queue there instead of taking CPU from spawns
+ * @param recycleShells     reset the shell of a VM that ended cleanly and give it back to the pool instead of destroying
+ *                          it (then new shells are made only when a shape falls below half the depth); shells on only
  */
-public record HostSettings(int shellDepth, int shellShapes, int shellFillThreads, int spareVcpuThreads, int teardownThreads)
+public record HostSettings(int shellDepth, int shellShapes, int shellFillThreads, int spareVcpuThreads, int teardownThreads,
+                           boolean recycleShells)
 {
     public HostSettings
     {
@@ -36,9 +39,15 @@ public record HostSettings(int shellDepth, int shellShapes, int shellFillThreads
         }
     }
 
+    /** The pool's refill mark: with recycling, new shells only once fewer than half the depth are ready (0 with shells off). */
+    int shellRefillBelow()
+    {
+        return recycleShells && shellDepth > 0 ? Math.max(1, shellDepth / 2) : shellDepth;
+    }
+
     /** What application.conf ships with. */
     public static HostSettings defaults()
     {
-        return new HostSettings(16, 4, 2, 16, 2);
+        return new HostSettings(16, 4, 2, 16, 2, true);
     }
 }

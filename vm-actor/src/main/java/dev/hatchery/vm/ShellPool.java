@@ -16,12 +16,16 @@ import org.slf4j.LoggerFactory;
  * Shells made ahead, per shape ({@code K}: what a shell is made for), up to {@code depth} each. A spawn
  * {@link #take}s one without waiting (null when none is ready: the spawn then builds its VM directly);
  * {@link #fill()} makes the missing ones off the spawn path, for the shapes asked for most recently (at most
- * {@code maxShapes}, so that VMs of ever new sizes do not pile up shells). Depth 0 turns the pool off. Generic over shape and shell so its bookkeeping can be tested without KVM.
+ * {@code maxShapes}, so that VMs of ever new sizes do not pile up shells). Depth 0 turns the pool off. Shells reset after
+ * their VM ended come back through {@link #giveBack}, up to the depth; when they do, the pool is only refilled with new
+ * shells once a shape falls below {@code refillBelow} (half the depth, say), so that a steady stream of spawns runs on
+ * returned shells and new ones are made only for bursts. Generic over shape and shell so its bookkeeping can be tested
+ * without KVM.
  */
 final class ShellPool<K, S extends AutoCloseable> implements AutoCloseable
 {
-    /** Counts since the pool was made: shells handed out, spawns that found none, shells made. */
-    record Stats(int depth, long taken, long missed, long made, int ready)
+    /** Counts since the pool was made: shells handed out, spawns that found none, shells made, shells given back. */
+    record Stats(int depth, long taken, long missed, long made, long returned, int ready)
     {
     }
 
@@ -30,6 +34,8 @@ final class ShellPool<K, S extends AutoCloseable> implements AutoCloseable
     private static final long PREPARE_WAIT_NANOS = java.util.concurrent.TimeUnit.SECONDS.toNanos(30);
 
     private final int depth;
+    /** A shape is topped up to the depth once it has fewer than this many ready or being made. */
+    private final int refillBelow;
     /** Shapes kept at once; asking for one more drops the one least recently asked for, with its shells. */
     private final int maxShapes;
     private final Function<K, S> factory;
@@ -37,9 +43,15 @@ final class ShellPool<K, S extends AutoCloseable> implements AutoCloseable
     private final AtomicLong taken = new AtomicLong();
     private final AtomicLong missed = new AtomicLong();
     private final AtomicLong made = new AtomicLong();
+    private final AtomicLong returned = new AtomicLong();
     private volatile boolean closed;
 
     ShellPool(final int depth, final int maxShapes, final Function<K, S> factory)
+    {
+        this(depth, maxShapes, depth, factory);
+    }
+
+    ShellPool(final int depth, final int maxShapes, final int refillBelow, final Function<K, S> factory)
     {
         if (depth < 0)
         {
@@ -49,7 +61,12 @@ final class ShellPool<K, S extends AutoCloseable> implements AutoCloseable
         {
             throw new IllegalArgumentException("shell pool must keep at least one shape: maxShapes=" + maxShapes);
         }
+        if (refillBelow < (depth == 0 ? 0 : 1) || refillBelow > depth)
+        {
+            throw new IllegalArgumentException("shell pool refill mark must lie in 1..depth: refillBelow=" + refillBelow + " depth=" + depth);
+        }
         this.depth = depth;
+        this.refillBelow = refillBelow;
         this.maxShapes = maxShapes;
         this.factory = Objects.requireNonNull(factory, "factory");
     }
@@ -85,7 +102,7 @@ final class ShellPool<K, S extends AutoCloseable> implements AutoCloseable
         }
         for (final Ready<S> ready : shapes.values())
         {
-            if (ready.wanted(depth) && !ready.failing)
+            if (ready.wanted(refillBelow) && !ready.failing)
             {
                 return true;
             }
@@ -139,6 +156,10 @@ final class ShellPool<K, S extends AutoCloseable> implements AutoCloseable
         for (final Map.Entry<K, Ready<S>> entry : shapes.entrySet())
         {
             final Ready<S> ready = entry.getValue();
+            if (!ready.wanted(refillBelow))
+            {
+                continue;
+            }
             while (!closed && !ready.failing && !ready.dropped && ready.reserve(depth))
             {
                 final S shell;
@@ -159,6 +180,29 @@ final class ShellPool<K, S extends AutoCloseable> implements AutoCloseable
                 ready.unreserve();
             }
         }
+    }
+
+    /** Whether {@link #giveBack} would take a shell of this shape now (asked before paying for a reset). */
+    boolean hasRoomFor(final K shape)
+    {
+        final Ready<S> ready = shapes.get(shape);
+        return depth > 0 && !closed && ready != null && !ready.dropped && ready.count() < depth;
+    }
+
+    /**
+     * Takes back a shell made ready again after its VM ended, if its shape is still kept and has fewer than
+     * {@code depth} ready; false when it does not (the caller keeps the shell and closes it).
+     */
+    synchronized boolean giveBack(final K shape, final S shell)
+    {
+        if (!hasRoomFor(shape))
+        {
+            return false;
+        }
+        // First out: a shell just used has its pages and KVM structures warm, and a returned shell is taken before fresh ones.
+        shapes.get(shape).addFirst(shell);
+        returned.incrementAndGet();
+        return true;
     }
 
     /** Adds a new shell, or closes it when the pool closed while it was being made: close() drains under the same lock. */
@@ -223,7 +267,7 @@ final class ShellPool<K, S extends AutoCloseable> implements AutoCloseable
         {
             ready += shells.count();
         }
-        return new Stats(depth, taken.get(), missed.get(), made.get(), ready);
+        return new Stats(depth, taken.get(), missed.get(), made.get(), returned.get(), ready);
     }
 
     /** Closes every ready shell (and each one still being made, as it is done); shells taken belong to their VMs. */
@@ -286,6 +330,12 @@ final class ShellPool<K, S extends AutoCloseable> implements AutoCloseable
         void add(final S shell)
         {
             shells.addLast(shell);
+            count.incrementAndGet();
+        }
+
+        void addFirst(final S shell)
+        {
+            shells.addFirst(shell);
             count.incrementAndGet();
         }
 

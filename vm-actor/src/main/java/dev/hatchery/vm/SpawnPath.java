@@ -1,10 +1,12 @@
 package dev.hatchery.vm;
 
-/** How a VM's machine was made: from a shell made ahead, or every step on the spawn path. */
+/** How a VM's machine was made: from a shell made ahead (fresh, or recycled from an ended VM), or every step on the spawn path. */
 public enum SpawnPath
 {
-    /** KVM-wide setup taken from the host's shell pool; the spawn laid in the kernel and made the vCPU. */
+    /** A fresh shell from the host's pool: memory with the kernel laid in, VM and vCPU made ahead. */
     SHELL("shell"),
+    /** A shell an ended VM gave back, reset to the state of a fresh one (see {@code ShellRecycler}). */
+    RECYCLED("recycled"),
     /** Memory, VM and vCPU all made by the spawn (shells off, or none ready). */
     DIRECT("direct"),
     /** The VM was never built. */

@@ -60,18 +60,21 @@ final class Vm implements VmControl, AutoCloseable
     private boolean started;
     private Executor teardown;
     private GuestMemoryMeter meter;
+    private ShellRecycler recycler;
+    /** How the VM ended, set before its release: it decides whether the shell may be recycled. */
+    private volatile VmOutcome endedAs;
     private ScheduledFuture<?> watchdog;
     private boolean releasing;
 
     private Vm(final String id, final VmSpec spec, final Timeline timeline, final VmShell shell, final SpawnPath spawnPath,
-        final KvmVcpu vcpu, final TapLease lease, final NetEventLoop sharedLoop, final boolean offloads)
+        final TapLease lease, final NetEventLoop sharedLoop, final boolean offloads)
     {
         this.id = id;
         this.spec = spec;
         this.timeline = timeline;
         this.shell = shell;
         this.spawnPath = spawnPath;
-        this.vcpu = vcpu;
+        this.vcpu = shell.vcpu();
         final GuestMemory memory = shell.memory();
         final KvmVm kvmVm = shell.kvmVm();
         this.console = new ConsoleLog(Math.max(1, spec.consoleBytes()));
@@ -95,8 +98,8 @@ final class Vm implements VmControl, AutoCloseable
 
     /**
      * Builds the machine: memory with the boot image laid out, VM-wide KVM setup, devices, and vCPU 0 in
-     * its boot state. With a {@code readyShell} (made ahead, see {@link ShellPool}) memory and VM exist
-     * already with the kernel laid in; without one every step runs here.
+     * its boot state. With a {@code readyShell} (made ahead or recycled, see {@link ShellPool}) memory, VM and
+     * vCPU exist already with the kernel laid in; without one every step runs here.
      * Anything opened is closed again if a later step fails, the shell included. A networked VM registers
      * with {@code sharedLoop}, or starts a loop of its own when that is null.
      */
@@ -117,7 +120,6 @@ final class Vm implements VmControl, AutoCloseable
         }
         GuestMemory memory = null;
         VmShell shell = readyShell;
-        KvmVcpu vcpu = null;
         try
         {
             memory = shell != null ? shell.memory() : kernel.allocate(spec.hugePages());
@@ -138,20 +140,21 @@ final class Vm implements VmControl, AutoCloseable
             {
                 final GuestMemory fresh = memory;
                 memory = null;
-                shell = VmShell.over(kvm, fresh);
+                shell = VmShell.over(kvm, VmShell.Shape.of(spec, kernel), fresh);
             }
             timeline.mark(Phase.VM_CREATED);
 
-            vcpu = shell.kvmVm().createVcpu(0);
-            bootCpu.apply(vcpu, kernel.entry());
+            if (shell.vcpu() == null)
+            {
+                shell.armVcpu(bootCpu);
+            }
             timeline.mark(Phase.VCPU_READY);
 
-            return new Vm(id, spec, timeline, shell, readyShell != null ? SpawnPath.SHELL : SpawnPath.DIRECT, vcpu, lease, sharedLoop,
-                offloads);
+            final SpawnPath path = readyShell == null ? SpawnPath.DIRECT : readyShell.recycled() ? SpawnPath.RECYCLED : SpawnPath.SHELL;
+            return new Vm(id, spec, timeline, shell, path, lease, sharedLoop, offloads);
         }
         catch (final RuntimeException ex)
         {
-            closeQuietly(vcpu);
             if (shell != null)
             {
                 closeQuietly(shell);
@@ -167,13 +170,15 @@ final class Vm implements VmControl, AutoCloseable
 
     /**
      * Hands the vCPU to one of the host's threads and arms the boot-timeout watchdog; the release after the VM
-     * ends runs on {@code teardownExecutor}, where {@code memoryMeter} counts what the guest wrote first.
+     * ends runs on {@code teardownExecutor}, where {@code memoryMeter} counts what the guest wrote first and
+     * {@code shellRecycler} may take the shell back for another VM.
      */
     void start(final ScheduledExecutorService timers, final VcpuThreads threads, final Executor teardownExecutor,
-        final GuestMemoryMeter memoryMeter)
+        final GuestMemoryMeter memoryMeter, final ShellRecycler shellRecycler)
     {
         teardown = teardownExecutor;
         meter = memoryMeter;
+        recycler = shellRecycler;
         watchdog = timers.schedule(() -> requestStop(StopCause.BOOT_TIMEOUT), spec.bootTimeout().toMillis(), TimeUnit.MILLISECONDS);
         try
         {
@@ -369,6 +374,7 @@ final class Vm implements VmControl, AutoCloseable
         {
             LOG.debug("vm.milestones_ignored vm={} writes={} last_code={}", id, milestones.ignoredWrites(), milestones.lastIgnoredCode());
         }
+        endedAs = outcome;
         result.complete(new VmResult(id, outcome, timeline, console.text(), loop.exits(), spawnPath));
         try
         {
@@ -381,9 +387,10 @@ final class Vm implements VmControl, AutoCloseable
     }
 
     /**
-     * Closes vCPU, network (its event loop touches guest memory) and gives the tap back, then destroys the VM
-     * and unmaps its memory (the shell, in the order KVM needs). The tap goes back before the VM is destroyed
-     * because nothing of this VM uses it any more once the network is closed, and destroying a VM is the slow part.
+     * Closes the network (its event loop touches guest memory) and gives the tap back, then hands the shell to the
+     * recycler or, when it does not take it, destroys vCPU, VM and memory (the shell, in the order KVM needs). The tap
+     * goes back first because nothing of this VM uses it any more once the network is closed, and destroying a VM is
+     * the slow part.
      */
     private void release()
     {
@@ -395,14 +402,17 @@ final class Vm implements VmControl, AutoCloseable
             }
             releasing = true;
         }
-        closeQuietly(vcpu);
         closeQuietly(network);
         closeQuietly(lease);
         if (meter != null)
         {
             meter.measure(shell.memory());
         }
-        closeQuietly(shell);
+        final VmOutcome outcome = endedAs;
+        if (recycler == null || outcome == null || !recycler.recycle(shell, outcome, network != null))
+        {
+            closeQuietly(shell);
+        }
         released.complete(null);
     }
 

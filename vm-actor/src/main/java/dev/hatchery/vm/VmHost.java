@@ -32,6 +32,7 @@ public final class VmHost implements AutoCloseable
     private final ScheduledThreadPoolExecutor timers;
     private final VcpuThreads vcpuThreads;
     private final ShellPool<VmShell.Shape, VmShell> shells;
+    private final ShellRecycler recycler;
     /** Threads that make shells and spare vCPU threads ahead of spawns. */
     private final ThreadPoolExecutor filler;
     private final AtomicInteger fillsQueued = new AtomicInteger();
@@ -59,7 +60,8 @@ public final class VmHost implements AutoCloseable
         timers.setRemoveOnCancelPolicy(true);
         VcpuKick.installHandler();
         this.vcpuThreads = new VcpuThreads(settings.spareVcpuThreads());
-        this.shells = new ShellPool<>(settings.shellDepth(), settings.shellShapes(), shape -> VmShell.create(kvm, shape));
+        this.shells = new ShellPool<>(settings.shellDepth(), settings.shellShapes(), settings.shellRefillBelow(), this::makeShell);
+        this.recycler = new ShellRecycler(settings.recycleShells() && settings.shellDepth() > 0, kvm, bootCpu, shells);
         this.filler = new ThreadPoolExecutor(settings.shellFillThreads(), settings.shellFillThreads(), 0, TimeUnit.MILLISECONDS,
             new LinkedBlockingQueue<>(), namedDaemon("vm-host-filler"));
         this.teardown = new ThreadPoolExecutor(settings.teardownThreads(), settings.teardownThreads(), 0, TimeUnit.MILLISECONDS,
@@ -68,6 +70,14 @@ public final class VmHost implements AutoCloseable
         filler.prestartAllCoreThreads();
         teardown.prestartAllCoreThreads();
         requestFill();
+    }
+
+    /** A fresh shell for the pool; the first one also tells the recycler what fresh looks like. */
+    private VmShell makeShell(final VmShell.Shape shape)
+    {
+        final VmShell shell = VmShell.create(kvm, shape, bootCpu);
+        recycler.learn(shell);
+        return shell;
     }
 
     private static java.util.concurrent.ThreadFactory namedDaemon(final String name)
@@ -131,6 +141,7 @@ public final class VmHost implements AutoCloseable
     {
         final ShellPool.Stats shellStats = shells.stats();
         return new HostStats(shellStats.depth(), shellStats.ready(), shellStats.taken(), shellStats.missed(), shellStats.made(),
+            recycler.recycled(), recycler.failed(),
             vcpuThreads.started(), vcpuThreads.startedOnSpawn(), vcpuThreads.idle(), teardown.getQueue().size(), memoryMeter.measured(),
             memoryMeter.privateBytes());
     }
@@ -300,7 +311,7 @@ public final class VmHost implements AutoCloseable
         vm.released().whenComplete((done, error) -> vmReleased());
         try
         {
-            vm.start(timers, vcpuThreads, teardown, memoryMeter);
+            vm.start(timers, vcpuThreads, teardown, memoryMeter, recycler);
         }
         catch (final RuntimeException | Error ex)
         {

@@ -60,7 +60,7 @@ class ShellPoolTest
         assertFalse(pool.wantsFill());
         final TestShell shell = pool.take(SMALL);
         assertSame(made.get(0), shell);
-        assertEquals(new ShellPool.Stats(3, 1, 1, 3, 2), pool.stats());
+        assertEquals(new ShellPool.Stats(3, 1, 1, 3, 0, 2), pool.stats());
     }
 
     @Test
@@ -90,7 +90,7 @@ class ShellPoolTest
 
         assertFalse(pool.wantsFill());
         assertEquals(List.of(), made);
-        assertEquals(new ShellPool.Stats(0, 0, 0, 0, 0), pool.stats());
+        assertEquals(new ShellPool.Stats(0, 0, 0, 0, 0, 0), pool.stats());
     }
 
     @Test
@@ -162,6 +162,51 @@ class ShellPoolTest
         assertFalse(made.get(2).closed, "a's refill stays");
         assertEquals(2, pool.stats().ready());
         assertNull(pool.take("b"), "b is asked for again: a miss that brings it back for the next fill");
+    }
+
+    @Test
+    void shouldTakeAGivenBackShellFirstAndOnlyRefillBelowTheMark()
+    {
+        final ShellPool<String, TestShell> pool = new ShellPool<>(4, 2, 2, factory);
+        pool.prepare(SMALL);
+        final TestShell first = pool.take(SMALL);
+
+        assertFalse(pool.wantsFill(), "3 of 4 ready is above the refill mark of 2: the returned shell will top it up");
+        assertTrue(pool.giveBack(SMALL, first));
+        assertSame(first, pool.take(SMALL), "the shell given back is handed out before the fresh ones");
+        pool.take(SMALL);
+        pool.take(SMALL);
+        assertTrue(pool.wantsFill(), "1 ready is below the mark");
+        pool.fill();
+
+        assertEquals(4, pool.stats().ready(), "a refill tops the shape up to the depth");
+        assertEquals(new ShellPool.Stats(4, 4, 0, 7, 1, 4), pool.stats());
+    }
+
+    @Test
+    void shouldRefuseAShellBackWhenTheShapeIsFullDroppedOrThePoolClosed()
+    {
+        final ShellPool<String, TestShell> pool = new ShellPool<>(1, 1, 1, factory);
+        pool.prepare(SMALL);
+        final TestShell extra = new TestShell(SMALL);
+
+        assertFalse(pool.hasRoomFor(SMALL), "full");
+        assertFalse(pool.giveBack(SMALL, extra), "full");
+        assertFalse(pool.giveBack(LARGE, extra), "a shape the pool does not keep");
+        final TestShell taken = pool.take(SMALL);
+        pool.prepare(LARGE);
+        assertFalse(pool.giveBack(SMALL, taken), "its shape was dropped for LARGE");
+        pool.take(LARGE);
+        pool.close();
+        assertFalse(pool.giveBack(LARGE, extra), "closed");
+        assertFalse(extra.closed, "a refused shell stays the caller's to close");
+    }
+
+    @Test
+    void shouldRejectARefillMarkOutsideTheDepth()
+    {
+        final IllegalArgumentException ex = assertThrows(IllegalArgumentException.class, () -> new ShellPool<>(4, 1, 5, factory));
+        assertEquals("shell pool refill mark must lie in 1..depth: refillBelow=5 depth=4", ex.getMessage());
     }
 
     @Test

@@ -45,7 +45,7 @@ class VmBootIT
     @BeforeAll
     static void openHost()
     {
-        host = VmHost.open(dev.hatchery.kvm.Kvm.DEFAULT_PATH, new HostSettings(0, 1, 1, 4, 1));
+        host = VmHost.open(dev.hatchery.kvm.Kvm.DEFAULT_PATH, new HostSettings(0, 1, 1, 4, 1, false));
         kernels = new KernelCache();
     }
 

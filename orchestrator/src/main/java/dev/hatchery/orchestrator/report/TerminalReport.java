@@ -12,7 +12,7 @@ public final class TerminalReport
     private static final String CELL_FORMAT = "%10s";
     private static final String FACT_FORMAT = "%-12s %s%n";
     private static final String FLOOR_ROW_FORMAT = "%-32s";
-    private static final String FLOOR_CELL_FORMAT = "%16s";
+    private static final String FLOOR_CELL_FORMAT = "%20s";
     private static final String FLOOR_RATIO_FORMAT = "%9s";
 
     private TerminalReport()
@@ -112,7 +112,7 @@ public final class TerminalReport
             {
                 final FloorReport.Variant variant = report.variant(target.variant());
                 final double ratio = variant == null ? Double.NaN : report.ratio(variant, target.figure());
-                out.append(String.format(Locale.ROOT, "  %-52s %-16s %8s  %s%n", printable(target.what()), printable(target.variant()),
+                out.append(String.format(Locale.ROOT, "  %-58s %-18s %8s  %s%n", printable(target.what()), printable(target.variant()),
                     ratio(ratio), variant == null ? "not measured" : target.met(ratio) ? "met" : "missed"));
             }
         }

@@ -86,14 +86,14 @@ class FloorReportTest
         assertTrue(lines.get(0).startsWith("Floor: C VMM vs Hatchery on the flat guest: 10 VMs per variant per round, 1 in flight"
             + " (C: 1 process, the count split between them), 3 rounds, variants in turns; environment=lab (emulated)"), lines.get(0));
         assertTrue(text.contains("!! timings are EMULATED (lab)"), text);
-        assertTrue(lines.contains("median over rounds                         C VMM        Hatchery       \u00d7C"), text);
+        assertTrue(lines.contains("median over rounds                             C VMM            Hatchery       \u00d7C"), text);
         assertTrue(lines.contains("from request, p50 (ms)"), text);
-        assertTrue(lines.contains("  memory ready                             0.010           0.150   15.00x"), text);
-        assertTrue(lines.contains("  Booted                                  40.000          50.000    1.25x"), text);
-        assertTrue(lines.contains("spawn\u2192boot-complete p50 (ms)              40.000          50.000    1.25x"), text);
-        assertTrue(lines.contains("spawn\u2192boot-complete p99 (ms)              60.000          90.000    1.50x"), text);
-        assertTrue(lines.contains("throughput (VMs/s)                         20.00           16.00    0.80x"), text);
-        assertTrue(lines.contains("booted / VMs                               30/30           30/30         "), text);
+        assertTrue(lines.contains("  memory ready                                 0.010               0.150   15.00x"), text);
+        assertTrue(lines.contains("  Booted                                      40.000              50.000    1.25x"), text);
+        assertTrue(lines.contains("spawn\u2192boot-complete p50 (ms)                  40.000              50.000    1.25x"), text);
+        assertTrue(lines.contains("spawn\u2192boot-complete p99 (ms)                  60.000              90.000    1.50x"), text);
+        assertTrue(lines.contains("throughput (VMs/s)                             20.00               16.00    0.80x"), text);
+        assertTrue(lines.contains("booted / VMs                                   30/30               30/30         "), text);
         assertTrue(lines.contains("  Hatchery           boot p50 1.25x 1.36x 1.26x   throughput 0.80x 0.78x 0.68x"), text);
     }
 
@@ -103,9 +103,9 @@ class FloorReportTest
         final String text = TerminalReport.render(report());
 
         assertTrue(text.contains("targets (reported, not asserted)"), text);
-        assertTrue(text.contains("  flat spawn\u2192boot-complete p50 \u2264 1.0\u00d7 C                Hatchery            1.25x  missed"), text);
-        assertTrue(text.contains("  throughput \u2265 1.0\u00d7 C                                  Hatchery            0.80x  missed"), text);
-        assertTrue(text.contains("  with shells \u2264 0.25\u00d7 C                                Hatchery+shells         -  not measured"), text);
+        assertTrue(text.contains("  flat spawn\u2192boot-complete p50 \u2264 1.0\u00d7 C                      Hatchery              1.25x  missed"), text);
+        assertTrue(text.contains("  throughput \u2265 1.0\u00d7 C                                        Hatchery              0.80x  missed"), text);
+        assertTrue(text.contains("  with shells \u2264 0.25\u00d7 C                                      Hatchery+shells           -  not measured"), text);
         assertTrue(text.endsWith("shells: not available in this build" + System.lineSeparator()), text);
     }
 
@@ -116,8 +116,8 @@ class FloorReportTest
         final FloorReport.Variant hatchery = new FloorReport.Variant("Hatchery", List.of(round(50_000, 90_000, 100, 16.0)));
         final String text = TerminalReport.render(new FloorReport(2, 2, 1, false, "native KVM", List.of(c, hatchery), List.of(), List.of()));
 
-        assertTrue(text.contains("spawn\u2192boot-complete p50 (ms)                   -          50.000        -"), text);
-        assertTrue(text.contains("booted / VMs                                 0/2           10/10"), text);
+        assertTrue(text.contains("spawn\u2192boot-complete p50 (ms)                       -              50.000        -"), text);
+        assertTrue(text.contains("booted / VMs                                     0/2               10/10"), text);
         assertFalse(text.contains("EMULATED"), text);
         assertFalse(text.contains("each round"), text);
     }
