@@ -205,10 +205,13 @@ final class ShellPool<K, S extends AutoCloseable> implements AutoCloseable
         return true;
     }
 
-    /** Adds a new shell, or closes it when the pool closed while it was being made: close() drains under the same lock. */
+    /**
+     * Adds a new shell, or closes it when the pool closed while it was being made (close() drains under the same lock),
+     * or when shells given back meanwhile filled the shape: the depth is a bound, not a target.
+     */
     private synchronized void addOrClose(final Ready<S> ready, final S shell)
     {
-        if (closed || ready.dropped)
+        if (closed || ready.dropped || ready.count() >= depth)
         {
             closeQuietly(shell);
             return;

@@ -203,6 +203,36 @@ class ShellPoolTest
     }
 
     @Test
+    void shouldCloseAShellMadeWhileShellsGivenBackFilledTheShape()
+    {
+        final List<ShellPool<String, TestShell>> pool = new ArrayList<>();
+        final List<TestShell> given = new ArrayList<>();
+        // The factory stands for a filler thread: while it makes a shell, VMs give theirs back and fill the shape.
+        pool.add(new ShellPool<>(2, 1, 1, shape ->
+        {
+            final TestShell shell = new TestShell(shape);
+            made.add(shell);
+            if (made.size() == 3)
+            {
+                for (int i = 0; i < 2; i++)
+                {
+                    given.add(new TestShell(shape));
+                    assertTrue(pool.get(0).giveBack(shape, given.get(i)));
+                }
+            }
+            return shell;
+        }));
+        pool.get(0).prepare(SMALL);
+        pool.get(0).take(SMALL);
+        pool.get(0).take(SMALL);
+        pool.get(0).fill();
+
+        assertEquals(2, pool.get(0).stats().ready(), "never more than the depth");
+        assertTrue(made.get(2).closed, "the shell made meanwhile found the shape full and was closed");
+        assertFalse(given.get(0).closed || given.get(1).closed, "the shells given back stay");
+    }
+
+    @Test
     void shouldRejectARefillMarkOutsideTheDepth()
     {
         final IllegalArgumentException ex = assertThrows(IllegalArgumentException.class, () -> new ShellPool<>(4, 1, 5, factory));
