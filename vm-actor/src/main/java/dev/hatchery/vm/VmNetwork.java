@@ -128,6 +128,12 @@ final class VmNetwork implements AutoCloseable
         return net;
     }
 
+    /** The device's counters, the transport's registers and each queue's indices on both sides: why traffic stopped, if it did. */
+    String describe()
+    {
+        return net + " " + transport;
+    }
+
     /** The features the guest driver accepted (0 before FEATURES_OK). */
     long ackedFeatures()
     {

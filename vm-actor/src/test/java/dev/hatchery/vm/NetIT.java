@@ -50,6 +50,8 @@ class NetIT
     private static final String LINUX_CMDLINE = "console=ttyS0 8250.nr_uarts=1 reboot=k panic=1 nomodule i8042.noaux i8042.nomux"
         + " i8042.dumbkbd swiotlb=noforce pci=off hatchery.echo=1";
     private static final int TCP_BYTES = 1 << 20;
+    /** A transfer still going after this long prints the device's and the tap's state, and again as often. */
+    private static final long SLOW_TRANSFER_SECONDS = 20;
 
     private static VmHost host;
     private static KernelCache kernels;
@@ -168,12 +170,21 @@ class NetIT
         assertEquals(0, NetLoopRun.netThreads().size(), "net threads left: " + NetLoopRun.netThreads());
     }
 
-    /** One 1 MiB transfer to the guest's TCP port 9000 and its checked reply: MiB/s. */
+    /**
+     * One 1 MiB transfer to the guest's TCP port 9000 and its checked reply: MiB/s. A transfer still going after
+     * {@link #SLOW_TRANSFER_SECONDS} prints, every as many seconds, where the device, its queues and the tap stand (the
+     * lab's stall watch ends a lab whose guests make no exit for a minute; this says what they were waiting for).
+     */
     private static double tcpChecksum(final TapLease lease, final byte[] data, final Vm vm) throws java.io.IOException
     {
         final long started = System.nanoTime();
         final int length;
         final long hash;
+        final java.util.concurrent.ScheduledExecutorService watch = java.util.concurrent.Executors.newSingleThreadScheduledExecutor();
+        watch.scheduleAtFixedRate(() -> System.out.printf("net.slow_transfer elapsed_s=%d %s%n  tap: %s%n  host tcp: %s%n",
+            (System.nanoTime() - started) / 1_000_000_000L, vm.network().describe(), hostCommand("ip", "-s", "link", "show", "dev",
+                lease.tapName()), hostCommand("ss", "-tin", "dst", lease.guestAddress().getHostAddress())),
+            SLOW_TRANSFER_SECONDS, SLOW_TRANSFER_SECONDS, TimeUnit.SECONDS);
         try (Socket socket = new Socket())
         {
             socket.bind(new InetSocketAddress(lease.hostAddress(), 0));
@@ -187,10 +198,33 @@ class NetIT
             length = in.readInt();
             hash = in.readLong();
         }
+        finally
+        {
+            watch.shutdownNow();
+        }
         final double seconds = (System.nanoTime() - started) / 1e9;
         assertEquals(data.length, length, vm.console());
         assertEquals(fnv1a64(data), hash);
         return data.length / seconds / (1 << 20);
+    }
+
+    /**
+     * A host tool's output on one line: `ip -s link` of the tap (its drops: frames lost between the host and the device),
+     * `ss -tin` of the connection (the host's retransmissions and timeout: whether it waits on lost segments).
+     */
+    private static String hostCommand(final String... command)
+    {
+        try
+        {
+            final Process ip = new ProcessBuilder(command).redirectErrorStream(true).start();
+            final String text = new String(ip.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            ip.waitFor(5, TimeUnit.SECONDS);
+            return text.replace('\n', ' ').replaceAll(" +", " ");
+        }
+        catch (final java.io.IOException | InterruptedException ex)
+        {
+            return "unavailable: " + ex;
+        }
     }
 
     /** Sends {@code payload} until it comes back (up to {@code attempts} times); null if it never did. */

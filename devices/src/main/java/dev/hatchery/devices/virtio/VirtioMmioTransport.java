@@ -301,9 +301,15 @@ public final class VirtioMmioTransport implements Device
     {
         synchronized (device)
         {
-            return "VirtioMmioTransport: device=" + device.name() + " status=" + Virtqueue.hex(status) + " acked_features="
-                + Virtqueue.hex(ackedFeatures) + " needs_reset=" + needsReset + " failures=" + failures
-                + " ignored_accesses=" + ignoredAccesses;
+            final StringBuilder text = new StringBuilder("VirtioMmioTransport: device=").append(device.name()).append(" status=")
+                .append(Virtqueue.hex(status)).append(" acked_features=").append(Virtqueue.hex(ackedFeatures)).append(" needs_reset=")
+                .append(needsReset).append(" failures=").append(failures).append(" ignored_accesses=").append(ignoredAccesses)
+                .append(" interrupt_status=").append(interruptStatus);
+            for (final Virtqueue queue : queues)
+            {
+                text.append(" [").append(queue).append(']');
+            }
+            return text.toString();
         }
     }
 

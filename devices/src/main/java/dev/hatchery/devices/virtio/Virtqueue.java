@@ -212,8 +212,10 @@ public final class Virtqueue
     @Override
     public String toString()
     {
+        // What the driver last published too (avail idx and flags, read from guest memory): where the two sides stand.
         return "Virtqueue: queue=" + index + " size=" + size + " ready=" + ready + " halted=" + halted
-            + " last_avail_idx=" + lastAvailIdx + " used_idx=" + nextUsedIdx;
+            + " last_avail_idx=" + lastAvailIdx + " used_idx=" + nextUsedIdx + " interrupt_pending=" + interruptPending
+            + (isUsable() ? " driver_avail_idx=" + availIdx() + " driver_avail_flags=" + (availRing.getShortVolatile(AVAIL_FLAGS_OFFSET) & INDEX_MASK) : "");
     }
 
     // Registers, written by the transport while the queue is not ready.
