@@ -102,7 +102,7 @@ class NetIT
             final TapLease lease = vm.tapLease();
             try
             {
-                vm.bootComplete().get(3, TimeUnit.MINUTES);
+                waitFor(vm::booted, Duration.ofMinutes(3), vm);
                 waitFor(() -> vm.console().contains("hatchery-init: serving"), Duration.ofSeconds(60), vm);
 
                 // The guest took every offload offered (Linux's virtio_net does), or none was offered.
@@ -133,6 +133,9 @@ class NetIT
                     + " tx_frames=%d env=\"%s\"%n", offloads ? "on" : "off", TCP_BYTES, sorted.get(1),
                     rates.stream().map(rate -> String.format("%.2f", rate)).collect(java.util.stream.Collectors.joining(",")),
                     vm.network().device().rxFrames(), vm.network().device().txFrames(), NetIsolation.describe());
+                // The guest's clock facts, to compare with a guest that stalls (lab/README.md, "Stalls").
+                System.out.println("net.guest_clock " + vm.console().lines().filter(line -> line.matches("(?i).*(tsc|clocksource|kvm-clock|apic).*"))
+                    .map(String::trim).collect(java.util.stream.Collectors.joining(" | ")));
             }
             finally
             {
@@ -309,7 +312,11 @@ class NetIT
         {
             if (System.nanoTime() > deadline)
             {
-                throw new AssertionError("timed out after " + timeout + "; console:\n" + vm.console());
+                // Where the guest stands, for a guest that stopped making progress (lab/README.md, "Stalls"): its console,
+                // its network device's queues, and KVM's own view of every vCPU (TSC offset and scaling, exits, halts).
+                throw new AssertionError("timed out after " + timeout + "; console:\n" + vm.console() + "\nnetwork: "
+                    + (vm.network() == null ? "none" : vm.network().describe()) + "\nkvm: " + hostCommand("sh", "-c",
+                    "cd /sys/kernel/debug/kvm 2>/dev/null && grep -r . */vcpu0 */exits */halt_exits */halt_wakeup 2>/dev/null | head -200"));
             }
             Thread.sleep(50);
         }
