@@ -128,10 +128,14 @@ final class VmNetwork implements AutoCloseable
         return net;
     }
 
-    /** The device's counters, the transport's registers and each queue's indices on both sides: why traffic stopped, if it did. */
-    String describe()
+    /**
+     * The device's counters, the transport's registers and each queue's indices on both sides: why traffic stopped, if
+     * it did. Reads guest memory, so under this object's lock: the VM unmaps its memory only after {@link #close()},
+     * which takes the same lock; once closed, only that is said.
+     */
+    synchronized String describe()
     {
-        return net + " " + transport;
+        return closed ? "network closed (the VM was released)" : net + " " + transport.describeBothSides();
     }
 
     /** The features the guest driver accepted (0 before FEATURES_OK). */

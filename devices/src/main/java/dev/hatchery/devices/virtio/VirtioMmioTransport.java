@@ -305,9 +305,22 @@ public final class VirtioMmioTransport implements Device
                 .append(Virtqueue.hex(status)).append(" acked_features=").append(Virtqueue.hex(ackedFeatures)).append(" needs_reset=")
                 .append(needsReset).append(" failures=").append(failures).append(" ignored_accesses=").append(ignoredAccesses)
                 .append(" interrupt_status=").append(interruptStatus);
+            return text.toString();
+        }
+    }
+
+    /**
+     * {@link #toString()} and each queue's indices on both sides ({@link Virtqueue#describeBothSides()}): reads guest
+     * memory, so only while it is mapped (the caller keeps the VM from being released meanwhile).
+     */
+    public String describeBothSides()
+    {
+        synchronized (device)
+        {
+            final StringBuilder text = new StringBuilder(toString());
             for (final Virtqueue queue : queues)
             {
-                text.append(" [").append(queue).append(']');
+                text.append(" [").append(queue.describeBothSides()).append(']');
             }
             return text.toString();
         }

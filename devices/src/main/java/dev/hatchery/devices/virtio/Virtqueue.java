@@ -212,10 +212,19 @@ public final class Virtqueue
     @Override
     public String toString()
     {
-        // What the driver last published too (avail idx and flags, read from guest memory): where the two sides stand.
+        // Only the device's own fields: a string may be made after the guest's memory is gone.
         return "Virtqueue: queue=" + index + " size=" + size + " ready=" + ready + " halted=" + halted
-            + " last_avail_idx=" + lastAvailIdx + " used_idx=" + nextUsedIdx + " interrupt_pending=" + interruptPending
-            + (isUsable() ? " driver_avail_idx=" + availIdx() + " driver_avail_flags=" + (availRing.getShortVolatile(AVAIL_FLAGS_OFFSET) & INDEX_MASK) : "");
+            + " last_avail_idx=" + lastAvailIdx + " used_idx=" + nextUsedIdx + " interrupt_pending=" + interruptPending;
+    }
+
+    /**
+     * {@link #toString()} plus what the driver last published (avail idx and flags, read from guest memory): where the
+     * two sides stand. Reads guest memory: only while it is mapped, i.e. by whoever keeps the VM from being released.
+     */
+    public String describeBothSides()
+    {
+        return this + (isUsable() ? " driver_avail_idx=" + availIdx() + " driver_avail_flags="
+            + (availRing.getShortVolatile(AVAIL_FLAGS_OFFSET) & INDEX_MASK) : "");
     }
 
     // Registers, written by the transport while the queue is not ready.
