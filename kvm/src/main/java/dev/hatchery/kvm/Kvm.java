@@ -113,10 +113,11 @@ public final class Kvm implements AutoCloseable
 
     private int[] readMsrIndexList()
     {
+        // Read only: there is no KVM_SET_MSR_INDEX_LIST, so no set request (0).
         final NativeBlock list = new NativeBlock("MSR_INDEX_LIST", MSR_LIST_INDICES_OFFSET + 4 * MSR_LIST_CAPACITY,
             KvmIoctls.KVM_GET_MSR_INDEX_LIST, 0);
         list.buffer.putInt(MSR_LIST_NMSRS_OFFSET, MSR_LIST_CAPACITY);
-        Syscalls.ioctl(fd, KvmIoctls.KVM_GET_MSR_INDEX_LIST, list.address(), "KVM_GET_MSR_INDEX_LIST", "capacity", MSR_LIST_CAPACITY);
+        list.get(fd, "capacity", MSR_LIST_CAPACITY);
         final int count = list.buffer.getInt(MSR_LIST_NMSRS_OFFSET);
         final int[] indices = new int[count];
         for (int i = 0; i < count; i++)

@@ -109,13 +109,11 @@ final class FloorCommand implements Callable<Integer>
     /** How the VMs of one variant were built, over its rounds: "fresh shell 40, recycled 250, direct 10 of 300". */
     private static String paths(final List<BatchReport> reports)
     {
-        final java.util.Map<String, Integer> counts = new java.util.LinkedHashMap<>();
-        for (final String path : List.of("shell", "recycled", "direct"))
-        {
-            counts.put(path, reports.stream().mapToInt(report -> report.spawnPaths().getOrDefault(path, 0)).sum());
-        }
+        final java.util.function.ToIntFunction<String> count = path -> reports.stream()
+            .mapToInt(report -> report.spawnPaths().getOrDefault(path, 0)).sum();
         final int built = reports.stream().mapToInt(report -> report.spawnPaths().values().stream().mapToInt(Integer::intValue).sum()).sum();
-        return "fresh shell " + counts.get("shell") + ", recycled " + counts.get("recycled") + ", direct " + counts.get("direct") + " of " + built;
+        return "fresh shell " + count.applyAsInt("shell") + ", recycled " + count.applyAsInt("recycled") + ", direct "
+            + count.applyAsInt("direct") + " of " + built;
     }
 
     /** The goals for the floor, reported against the measured ratios. */

@@ -112,11 +112,6 @@ final class ShellRecycler
         return outcome.kind() == VmOutcome.Kind.BOOTED || outcome.kind() == VmOutcome.Kind.CANCELLED;
     }
 
-    boolean enabled()
-    {
-        return enabled;
-    }
-
     /** Shells reset and given back to the pool. */
     long recycled()
     {

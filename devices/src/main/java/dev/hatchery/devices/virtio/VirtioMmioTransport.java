@@ -301,11 +301,9 @@ public final class VirtioMmioTransport implements Device
     {
         synchronized (device)
         {
-            final StringBuilder text = new StringBuilder("VirtioMmioTransport: device=").append(device.name()).append(" status=")
-                .append(Virtqueue.hex(status)).append(" acked_features=").append(Virtqueue.hex(ackedFeatures)).append(" needs_reset=")
-                .append(needsReset).append(" failures=").append(failures).append(" ignored_accesses=").append(ignoredAccesses)
-                .append(" interrupt_status=").append(interruptStatus);
-            return text.toString();
+            return "VirtioMmioTransport: device=" + device.name() + " status=" + Virtqueue.hex(status) + " acked_features="
+                + Virtqueue.hex(ackedFeatures) + " needs_reset=" + needsReset + " failures=" + failures
+                + " ignored_accesses=" + ignoredAccesses + " interrupt_status=" + interruptStatus;
         }
     }
 
