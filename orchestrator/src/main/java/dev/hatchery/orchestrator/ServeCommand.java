@@ -1,6 +1,8 @@
 package dev.hatchery.orchestrator;
 
 import java.io.PrintWriter;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -28,6 +30,11 @@ final class ServeCommand implements Callable<Integer>
     @CommandLine.Option(names = "--port", description = "port to listen on; 0 picks a free one (default: hatchery.http.port, 8080)")
     private Integer port;
 
+    @CommandLine.Option(names = "--allow-host", paramLabel = "NAME", description = "a name clients reach the service by, accepted in the"
+        + " Host header besides the listening address (and localhost on loopback); repeatable; \"*\" accepts any (default:"
+        + " hatchery.http.allowed-hosts); on 0.0.0.0, every name but localhost that clients use")
+    private List<String> allowHosts = new ArrayList<>();
+
     @CommandLine.Option(names = "--for-seconds", description = "stop after this many seconds (default: run until interrupted)")
     private Long forSeconds;
 
@@ -36,8 +43,10 @@ final class ServeCommand implements Callable<Integer>
     {
         final Config config = ConfigFactory.load();
         final HttpSettings defaults = HttpSettings.fromConfig(config, System.getenv());
+        final List<String> allowed = new ArrayList<>(defaults.guards().allowedHosts());
+        allowed.addAll(allowHosts);
         final HttpSettings settings = defaults.withAddress(host != null ? host : defaults.host(), port != null ? port : defaults.port())
-            .validate();
+            .withGuards(defaults.guards().withAllowedHosts(allowed)).validate();
         final Limits limits = Limits.fromConfig(config);
         final PrintWriter out = spec.commandLine().getOut();
         final CountDownLatch stopped = new CountDownLatch(1);

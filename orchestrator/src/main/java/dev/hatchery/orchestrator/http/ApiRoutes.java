@@ -15,6 +15,7 @@ import java.util.function.Supplier;
 
 import akka.NotUsed;
 import akka.http.javadsl.marshalling.sse.EventStreamMarshalling;
+import akka.http.javadsl.model.AttributeKey;
 import akka.http.javadsl.model.ContentTypes;
 import akka.http.javadsl.model.HttpEntity;
 import akka.http.javadsl.model.HttpResponse;
@@ -61,16 +62,24 @@ public final class ApiRoutes extends AllDirectives
     private static final Duration WAIT_MARGIN = Duration.ofSeconds(30);
     private static final String ID = "[a-z0-9][a-z0-9-]{0,63}";
 
+    /** The local port a request came in on, stamped by {@link HttpServer} per connection: the Host check compares with it. */
+    static final AttributeKey<Integer> LOCAL_PORT = AttributeKey.create("hatchery-local-port", Integer.class);
+
     private final VmService service;
     private final HttpSettings settings;
+    private final HostCheck hostCheck;
+    private final HttpConnections connections;
     private final int maxBatchCount;
     private final int maxBatchConcurrency;
     private final byte[] openApi;
 
-    public ApiRoutes(final VmService service, final HttpSettings settings, final int maxBatchCount, final int maxBatchConcurrency)
+    ApiRoutes(final VmService service, final HttpSettings settings, final HostCheck hostCheck, final HttpConnections connections,
+        final int maxBatchCount, final int maxBatchConcurrency)
     {
         this.service = service;
         this.settings = settings;
+        this.hostCheck = hostCheck;
+        this.connections = connections;
         this.maxBatchCount = maxBatchCount;
         this.maxBatchConcurrency = maxBatchConcurrency;
         this.openApi = loadOpenApi();
@@ -79,17 +88,39 @@ public final class ApiRoutes extends AllDirectives
     public Route routes()
     {
         // A request that runs past its request-timeout gets a problem too, not Akka's plain-text 503.
-        return withRequestTimeoutResponse(this::timedOut, () -> handleExceptions(exceptions(), () -> handleRejections(rejections(), () -> concat(
+        return withRequestTimeoutResponse(this::timedOut, () -> handleExceptions(exceptions(), () -> handleRejections(rejections(), () -> hostChecked(() -> concat(
             path("healthz", () -> get(() -> complete(json(StatusCodes.OK, Json.MAPPER.createObjectNode().put("status", "ok"))))),
             authorized(() -> concat(
                 path("metrics", () -> get(() -> complete(HttpResponse.create()
-                    .withEntity(ContentTypes.TEXT_PLAIN_UTF8, service.metrics().render())))),
+                    .withEntity(ContentTypes.TEXT_PLAIN_UTF8, metrics())))),
                 pathPrefix("v1", () -> concat(
                     path("openapi.json", () -> get(() -> complete(HttpResponse.create()
                         .withEntity(ContentTypes.APPLICATION_JSON, openApi)))),
                     path("kernels", () -> get(() -> complete(json(StatusCodes.OK, Views.kernels(service.catalog()))))),
                     pathPrefix("batches", this::batchRoutes),
-                    pathPrefix("vms", this::vmRoutes)))))))));
+                    pathPrefix("vms", this::vmRoutes))))))))));
+    }
+
+    private String metrics()
+    {
+        final StringBuilder sb = new StringBuilder(service.metrics().render());
+        connections.render(sb, settings.guards().maxConnections());
+        return sb.toString();
+    }
+
+    /** Refuses a request whose Host does not name this service (see {@link HostCheck}): 400 without one, 421 for another name. */
+    private Route hostChecked(final Supplier<Route> inner)
+    {
+        return optionalAttribute(LOCAL_PORT, port -> optionalHeaderValueByName("Host", host ->
+        {
+            final Optional<String> refusal = hostCheck.refusal(host, port.orElse(settings.port()));
+            if (refusal.isPresent())
+            {
+                throw new ProblemException(host.isEmpty() || host.get().isBlank() ? Problem.badRequest("Host", refusal.get())
+                    : Problem.misdirected(refusal.get()));
+            }
+            return inner.get();
+        }));
     }
 
     private HttpResponse timedOut(final akka.http.javadsl.model.HttpRequest request)

@@ -2,16 +2,29 @@ package dev.hatchery.orchestrator.http;
 
 import java.net.InetSocketAddress;
 import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
 
+import akka.Done;
+import akka.NotUsed;
 import akka.actor.typed.ActorSystem;
 import akka.http.javadsl.Http;
+import akka.http.javadsl.IncomingConnection;
 import akka.http.javadsl.ServerBinding;
+import akka.http.javadsl.model.HttpRequest;
+import akka.http.javadsl.model.HttpResponse;
+import akka.stream.Materializer;
+import akka.stream.javadsl.Flow;
+import akka.stream.javadsl.Sink;
+import akka.stream.javadsl.Source;
 
 import dev.hatchery.orchestrator.VmService;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+
+import scala.concurrent.duration.FiniteDuration;
 
 /** The bound HTTP server; close it to stop accepting and let requests in progress finish (up to 10 s). */
 public final class HttpServer implements AutoCloseable
@@ -19,10 +32,12 @@ public final class HttpServer implements AutoCloseable
     private static final Logger LOG = LoggerFactory.getLogger(HttpServer.class);
 
     private final ServerBinding binding;
+    private final HttpConnections connections;
 
-    private HttpServer(final ServerBinding binding)
+    private HttpServer(final ServerBinding binding, final HttpConnections connections)
     {
         this.binding = binding;
+        this.connections = connections;
     }
 
     /** Binds the API; fails with the reason when the settings are unsafe or the address is taken. */
@@ -30,16 +45,29 @@ public final class HttpServer implements AutoCloseable
         final int maxBatchConcurrency)
     {
         settings.validate();
-        final ApiRoutes routes = new ApiRoutes(service, settings, maxBatchCount, maxBatchConcurrency);
+        final HttpGuards guards = settings.guards();
+        final HttpConnections connections = new HttpConnections();
+        final HostCheck hostCheck = HostCheck.of(settings.host(), HttpSettings.isLoopback(settings.host()), guards);
+        final Flow<HttpRequest, HttpResponse, NotUsed> routes = new ApiRoutes(service, settings, hostCheck, connections, maxBatchCount,
+            maxBatchConcurrency).routes().flow(system);
         try
         {
+            // Connections are taken one by one (not bindFlow) so that each is counted, stamped with the port it came in on
+            // (the Host check needs it) and held to the request-head timeout; mapAsyncUnordered bounds how many are served at once.
             final ServerBinding binding = Http.get(system).newServerAt(settings.host(), settings.port())
-                .adaptSettings(server -> server.withParsingErrorHandler(MalformedRequests.class.getName()))
-                .bind(routes.routes())
+                .adaptSettings(server -> server.withParsingErrorHandler(MalformedRequests.class.getName())
+                    .withMaxConnections(guards.maxConnections())
+                    .withTimeouts(server.getTimeouts().withIdleTimeout(FiniteDuration.create(guards.idleTimeout().toMillis(), TimeUnit.MILLISECONDS))))
+                .connectionSource()
+                .mapAsyncUnordered(guards.maxConnections(), connection -> serve(connection, routes, guards, connections, system))
+                .to(Sink.ignore())
+                .run(system)
                 .toCompletableFuture().get(30, TimeUnit.SECONDS);
-            LOG.info("http.listening address={}:{} token={} max_body_bytes={}", binding.localAddress().getHostString(),
-                binding.localAddress().getPort(), settings.token().isPresent() ? "required" : "off (loopback only)", settings.maxBodyBytes());
-            return new HttpServer(binding);
+            LOG.info("http.listening address={}:{} token={} max_body_bytes={} max_connections={} idle_timeout_s={} request_head_timeout_s={}"
+                    + " allowed_hosts=\"{}\"", binding.localAddress().getHostString(), binding.localAddress().getPort(),
+                settings.token().isPresent() ? "required" : "off (loopback only)", settings.maxBodyBytes(), guards.maxConnections(),
+                guards.idleTimeout().toSeconds(), guards.requestHeadTimeout().toSeconds(), String.join(",", guards.allowedHosts()));
+            return new HttpServer(binding, connections);
         }
         catch (final InterruptedException ex)
         {
@@ -54,9 +82,53 @@ public final class HttpServer implements AutoCloseable
         }
     }
 
+    /** Serves one connection; completes (never fails) when it closes. */
+    private static CompletionStage<Done> serve(final IncomingConnection connection, final Flow<HttpRequest, HttpResponse, NotUsed> routes,
+        final HttpGuards guards, final HttpConnections connections, final ActorSystem<?> system)
+    {
+        connections.opened();
+        final int port = connection.localAddress().getPort();
+        final Flow<HttpRequest, HttpResponse, CompletionStage<Done>> handler = Flow.of(HttpRequest.class)
+            .initialTimeout(guards.requestHeadTimeout())
+            .recoverWithRetries(1, java.util.concurrent.TimeoutException.class, () ->
+            {
+                // Ending the request stream closes the connection: a client that connects and sends no whole request
+                // head in time (slowloris) holds a connection slot no longer.
+                connections.headTimedOut();
+                LOG.info("http.connection_closed reason=request_head_timeout remote={} timeout_ms={}", connection.remoteAddress(),
+                    guards.requestHeadTimeout().toMillis());
+                return Source.empty();
+            })
+            .map(request -> request.addAttribute(ApiRoutes.LOCAL_PORT, port))
+            .via(routes)
+            .watchTermination((notUsed, done) -> done);
+        final CompletionStage<Done> closed;
+        try
+        {
+            closed = connection.handleWith(handler, Materializer.matFromSystem(system));
+        }
+        catch (final RuntimeException ex)
+        {
+            connections.closed();
+            LOG.warn("http.connection_failed remote={} error=\"{}\"", connection.remoteAddress(), ex.toString());
+            return CompletableFuture.completedFuture(Done.getInstance());
+        }
+        return closed.handle((done, error) ->
+        {
+            connections.closed();
+            return Done.getInstance();
+        });
+    }
+
     public InetSocketAddress address()
     {
         return binding.localAddress();
+    }
+
+    /** Connections open now (hatchery_http_connections_open). */
+    public int openConnections()
+    {
+        return connections.open();
     }
 
     @Override

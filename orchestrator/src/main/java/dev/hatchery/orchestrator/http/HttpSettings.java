@@ -13,11 +13,17 @@ import com.typesafe.config.Config;
  * ({@code hatchery.http.token} or the HATCHERY_TOKEN environment variable): the service creates VMs and
  * taps as root, so an open port on a network must not be anonymous.
  */
-public record HttpSettings(String host, int port, Optional<String> token, long maxBodyBytes, Duration retryAfter)
+public record HttpSettings(String host, int port, Optional<String> token, long maxBodyBytes, Duration retryAfter, HttpGuards guards)
 {
     public static final String TOKEN_ENV = "HATCHERY_TOKEN";
     /** Shorter tokens are refused: they are guessable. */
     public static final int MIN_TOKEN_LENGTH = 16;
+
+    /** With the default guards (application.conf's). */
+    public HttpSettings(final String host, final int port, final Optional<String> token, final long maxBodyBytes, final Duration retryAfter)
+    {
+        this(host, port, token, maxBodyBytes, retryAfter, HttpGuards.DEFAULTS);
+    }
 
     /** Reads hatchery.http.*; the environment's HATCHERY_TOKEN wins over a token in the settings. */
     public static HttpSettings fromConfig(final Config config, final Map<String, String> env)
@@ -27,12 +33,17 @@ public record HttpSettings(String host, int port, Optional<String> token, long m
         final String token = envToken != null && !envToken.isEmpty() ? envToken : configToken;
         return new HttpSettings(config.getString("hatchery.http.host"), config.getInt("hatchery.http.port"),
             token.isEmpty() ? Optional.empty() : Optional.of(token), config.getBytes("hatchery.http.max-body-bytes"),
-            config.getDuration("hatchery.http.retry-after"));
+            config.getDuration("hatchery.http.retry-after"), HttpGuards.fromConfig(config));
     }
 
     public HttpSettings withAddress(final String newHost, final int newPort)
     {
-        return new HttpSettings(newHost, newPort, token, maxBodyBytes, retryAfter);
+        return new HttpSettings(newHost, newPort, token, maxBodyBytes, retryAfter, guards);
+    }
+
+    public HttpSettings withGuards(final HttpGuards newGuards)
+    {
+        return new HttpSettings(host, port, token, maxBodyBytes, retryAfter, newGuards);
     }
 
     /** Refuses settings that would expose the API without a token, or that cannot work; says what to change. */
@@ -50,6 +61,12 @@ public record HttpSettings(String host, int port, Optional<String> token, long m
         {
             throw new IllegalArgumentException("bearer token too short: length=" + token.get().length() + ": use at least "
                 + MIN_TOKEN_LENGTH + " random characters (e.g. openssl rand -hex 32)");
+        }
+        guards.validate();
+        if (token.isEmpty() && guards.requireToken())
+        {
+            throw new IllegalArgumentException("hatchery.http.require-token is on but no bearer token is set: set " + TOKEN_ENV
+                + " (e.g. export " + TOKEN_ENV + "=$(openssl rand -hex 32)) or hatchery.http.token, or turn require-token off");
         }
         if (token.isEmpty() && !isLoopback(host))
         {

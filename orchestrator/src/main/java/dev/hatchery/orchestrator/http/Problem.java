@@ -54,6 +54,13 @@ public record Problem(StatusCode status, String slug, String title, String detai
             List.of(RawHeader.create("WWW-Authenticate", "Bearer realm=\"hatchery\"")));
     }
 
+    /** The request names another host than this service (its Host header): a browser led here by a foreign name. */
+    public static Problem misdirected(final String detail)
+    {
+        return new Problem(StatusCodes.MISDIRECTED_REQUEST, "misdirected-request", "The request is not addressed to this service", detail,
+            "Host", List.of());
+    }
+
     public static Problem tooLarge(final long limit)
     {
         return new Problem(StatusCodes.PAYLOAD_TOO_LARGE, "body-too-large", "The request body is too large",
