@@ -3,6 +3,7 @@ package dev.hatchery.vm;
 import java.net.Inet4Address;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
+import java.nio.file.Path;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
@@ -20,7 +21,8 @@ import org.slf4j.LoggerFactory;
  * Taps created ahead of use, shared by every VM of the process (held by {@link VmHost}): each tap is
  * persistent, up, and owns one /30 of the configured subnet (host .1, guest .2). A networked VM leases one
  * and gives it back when it ends ({@link TapLease#close()}); an empty pool fails at once with the reason,
- * it never waits. On creation the pool deletes taps with its prefix that a crashed run left behind.
+ * it never waits. On creation the pool deletes taps with its prefix that a crashed run left behind; it holds its
+ * prefix's {@link TapPrefixLock} from before that until it has deleted its taps, so that two processes never share a prefix.
  */
 public final class TapPool implements AutoCloseable
 {
@@ -143,37 +145,57 @@ public final class TapPool implements AutoCloseable
         void create(String name, Inet4Address host, int prefixLength);
 
         void delete(String name);
+
+        /** Deletes taps named {@code <prefix><n>} that a crashed run left; how many. */
+        int reclaim(String prefix);
     }
 
     private final Settings settings;
     private final TapMaker maker;
+    private final TapPrefixLock lock;
     private final List<TapLease> all;
     private final Deque<TapLease> free;
     private boolean closed;
 
-    private TapPool(final Settings settings, final TapMaker maker, final List<TapLease> all)
+    private TapPool(final Settings settings, final TapMaker maker, final TapPrefixLock lock, final List<TapLease> all)
     {
         this.settings = settings;
         this.maker = maker;
+        this.lock = lock;
         this.all = all;
         this.free = new ArrayDeque<>(all);
     }
 
     /**
-     * Reclaims leftovers, then creates, addresses and brings up {@code settings.size()} taps. Needs
-     * CAP_NET_ADMIN (fails with {@code NetAdminRequiredException} otherwise); a failure deletes the taps made so far.
+     * Takes the prefix's lock (fails with {@link TapPrefixInUseException}, naming the holder, when another process has it),
+     * reclaims leftovers, then creates, addresses and brings up {@code settings.size()} taps. Needs CAP_NET_ADMIN (fails
+     * with {@code NetAdminRequiredException} otherwise); a failure deletes the taps made so far and releases the lock.
      */
     public static TapPool create(final Settings settings)
     {
-        reclaim(settings.prefix());
-        return create(settings, NATIVE);
+        return create(settings, NATIVE, TapPrefixLock.DEFAULT_DIR);
     }
 
-    static TapPool create(final Settings settings, final TapMaker maker)
+    static TapPool create(final Settings settings, final TapMaker maker, final Path lockDir)
+    {
+        final TapPrefixLock lock = TapPrefixLock.acquire(lockDir, settings.prefix());
+        try
+        {
+            maker.reclaim(settings.prefix());
+            return create(settings, maker, lock);
+        }
+        catch (final RuntimeException | Error ex)
+        {
+            lock.close();
+            throw ex;
+        }
+    }
+
+    private static TapPool create(final Settings settings, final TapMaker maker, final TapPrefixLock lock)
     {
         final AddressPlan plan = AddressPlan.parse(settings.subnet());
         final List<TapLease> leases = new ArrayList<>(settings.size());
-        final TapPool pool = new TapPool(settings, maker, leases);
+        final TapPool pool = new TapPool(settings, maker, lock, leases);
         try
         {
             for (int slot = 0; slot < settings.size(); slot++)
@@ -183,7 +205,7 @@ public final class TapPool implements AutoCloseable
                 leases.add(new TapLease(pool, name, plan.host(slot), plan.guest(slot), SLOT_PREFIX_LENGTH));
             }
         }
-        catch (final RuntimeException ex)
+        catch (final RuntimeException | Error ex)
         {
             leases.forEach(lease -> deleteQuietly(maker, lease.tapName()));
             throw ex;
@@ -278,6 +300,7 @@ public final class TapPool implements AutoCloseable
             }
             all.forEach(lease -> deleteQuietly(maker, lease.tapName()));
             free.clear();
+            lock.close();
         }
     }
 
@@ -328,6 +351,12 @@ public final class TapPool implements AutoCloseable
         public void delete(final String name)
         {
             NetDevice.deletePersistentTap(name);
+        }
+
+        @Override
+        public int reclaim(final String prefix)
+        {
+            return TapPool.reclaim(prefix);
         }
     };
 }

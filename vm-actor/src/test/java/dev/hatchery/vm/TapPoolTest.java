@@ -3,14 +3,21 @@ package dev.hatchery.vm;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
 import java.net.Inet4Address;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class TapPoolTest
 {
@@ -19,6 +26,7 @@ class TapPoolTest
     {
         final List<String> created = new ArrayList<>();
         final List<String> deleted = new ArrayList<>();
+        final List<String> reclaimed = new ArrayList<>();
         int failAt = -1;
 
         @Override
@@ -36,13 +44,23 @@ class TapPoolTest
         {
             deleted.add(name);
         }
+
+        @Override
+        public int reclaim(final String prefix)
+        {
+            reclaimed.add(prefix);
+            return 0;
+        }
     }
+
+    @TempDir
+    Path locks;
 
     @Test
     void shouldGiveEachTapOneSlash30WithHostDot1AndGuestDot2()
     {
         final FakeMaker maker = new FakeMaker();
-        try (TapPool pool = TapPool.create(new TapPool.Settings("hatch", 3, "172.30.0.0/16"), maker))
+        try (TapPool pool = TapPool.create(new TapPool.Settings("hatch", 3, "172.30.0.0/16"), maker, locks))
         {
             assertEquals(List.of("hatch0=172.30.0.1/30", "hatch1=172.30.0.5/30", "hatch2=172.30.0.9/30"), maker.created);
             final TapLease first = pool.lease();
@@ -69,7 +87,7 @@ class TapPoolTest
     @Test
     void shouldFailAtOnceWithTheReasonWhenEveryTapIsLeased()
     {
-        try (TapPool pool = TapPool.create(new TapPool.Settings("hatch", 2, "172.30.0.0/16"), new FakeMaker()))
+        try (TapPool pool = TapPool.create(new TapPool.Settings("hatch", 2, "172.30.0.0/16"), new FakeMaker(), locks))
         {
             pool.lease();
             pool.lease();
@@ -83,7 +101,7 @@ class TapPoolTest
     @Test
     void shouldTakeALeaseBackOnceHoweverOftenItIsClosed()
     {
-        try (TapPool pool = TapPool.create(new TapPool.Settings("hatch", 2, "172.30.0.0/16"), new FakeMaker()))
+        try (TapPool pool = TapPool.create(new TapPool.Settings("hatch", 2, "172.30.0.0/16"), new FakeMaker(), locks))
         {
             final TapLease lease = pool.lease();
             lease.close();
@@ -103,7 +121,7 @@ class TapPoolTest
         final FakeMaker maker = new FakeMaker();
         maker.failAt = 2;
 
-        assertThrows(IllegalStateException.class, () -> TapPool.create(new TapPool.Settings("hatch", 4, "172.30.0.0/16"), maker));
+        assertThrows(IllegalStateException.class, () -> TapPool.create(new TapPool.Settings("hatch", 4, "172.30.0.0/16"), maker, locks));
         assertEquals(List.of("hatch0", "hatch1"), maker.deleted);
     }
 
@@ -126,7 +144,7 @@ class TapPoolTest
     @Test
     void shouldBuildThePerVmCommandLineFromTheLease()
     {
-        try (TapPool pool = TapPool.create(new TapPool.Settings("hatch", 2, "172.30.0.0/16"), new FakeMaker()))
+        try (TapPool pool = TapPool.create(new TapPool.Settings("hatch", 2, "172.30.0.0/16"), new FakeMaker(), locks))
         {
             pool.lease();
             final TapLease lease = pool.lease();
@@ -135,6 +153,63 @@ class TapPoolTest
                 VmNetwork.cmdline("console=ttyS0", 0xd0001000L, lease));
             assertEquals("virtio_mmio.device=4K@0xd0001000:5 ip=172.30.0.6::172.30.0.5:255.255.255.252::eth0:off",
                 VmNetwork.cmdline("", 0xd0001000L, lease));
+        }
+    }
+
+    @Test
+    void shouldHoldItsPrefixSoThatASecondPoolOfThisProcessIsRefusedUntilItCloses()
+    {
+        final FakeMaker maker = new FakeMaker();
+        try (TapPool first = TapPool.create(new TapPool.Settings("hatch", 1, "172.30.0.0/16"), maker, locks);
+             TapPool other = TapPool.create(new TapPool.Settings("other", 1, "172.31.0.0/16"), maker, locks))
+        {
+            final TapPrefixInUseException ex = assertThrows(TapPrefixInUseException.class,
+                () -> TapPool.create(new TapPool.Settings("hatch", 1, "172.30.0.0/16"), maker, locks));
+
+            assertEquals("tap prefix 'hatch' is in use by another tap pool of this process (lock " + locks.resolve("taps-hatch.lock")
+                + "): close it first, or give this one another prefix", ex.getMessage());
+            assertEquals(List.of("hatch0=172.30.0.1/30", "other0=172.31.0.1/30"), maker.created, "the refused pool made no tap");
+            assertEquals(List.of("hatch", "other"), maker.reclaimed, "and reclaimed nothing: reclaiming would delete the holder's taps");
+        }
+        try (TapPool again = TapPool.create(new TapPool.Settings("hatch", 1, "172.30.0.0/16"), maker, locks))
+        {
+            assertEquals(1, again.size());
+        }
+    }
+
+    @Test
+    void shouldRefuseAPrefixHeldByAnotherProcessNamingItAndTakeItOnceThatProcessIsKilled() throws Exception
+    {
+        final Process holder = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp",
+            System.getProperty("java.class.path"), TapPrefixLockHolder.class.getName(), locks.toString(), "hatch")
+            .redirectErrorStream(true).start();
+        try
+        {
+            final BufferedReader out = new BufferedReader(new InputStreamReader(holder.getInputStream(), StandardCharsets.US_ASCII));
+            assertEquals("locked", out.readLine());
+            final FakeMaker maker = new FakeMaker();
+
+            final TapPrefixInUseException ex = assertThrows(TapPrefixInUseException.class,
+                () -> TapPool.create(new TapPool.Settings("hatch", 2, "172.30.0.0/16"), maker, locks));
+
+            assertTrue(ex.getMessage().startsWith("tap prefix 'hatch' is in use by another process (pid " + holder.pid() + ", since "),
+                ex.getMessage());
+            assertTrue(ex.getMessage().endsWith("; lock " + locks.resolve("taps-hatch.lock") + "): its taps would be deleted under it."
+                + " Stop that process, or give this one another prefix (hatchery.taps.prefix)"), ex.getMessage());
+            assertEquals(List.of(), maker.created);
+            assertEquals(List.of(), maker.reclaimed);
+
+            holder.destroyForcibly().waitFor();
+            try (TapPool pool = TapPool.create(new TapPool.Settings("hatch", 2, "172.30.0.0/16"), maker, locks))
+            {
+                assertEquals(List.of("hatch"), maker.reclaimed, "the killed holder's leftovers are reclaimed first");
+                assertEquals(2, pool.size());
+                assertTrue(Files.readString(locks.resolve("taps-hatch.lock")).startsWith("pid " + ProcessHandle.current().pid() + ", since "));
+            }
+        }
+        finally
+        {
+            holder.destroyForcibly();
         }
     }
 }
