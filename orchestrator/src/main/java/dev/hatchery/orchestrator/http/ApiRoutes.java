@@ -251,9 +251,16 @@ public final class ApiRoutes extends AllDirectives
                 throw new ProblemException(Problem.unsupportedMediaType("send the body as Content-Type: application/json, got "
                     + entity.getContentType()));
             }
-            final CompletionStage<HttpEntity.Strict> strict = entity.withSizeLimit(settings.maxBodyBytes()).toStrict(5_000, materializer);
+            final CompletionStage<HttpEntity.Strict> strict = entity.withSizeLimit(settings.maxBodyBytes()).toStrict(settings.guards().requestBodyTimeout().toMillis(),
+                materializer);
             return onComplete(strict, result ->
             {
+                if (result.isFailure() && result.failed().get() instanceof java.util.concurrent.TimeoutException)
+                {
+                    // The client announced a body and did not send it all: its fault (408), not a busy service (503).
+                    throw new ProblemException(Problem.requestTimeout("the request body did not arrive within "
+                        + settings.guards().requestBodyTimeout().toMillis() + " ms (hatchery.http.request-body-timeout): send the whole body with the request"));
+                }
                 if (result.isFailure())
                 {
                     throw result.failed().get() instanceof RuntimeException runtime ? runtime : new CompletionException(result.failed().get());
@@ -311,6 +318,11 @@ public final class ApiRoutes extends AllDirectives
         if (cause instanceof akka.http.scaladsl.model.EntityStreamSizeException)
         {
             return Problem.tooLarge(settings.maxBodyBytes());
+        }
+        if (cause instanceof akka.http.scaladsl.model.EntityStreamException broken)
+        {
+            // The body's framing is broken (bad chunk sizes, a body cut short): the client's fault, like a bad head.
+            return Problem.malformed(StatusCodes.BAD_REQUEST, "the request body could not be read: " + broken.getMessage());
         }
         if (cause instanceof java.util.concurrent.TimeoutException)
         {

@@ -17,14 +17,16 @@ import com.typesafe.config.Config;
  * @param maxConnections     connections served at once; more wait in the listen backlog until one closes
  * @param idleTimeout        a connection with no bytes either way this long is closed
  * @param requestHeadTimeout a new connection must have sent a whole request head within this, or it is closed
+ * @param requestBodyTimeout a request's announced body must arrive in full within this, or it is answered 408
  */
 public record HttpGuards(List<String> allowedHosts, boolean requireToken, int maxConnections, Duration idleTimeout,
-                         Duration requestHeadTimeout)
+                         Duration requestHeadTimeout, Duration requestBodyTimeout)
 {
     public static final String ANY_HOST = "*";
 
     /** What application.conf ships with (the tests' starting point). */
-    public static final HttpGuards DEFAULTS = new HttpGuards(List.of(), false, 256, Duration.ofSeconds(60), Duration.ofSeconds(10));
+    public static final HttpGuards DEFAULTS = new HttpGuards(List.of(), false, 256, Duration.ofSeconds(60), Duration.ofSeconds(10),
+        Duration.ofSeconds(10));
 
     public HttpGuards
     {
@@ -35,22 +37,27 @@ public record HttpGuards(List<String> allowedHosts, boolean requireToken, int ma
     {
         return new HttpGuards(config.getStringList("hatchery.http.allowed-hosts"), config.getBoolean("hatchery.http.require-token"),
             config.getInt("hatchery.http.max-connections"), config.getDuration("hatchery.http.idle-timeout"),
-            config.getDuration("hatchery.http.request-head-timeout"));
+            config.getDuration("hatchery.http.request-head-timeout"), config.getDuration("hatchery.http.request-body-timeout"));
     }
 
     public HttpGuards withAllowedHosts(final List<String> names)
     {
-        return new HttpGuards(names, requireToken, maxConnections, idleTimeout, requestHeadTimeout);
+        return new HttpGuards(names, requireToken, maxConnections, idleTimeout, requestHeadTimeout, requestBodyTimeout);
     }
 
     public HttpGuards withConnections(final int max, final Duration idle, final Duration requestHead)
     {
-        return new HttpGuards(allowedHosts, requireToken, max, idle, requestHead);
+        return new HttpGuards(allowedHosts, requireToken, max, idle, requestHead, requestBodyTimeout);
+    }
+
+    public HttpGuards withRequestBodyTimeout(final Duration timeout)
+    {
+        return new HttpGuards(allowedHosts, requireToken, maxConnections, idleTimeout, requestHeadTimeout, timeout);
     }
 
     public HttpGuards withRequireToken(final boolean required)
     {
-        return new HttpGuards(allowedHosts, required, maxConnections, idleTimeout, requestHeadTimeout);
+        return new HttpGuards(allowedHosts, required, maxConnections, idleTimeout, requestHeadTimeout, requestBodyTimeout);
     }
 
     boolean acceptsAnyHost()
@@ -71,6 +78,10 @@ public record HttpGuards(List<String> allowedHosts, boolean requireToken, int ma
         if (requestHeadTimeout.isNegative() || requestHeadTimeout.isZero())
         {
             throw new IllegalArgumentException("invalid hatchery.http.request-head-timeout=" + requestHeadTimeout + ": must be positive (e.g. 10s)");
+        }
+        if (requestBodyTimeout.isNegative() || requestBodyTimeout.isZero())
+        {
+            throw new IllegalArgumentException("invalid hatchery.http.request-body-timeout=" + requestBodyTimeout + ": must be positive (e.g. 10s)");
         }
         for (final String name : allowedHosts)
         {

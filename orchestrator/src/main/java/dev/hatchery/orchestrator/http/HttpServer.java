@@ -2,6 +2,7 @@ package dev.hatchery.orchestrator.http;
 
 import java.net.InetSocketAddress;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
@@ -82,6 +83,39 @@ public final class HttpServer implements AutoCloseable
         }
     }
 
+    /**
+     * Ends a connection's request stream when no whole request head arrived within {@code timeout} of connecting: a client
+     * that connects and trickles (slowloris) or sends nothing holds a connection slot no longer. It ends the stream rather
+     * than failing it (as {@code initialTimeout} would): a failure reaches Akka's server as a handler error and is answered
+     * 500; an ended request stream closes the connection.
+     */
+    private static Flow<HttpRequest, HttpRequest, NotUsed> requestHeadTimeout(final Duration timeout, final Runnable onTimeout)
+    {
+        final HttpRequest alarm = HttpRequest.create("/request-head-timeout");
+        final Source<HttpRequest, NotUsed> alarmOnce = Source.single(alarm).initialDelay(timeout).concat(Source.never());
+        return Flow.of(HttpRequest.class)
+            .merge(alarmOnce, true)
+            .statefulMapConcat(() ->
+            {
+                final boolean[] headSeen = {false};
+                return request ->
+                {
+                    if (request != alarm)
+                    {
+                        headSeen[0] = true;
+                        return List.of(request);
+                    }
+                    if (headSeen[0])
+                    {
+                        return List.of();
+                    }
+                    onTimeout.run();
+                    return List.of(alarm);
+                };
+            })
+            .takeWhile(request -> request != alarm);
+    }
+
     /** Serves one connection; completes (never fails) when it closes. */
     private static CompletionStage<Done> serve(final IncomingConnection connection, final Flow<HttpRequest, HttpResponse, NotUsed> routes,
         final HttpGuards guards, final HttpConnections connections, final ActorSystem<?> system)
@@ -89,16 +123,12 @@ public final class HttpServer implements AutoCloseable
         connections.opened();
         final int port = connection.localAddress().getPort();
         final Flow<HttpRequest, HttpResponse, CompletionStage<Done>> handler = Flow.of(HttpRequest.class)
-            .initialTimeout(guards.requestHeadTimeout())
-            .recoverWithRetries(1, java.util.concurrent.TimeoutException.class, () ->
+            .via(requestHeadTimeout(guards.requestHeadTimeout(), () ->
             {
-                // Ending the request stream closes the connection: a client that connects and sends no whole request
-                // head in time (slowloris) holds a connection slot no longer.
                 connections.headTimedOut();
                 LOG.info("http.connection_closed reason=request_head_timeout remote={} timeout_ms={}", connection.remoteAddress(),
                     guards.requestHeadTimeout().toMillis());
-                return Source.empty();
-            })
+            }))
             .map(request -> request.addAttribute(ApiRoutes.LOCAL_PORT, port))
             .via(routes)
             .watchTermination((notUsed, done) -> done);

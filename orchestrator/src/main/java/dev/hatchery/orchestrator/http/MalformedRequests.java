@@ -25,6 +25,14 @@ public final class MalformedRequests extends ParsingErrorHandler
     {
         // The summary names what was wrong without echoing the request back; the detail may quote it.
         LOG.info("http.malformed status={} error=\"{}\"", status.intValue(), error.summary());
-        return Problem.malformed(status, settings.verboseErrorMessages() ? error.formatPretty() : error.summary()).toResponse(null);
+        final String detail = settings.verboseErrorMessages() ? error.formatPretty() : error.summary();
+        // The parser answers an unknown method 501 and an unknown protocol version 505: both are the client's fault here
+        // (the API serves GET, POST and DELETE over HTTP/1.x), so they are 400s that say so, not server errors.
+        if (status.intValue() >= 500)
+        {
+            return Problem.malformed(akka.http.javadsl.model.StatusCodes.BAD_REQUEST, detail + " (this API serves GET, POST and DELETE over HTTP/1.1)")
+                .toResponse(null);
+        }
+        return Problem.malformed(status, detail).toResponse(null);
     }
 }

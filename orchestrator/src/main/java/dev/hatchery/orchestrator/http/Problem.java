@@ -61,6 +61,11 @@ public record Problem(StatusCode status, String slug, String title, String detai
             "Host", List.of());
     }
 
+    public static Problem requestTimeout(final String detail)
+    {
+        return new Problem(StatusCodes.REQUEST_TIMEOUT, "body-timeout", "The request body did not arrive in time", detail, null, List.of());
+    }
+
     public static Problem tooLarge(final long limit)
     {
         return new Problem(StatusCodes.PAYLOAD_TOO_LARGE, "body-too-large", "The request body is too large",

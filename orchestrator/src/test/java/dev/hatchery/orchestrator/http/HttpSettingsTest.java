@@ -54,9 +54,9 @@ class HttpSettingsTest
         final HttpGuards guards = HttpSettings.fromConfig(ConfigFactory.load(), Map.of()).guards();
 
         assertEquals(HttpGuards.DEFAULTS, guards);
-        assertEquals(new HttpGuards(List.of("a.example", "*"), true, 7, Duration.ofSeconds(30), Duration.ofSeconds(2)),
+        assertEquals(new HttpGuards(List.of("a.example", "*"), true, 7, Duration.ofSeconds(30), Duration.ofSeconds(2), Duration.ofSeconds(3)),
             HttpSettings.fromConfig(ConfigFactory.parseString("hatchery.http { allowed-hosts = [\"a.example\", \"*\"], require-token = on,"
-                + " max-connections = 7, idle-timeout = 30s, request-head-timeout = 2s }").withFallback(ConfigFactory.load()), Map.of()).guards());
+                + " max-connections = 7, idle-timeout = 30s, request-head-timeout = 2s, request-body-timeout = 3s }").withFallback(ConfigFactory.load()), Map.of()).guards());
     }
 
     @Test
@@ -85,6 +85,8 @@ class HttpSettingsTest
             () -> base.withGuards(HttpGuards.DEFAULTS.withConnections(0, Duration.ofSeconds(1), Duration.ofSeconds(1))).validate()).getMessage());
         assertEquals("invalid hatchery.http.idle-timeout=PT0S: must be positive (e.g. 60s)", assertThrows(IllegalArgumentException.class,
             () -> base.withGuards(HttpGuards.DEFAULTS.withConnections(1, Duration.ZERO, Duration.ofSeconds(1))).validate()).getMessage());
+        assertEquals("invalid hatchery.http.request-body-timeout=PT0S: must be positive (e.g. 10s)", assertThrows(IllegalArgumentException.class,
+            () -> base.withGuards(HttpGuards.DEFAULTS.withRequestBodyTimeout(Duration.ZERO)).validate()).getMessage());
         assertEquals("invalid hatchery.http.request-head-timeout=PT-1S: must be positive (e.g. 10s)", assertThrows(IllegalArgumentException.class,
             () -> base.withGuards(HttpGuards.DEFAULTS.withConnections(1, Duration.ofSeconds(1), Duration.ofSeconds(-1))).validate()).getMessage());
     }
