@@ -153,7 +153,7 @@ final class Vm implements VmControl, AutoCloseable
             final SpawnPath path = readyShell == null ? SpawnPath.DIRECT : readyShell.recycled() ? SpawnPath.RECYCLED : SpawnPath.SHELL;
             return new Vm(id, spec, timeline, shell, path, lease, sharedLoop, offloads);
         }
-        catch (final RuntimeException ex)
+        catch (final RuntimeException | Error ex)
         {
             if (shell != null)
             {

@@ -164,11 +164,18 @@ public final class VmActor extends AbstractBehavior<VmActor.Command>
             {
                 vm = launcher.get();
             }
-            catch (final RuntimeException ex)
+            catch (final RuntimeException | Error ex)
             {
-                final VmFailure failure = VmFailure.KvmSetup.of(ex);
+                // An Error too: the batch waits for every VM's end, so this one must be reported whatever was thrown.
+                final VmFailure failure = ex instanceof RuntimeException runtime ? VmFailure.KvmSetup.of(runtime)
+                    : new VmFailure.HostError("building the VM threw " + ex.getClass().getName(), String.valueOf(ex.getMessage()));
                 context.getLog().info("vm.build_failed vm={} failure={} detail=\"{}\"", vmId, failure.code(), failure.detail());
                 parent.tell(new VmEnded(batchId, new VmResult(vmId, VmOutcome.of(failure), timeline.copy(), "", 0), false));
+                if (ex instanceof VirtualMachineError fatal)
+                {
+                    // Out of memory or stack: reported, then left to the JVM's policy (Akka exits on fatal errors).
+                    throw fatal;
+                }
                 return Behaviors.stopped();
             }
             return Behaviors.withTimers(timers ->

@@ -246,4 +246,21 @@ class VmActorTest
         assertEquals("VM could not be built: KVM_CREATE_VM failed with EMFILE", failure.summary());
         assertEquals(VmFailure.Stage.BUILD, failure.stage());
     }
+
+    @Test
+    void shouldEndAVmWhoseBuildThrowsAnErrorAsAHostErrorSoThatItsBatchStillHearsOfIt()
+    {
+        final TestProbe<VmActor.Report> parent = KIT.createTestProbe();
+        KIT.spawn(VmActor.create(null, "vm-linkage", false, STOP_TIMEOUT, Timeline.startingNow(), () ->
+        {
+            throw new NoClassDefFoundError("com/sun/jna/Native");
+        }, parent.getRef()));
+
+        final VmActor.VmEnded ended = parent.expectMessageClass(VmActor.VmEnded.class);
+
+        assertFalse(ended.launched());
+        final VmFailure.HostError failure = assertInstanceOf(VmFailure.HostError.class, ended.result().outcome().failure());
+        assertEquals("building the VM threw java.lang.NoClassDefFoundError", failure.summary());
+        assertEquals("com/sun/jna/Native", failure.detail());
+    }
 }
