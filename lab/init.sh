@@ -38,10 +38,12 @@ log "init started"
 
 RUN=
 NET=
+TRACE=0
 for arg in $(cat /proc/cmdline); do
 	case "$arg" in
 	hatchery.run=*) RUN="${arg#hatchery.run=}" ;;
 	hatchery.net=*) NET="${arg#hatchery.net=}" ;;
+	hatchery.trace=1) TRACE=1 ;;
 	esac
 done
 [ -n "$RUN" ] || die "no hatchery.run=<run> on the kernel command line"
@@ -132,8 +134,49 @@ CMD=$!
 # Beside the command: every second, a stop request from lab/run (<run>/signal) becomes SIGTERM to the
 # command (cmd.sh execs it, so $CMD is its pid); every 5 s a heartbeat line on the console proves that
 # the lab's timers, scheduler and console still work, and says what the nested guests did meanwhile.
+# KVM's debugfs counters, summed over the nested VMs that exist now (they vanish with their VM).
+kvm_stat() { cat /sys/kernel/debug/kvm/"$1" 2>/dev/null || echo "?"; }
+
+# With hatchery.trace=1 (lab/run HATCHERY_LAB_TRACE=1): KVM's exit, injection, MSR, timer and wake-up events go to
+# the lab's ftrace ring (overwriting, 4 MiB), and when nested VMs exist but have made fewer than 5 exits in 20 s the
+# heartbeat prints, once, each VM's counters and the ring's last 300 events: what a stalled guest did last.
+trace_start() {
+	T=/sys/kernel/tracing
+	mount -t tracefs tracefs $T 2>/dev/null
+	[ -d $T/events/kvm ] || { log "trace: no kvm trace events in this lab kernel"; TRACE=0; return; }
+	echo 4096 >$T/buffer_size_kb
+	for e in kvm_exit kvm_entry kvm_inj_virq kvm_msr kvm_apic_accept_irq kvm_eoi kvm_pic_set_irq kvm_wait_lapic_expire kvm_vcpu_wakeup \
+		kvm_apic kvm_set_irq kvm_msi_set_irq kvm_nested_vmexit kvm_hv_timer_state kvm_pvclock_update kvm_write_tsc_offset kvm_track_tsc; do
+		[ -f $T/events/kvm/$e/enable ] && echo 1 >$T/events/kvm/$e/enable
+	done
+	echo 1 >$T/tracing_on
+	log "trace: kvm events on (ring $T, 4 MiB)"
+}
+trace_dump() {
+	echo "hatchery-lab-trace: nested guests made $1 exits in 20 s; per VM (debugfs):"
+	for d in /sys/kernel/debug/kvm/*-*; do
+		[ -d "$d" ] || continue
+		line="hatchery-lab-trace: vm ${d##*/}:"
+		for f in exits halt_exits halt_wakeup halt_successful_poll halt_attempted_poll irq_injections irq_window_exits \
+			request_irq_exits signal_exits io_exits mmio_exits; do line="$line $f=$(cat "$d/$f" 2>/dev/null)"; done
+		echo "$line"
+		for v in "$d"/vcpu*; do
+			[ -d "$v" ] && echo "hatchery-lab-trace:   ${v##*/}: guest_mode=$(cat "$v/guest_mode" 2>/dev/null) tsc_offset=$(cat "$v/tsc-offset" 2>/dev/null) lapic_timer_advance_ns=$(cat "$v/lapic_timer_advance_ns" 2>/dev/null)"
+		done
+	done
+	echo 0 >/sys/kernel/tracing/tracing_on
+	tail -n 300 /sys/kernel/tracing/trace | sed 's/^/hatchery-lab-trace: /'
+	echo 1 >/sys/kernel/tracing/tracing_on
+}
+[ "$TRACE" = 1 ] && trace_start
+
+# Beside the command: every second, a stop request from lab/run (<run>/signal) becomes SIGTERM to the
+# command (cmd.sh execs it, so $CMD is its pid); every 5 s a heartbeat line on the console proves that
+# the lab's timers, scheduler and console still work, and says what the nested guests did meanwhile:
+# exits, and of them halts, with the halts' wake-ups (woken while KVM polled, or later) and injected interrupts.
 heartbeat() {
 	n=0
+	quiet_since=0 quiet_exits="" dumped=0
 	while kill -0 "$CMD" 2>/dev/null; do
 		if [ -f "$RUNDIR/signal" ]; then
 			rm -f "$RUNDIR/signal"
@@ -143,11 +186,20 @@ heartbeat() {
 		if [ $((n % 5)) -eq 0 ]; then
 			read -r up idle </proc/uptime
 			set -- $(head -n 1 /proc/stat)
-			exits=$(cat /sys/kernel/debug/kvm/exits 2>/dev/null)
-			halts=$(cat /sys/kernel/debug/kvm/halt_exits 2>/dev/null)
+			exits=$(kvm_stat exits)
 			vms=$(ls -d /sys/kernel/debug/kvm/*-* 2>/dev/null | wc -l)
 			read -r cs </sys/devices/system/clocksource/clocksource0/current_clocksource
-			echo "hatchery-lab-hb: up=$up idle=$idle user=$2 sys=$4 kvm_exits=${exits:-?} kvm_halt_exits=${halts:-?} vms=$vms clocksource=$cs"
+			echo "hatchery-lab-hb: up=$up idle=$idle user=$2 sys=$4 kvm_exits=$exits kvm_halt_exits=$(kvm_stat halt_exits) vms=$vms clocksource=$cs" \
+				"halt_wakeups=$(kvm_stat halt_wakeup) halt_polled=$(kvm_stat halt_successful_poll) irq_injections=$(kvm_stat irq_injections)" \
+				"irq_window_exits=$(kvm_stat irq_window_exits) io_exits=$(kvm_stat io_exits) mmio_exits=$(kvm_stat mmio_exits) signal_exits=$(kvm_stat signal_exits)"
+			if [ "$TRACE" = 1 ] && [ "$dumped" = 0 ]; then
+				if [ "$vms" -gt 0 ] && [ -n "$quiet_exits" ] && [ "$exits" != "?" ] && [ $((exits - quiet_exits)) -lt 5 ] && [ $((exits - quiet_exits)) -ge 0 ]; then
+					[ $((n - quiet_since)) -ge 20 ] && { trace_dump $((exits - quiet_exits)); dumped=1; }
+				else
+					quiet_exits=$exits quiet_since=$n
+					[ "$vms" -gt 0 ] || quiet_exits=""
+				fi
+			fi
 		fi
 		n=$((n + 1))
 		sleep 1

@@ -38,7 +38,9 @@ class TapReclaimIT
     {
         assertEquals(List.of(), NetDevice.list(PREFIX), "no taps of this test's prefix before it");
         final Path log = dir.resolve("batch.log");
+        // Agrona needs jdk.internal.misc in every JVM that runs Hatchery (the launcher passes the same).
         final Process batch = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+            "--add-exports", "java.base/jdk.internal.misc=ALL-UNNAMED",
             "-Dhatchery.taps.prefix=" + PREFIX, "-Dhatchery.taps.size=" + SIZE, "-Dhatchery.taps.subnet=" + SUBNET,
             "-cp", System.getProperty("java.class.path"), HatcheryCli.class.getName(),
             "batch", "--kernel", "linux", "--network", "--count", "100", "--concurrency", "2")
