@@ -6,7 +6,9 @@ import java.nio.file.Path;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.util.HashMap;
 import java.util.HexFormat;
+import java.util.IdentityHashMap;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
@@ -25,6 +27,11 @@ import org.slf4j.LoggerFactory;
  * together with everything that shapes the guest's initial memory. The first request for a key builds
  * it; concurrent first requests wait for that one build. A file that changes on disk gets a new key and
  * a new build; the superseded template is closed, which does not disturb VMs that already mapped it.
+ * <p>
+ * Bounded in templates and bytes ({@link Bounds}): after a build takes it past a bound, the least recently asked-for
+ * templates that no request holds are closed and dropped until it fits again (a request that would build them again
+ * pays one build). Templates that requests hold ({@link #acquire}, until {@link #release}) are never dropped: while all
+ * of them are held the cache may stay over its bound, and says so in the log.
  */
 public final class KernelCache implements AutoCloseable
 {
@@ -52,8 +59,27 @@ public final class KernelCache implements AutoCloseable
     }
 
     /** Counters and sizes for monitoring. */
-    public record Stats(long hits, long builds, long bytesHeld, int kernels)
+    public record Stats(long hits, long builds, long bytesHeld, int kernels, long evictions, int held, Bounds bounds)
     {
+    }
+
+    /** How many templates, and how many bytes of them (memfd plus prefetched image), the cache keeps at most. */
+    public record Bounds(int maxTemplates, long maxBytes)
+    {
+        /** Unbounded in practice: for tools and tests that make a handful of kernels. */
+        public static final Bounds GENEROUS = new Bounds(1024, Long.MAX_VALUE);
+
+        public Bounds
+        {
+            if (maxTemplates < 1)
+            {
+                throw new IllegalArgumentException("invalid hatchery.kernel-cache.max-templates=" + maxTemplates + ": must be at least 1");
+            }
+            if (maxBytes < 1)
+            {
+                throw new IllegalArgumentException("invalid hatchery.kernel-cache.max-bytes=" + maxBytes + ": must be positive (e.g. 1 GiB)");
+            }
+        }
     }
 
     private final ConcurrentHashMap<Key, CompletableFuture<PreparedKernel>> prepared = new ConcurrentHashMap<>();
@@ -61,21 +87,95 @@ public final class KernelCache implements AutoCloseable
     private final ConcurrentHashMap<Path, Fingerprint> fingerprints = new ConcurrentHashMap<>();
     private final AtomicLong hits = new AtomicLong();
     private final AtomicLong builds = new AtomicLong();
+    private final AtomicLong evictions = new AtomicLong();
+    private final AtomicLong clock = new AtomicLong();
+    /** Guards lastAsked and holds (and eviction): bookkeeping beside the concurrent build path. */
+    private final Object lock = new Object();
+    private final Map<Key, Long> lastAsked = new HashMap<>();
+    private final Map<PreparedKernel, Integer> holds = new IdentityHashMap<>();
+    private final Bounds bounds;
 
-    /** The prepared kernel for this spec, built on first use; throws {@link KernelImageException} for bad input. */
+    public KernelCache()
+    {
+        this(Bounds.GENEROUS);
+    }
+
+    public KernelCache(final Bounds bounds)
+    {
+        this.bounds = Objects.requireNonNull(bounds, "bounds");
+    }
+
+    /**
+     * {@link #prepare} and hold the template until {@link #release}: a request's VMs use it from first to last, and
+     * the cache does not drop it meanwhile. Every acquire needs one release.
+     */
+    public PreparedKernel acquire(final VmSpec spec)
+    {
+        return prepare(spec, true);
+    }
+
+    /** Ends one {@link #acquire}; the template may be dropped from now on if the cache is over a bound. */
+    public void release(final PreparedKernel kernel)
+    {
+        synchronized (lock)
+        {
+            final Integer count = holds.get(kernel);
+            if (count == null)
+            {
+                throw new IllegalStateException("release of a kernel template that is not held: " + kernel);
+            }
+            if (count == 1)
+            {
+                holds.remove(kernel);
+            }
+            else
+            {
+                holds.put(kernel, count - 1);
+            }
+            fitBounds(null);
+        }
+    }
+
+    /**
+     * The prepared kernel for this spec, built on first use; throws {@link KernelImageException} for bad input. Not held:
+     * a later build may drop it when the cache is over a bound (its mappings stay valid); requests use {@link #acquire}.
+     */
     public PreparedKernel prepare(final VmSpec spec)
+    {
+        return prepare(spec, false);
+    }
+
+    private PreparedKernel prepare(final VmSpec spec, final boolean hold)
     {
         final Fingerprint kernel = fingerprint(spec.kernel(), KERNEL);
         final Fingerprint initrd = spec.initrd() == null ? null : fingerprint(spec.initrd(), INITRD);
         final Key key = new Key(kernel.sha256(), initrd == null ? "" : initrd.sha256(), spec.cmdline(), spec.memBytes(), spec.bootDeviceAddress());
         final Source source = new Source(spec.kernel(), spec.initrd(), spec.cmdline(), spec.memBytes(), spec.bootDeviceAddress());
 
+        synchronized (lock)
+        {
+            lastAsked.put(key, clock.incrementAndGet());
+        }
         final CompletableFuture<PreparedKernel> mine = new CompletableFuture<>();
         final CompletableFuture<PreparedKernel> existing = prepared.putIfAbsent(key, mine);
         if (existing != null)
         {
             hits.incrementAndGet();
-            return join(existing);
+            final PreparedKernel found = join(existing);
+            synchronized (lock)
+            {
+                // Held under the lock that eviction takes: a template found here is not dropped before it is held.
+                if (prepared.get(key) == existing)
+                {
+                    if (hold)
+                    {
+                        holds.merge(found, 1, Integer::sum);
+                    }
+                    return found;
+                }
+            }
+            // Dropped (over a bound, or its file changed) between the lookup and now: ask again.
+            return prepare(spec, hold);
         }
         try
         {
@@ -99,12 +199,72 @@ public final class KernelCache implements AutoCloseable
         {
             evict(previous, source);
         }
+        synchronized (lock)
+        {
+            fitBounds(key);
+            if (hold)
+            {
+                holds.merge(mine.join(), 1, Integer::sum);
+            }
+        }
         return join(mine);
+    }
+
+    /** Drops least recently asked-for templates that nobody holds, other than {@code keep}, until both bounds hold. */
+    private void fitBounds(final Key keep)
+    {
+        while (true)
+        {
+            int count = 0;
+            long bytes = 0;
+            Key oldest = null;
+            long oldestAsked = Long.MAX_VALUE;
+            for (final Map.Entry<Key, CompletableFuture<PreparedKernel>> entry : prepared.entrySet())
+            {
+                final CompletableFuture<PreparedKernel> future = entry.getValue();
+                if (!future.isDone() || future.isCompletedExceptionally())
+                {
+                    continue;
+                }
+                count++;
+                bytes += future.join().bytesHeld();
+                final long asked = lastAsked.getOrDefault(entry.getKey(), 0L);
+                if (!entry.getKey().equals(keep) && !holds.containsKey(future.join()) && asked < oldestAsked)
+                {
+                    oldest = entry.getKey();
+                    oldestAsked = asked;
+                }
+            }
+            if (count <= bounds.maxTemplates() && bytes <= bounds.maxBytes())
+            {
+                return;
+            }
+            if (oldest == null)
+            {
+                LOG.warn("kernel_cache.over_bound templates={} bytes={} max_templates={} max_bytes={} reason=\"every other template is in use\"",
+                    count, bytes, bounds.maxTemplates(), bounds.maxBytes());
+                return;
+            }
+            final CompletableFuture<PreparedKernel> dropped = prepared.remove(oldest);
+            lastAsked.remove(oldest);
+            latest.values().remove(oldest);
+            evictions.incrementAndGet();
+            final PreparedKernel kernel = dropped.join();
+            kernel.close();
+            LOG.info("kernel_cache.evicted sha256={} ram_mib={} bytes={} reason=\"over bound\" templates={} max_templates={} max_bytes={}",
+                oldest.kernelSha256().substring(0, 12), oldest.ramSize() >> 20, kernel.bytesHeld(), count - 1, bounds.maxTemplates(), bounds.maxBytes());
+        }
     }
 
     private void evict(final Key key, final Source source)
     {
-        final CompletableFuture<PreparedKernel> old = prepared.remove(key);
+        final CompletableFuture<PreparedKernel> old;
+        synchronized (lock)
+        {
+            // A changed file's old template: VMs that hold it keep their mappings (closing a memfd does not unmap it).
+            old = prepared.remove(key);
+            lastAsked.remove(key);
+        }
         if (old != null && old.isDone() && !old.isCompletedExceptionally())
         {
             old.join().close();
@@ -124,7 +284,12 @@ public final class KernelCache implements AutoCloseable
                 count++;
             }
         }
-        return new Stats(hits.get(), builds.get(), bytes, count);
+        final int held;
+        synchronized (lock)
+        {
+            held = holds.size();
+        }
+        return new Stats(hits.get(), builds.get(), bytes, count, evictions.get(), held, bounds);
     }
 
     /**

@@ -188,4 +188,79 @@ class KernelCacheTest
             ex.getMessage());
         assertEquals(0, cache.stats().kernels());
     }
+
+    @Test
+    void shouldDropTheLeastRecentlyAskedForTemplateBeyondItsTemplateBound() throws IOException
+    {
+        final Path kernel = kernelFile("vmlinux", ElfImageBuilder.kernel());
+        try (KernelCache bounded = new KernelCache(new KernelCache.Bounds(2, Long.MAX_VALUE)))
+        {
+            final PreparedKernel a = bounded.prepare(spec(kernel, "a"));
+            bounded.prepare(spec(kernel, "b"));
+            assertSame(a, bounded.prepare(spec(kernel, "a")), "a hit makes a the most recent");
+
+            bounded.prepare(spec(kernel, "c"));
+
+            assertEquals(2, bounded.stats().kernels());
+            assertEquals(1, bounded.stats().evictions());
+            assertSame(a, bounded.prepare(spec(kernel, "a")), "a was kept");
+            assertEquals(3, bounded.stats().builds());
+            bounded.prepare(spec(kernel, "b"));
+            assertEquals(4, bounded.stats().builds(), "b was dropped and is built again");
+        }
+    }
+
+    @Test
+    void shouldDropTemplatesBeyondItsByteBound() throws IOException
+    {
+        final Path kernel = kernelFile("vmlinux", ElfImageBuilder.kernel());
+        final long one = cache.prepare(spec(kernel, "probe")).bytesHeld();
+        try (KernelCache bounded = new KernelCache(new KernelCache.Bounds(100, one + one / 2)))
+        {
+            bounded.prepare(spec(kernel, "a"));
+            bounded.prepare(spec(kernel, "b"));
+
+            assertEquals(1, bounded.stats().kernels());
+            assertEquals(one, bounded.stats().bytesHeld());
+            assertEquals(1, bounded.stats().evictions());
+        }
+    }
+
+    @Test
+    void shouldNeverDropATemplateThatARequestHoldsAndDropItOnceReleasedWhenOverTheBound() throws IOException
+    {
+        final Path kernel = kernelFile("vmlinux", ElfImageBuilder.kernel());
+        try (KernelCache bounded = new KernelCache(new KernelCache.Bounds(1, Long.MAX_VALUE)))
+        {
+            final PreparedKernel held = bounded.acquire(spec(kernel, "held"));
+            bounded.prepare(spec(kernel, "b"));
+            bounded.prepare(spec(kernel, "c"));
+
+            assertEquals(2, bounded.stats().kernels(), "the held one and the newest: over the bound while the held one is in use");
+            assertEquals(1, bounded.stats().held());
+            assertSame(held, bounded.acquire(spec(kernel, "held")), "still cached, held twice now");
+
+            bounded.release(held);
+
+            assertEquals(1, bounded.stats().kernels(), "a release fits the bound again: the newest, not held, is dropped");
+            assertSame(held, bounded.prepare(spec(kernel, "held")));
+            assertEquals(2, bounded.stats().evictions(), "b when c was built, c on the release");
+            bounded.release(held);
+            assertEquals(0, bounded.stats().held());
+            bounded.prepare(spec(kernel, "d"));
+            assertEquals(1, bounded.stats().kernels(), "no longer held: dropped for the next one");
+            assertEquals(3, bounded.stats().evictions());
+            final IllegalStateException ex = assertThrows(IllegalStateException.class, () -> bounded.release(held));
+            assertTrue(ex.getMessage().startsWith("release of a kernel template that is not held"), ex.getMessage());
+        }
+    }
+
+    @Test
+    void shouldRefuseBoundsThatCannotWork()
+    {
+        assertEquals("invalid hatchery.kernel-cache.max-templates=0: must be at least 1",
+            assertThrows(IllegalArgumentException.class, () -> new KernelCache.Bounds(0, 1)).getMessage());
+        assertEquals("invalid hatchery.kernel-cache.max-bytes=0: must be positive (e.g. 1 GiB)",
+            assertThrows(IllegalArgumentException.class, () -> new KernelCache.Bounds(1, 0)).getMessage());
+    }
 }

@@ -70,10 +70,12 @@ public final class Hatchery implements VmService, AutoCloseable
 
     public static Hatchery start(final Config config, final KernelCatalog catalog)
     {
+        final KernelCache.Bounds kernelBounds = new KernelCache.Bounds(config.getInt("hatchery.kernel-cache.max-templates"),
+            config.getBytes("hatchery.kernel-cache.max-bytes"));
         final VmHost host = VmHost.open(dev.hatchery.kvm.Kvm.DEFAULT_PATH, new dev.hatchery.vm.HostSettings(
             config.getInt(SHELLS_DEPTH), config.getInt("hatchery.shells.shapes"), config.getInt("hatchery.shells.fill-threads"), config.getInt("hatchery.vm.spare-vcpu-threads"),
             config.getInt("hatchery.vm.teardown-threads"), config.getBoolean(SHELLS_RECYCLE)));
-        final KernelCache kernels = new KernelCache();
+        final KernelCache kernels = new KernelCache(kernelBounds);
         try
         {
             host.configureTaps(new dev.hatchery.vm.TapPool.Settings(config.getString("hatchery.taps.prefix"),
@@ -83,7 +85,7 @@ public final class Hatchery implements VmService, AutoCloseable
                 config.getInt("hatchery.network.shared-loops"), config.getBoolean("hatchery.network.offloads")));
             final Supervisor.Settings settings = new Supervisor.Settings(Limits.fromConfig(config), Environment.inLab(),
                 Environment.describe(), config.getDuration("hatchery.vm.stop-timeout"));
-            final ServiceMetrics metrics = new ServiceMetrics();
+            final ServiceMetrics metrics = new ServiceMetrics(kernels::stats);
             final ActorSystem<Supervisor.Command> system = ActorSystem.create(Supervisor.create(host, kernels, settings, metrics), "hatchery",
                 config);
             return new Hatchery(host, kernels, system, catalog, metrics);

@@ -5,7 +5,9 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.function.Supplier;
 
+import dev.hatchery.kernel.KernelCache;
 import dev.hatchery.vm.Phase;
 import dev.hatchery.vm.VmFailure;
 import dev.hatchery.vm.VmOutcome;
@@ -28,6 +30,18 @@ public final class ServiceMetrics
     private final Map<dev.hatchery.vm.SpawnPath, LongAdder> endedByPath = new ConcurrentHashMap<>();
     private final AtomicLongArray bootBuckets = new AtomicLongArray(BOOT_BUCKETS_SECONDS.length + 1);
     private final LongAdder bootMicrosSum = new LongAdder();
+    /** The kernel cache's size and bounds, read when rendered; null: not shown (tests without a cache). */
+    private final Supplier<KernelCache.Stats> kernelCache;
+
+    public ServiceMetrics()
+    {
+        this(null);
+    }
+
+    public ServiceMetrics(final Supplier<KernelCache.Stats> kernelCache)
+    {
+        this.kernelCache = kernelCache;
+    }
 
     /** A VM was built and its vCPU started. */
     public void vmStarted()
@@ -111,7 +125,28 @@ public final class ServiceMetrics
             }
         }
         renderBootHistogram(sb);
+        if (kernelCache != null)
+        {
+            renderKernelCache(sb, kernelCache.get());
+        }
         return sb.toString();
+    }
+
+    private static void renderKernelCache(final StringBuilder sb, final KernelCache.Stats stats)
+    {
+        sb.append("# HELP hatchery_kernel_templates Kernel templates cached (hatchery.kernel-cache.max-templates bounds them).\n");
+        sb.append("# TYPE hatchery_kernel_templates gauge\nhatchery_kernel_templates ").append(stats.kernels()).append('\n');
+        sb.append("# HELP hatchery_kernel_templates_max The bound on cached kernel templates.\n");
+        sb.append("# TYPE hatchery_kernel_templates_max gauge\nhatchery_kernel_templates_max ").append(stats.bounds().maxTemplates()).append('\n');
+        sb.append("# HELP hatchery_kernel_template_bytes Bytes the cached templates hold (memfds and prefetched images).\n");
+        sb.append("# TYPE hatchery_kernel_template_bytes gauge\nhatchery_kernel_template_bytes ").append(stats.bytesHeld()).append('\n');
+        sb.append("# HELP hatchery_kernel_template_bytes_max The bound on those bytes (hatchery.kernel-cache.max-bytes).\n");
+        sb.append("# TYPE hatchery_kernel_template_bytes_max gauge\nhatchery_kernel_template_bytes_max ").append(stats.bounds().maxBytes()).append('\n');
+        sb.append("# HELP hatchery_kernel_templates_held Templates held by requests in progress (never dropped).\n");
+        sb.append("# TYPE hatchery_kernel_templates_held gauge\nhatchery_kernel_templates_held ").append(stats.held()).append('\n');
+        sb.append("# HELP hatchery_kernel_template_evictions_total Templates dropped to fit the bounds.\n");
+        sb.append("# TYPE hatchery_kernel_template_evictions_total counter\nhatchery_kernel_template_evictions_total ").append(stats.evictions())
+            .append('\n');
     }
 
     private void observeBoot(final long nanos)

@@ -137,6 +137,8 @@ public final class Supervisor extends AbstractBehavior<Supervisor.Command>
         final RunningVm view;
         final SpawnRequest request;
         ActorRef<VmActor.Command> actor;
+        /** Held in the kernel cache from preparation until this VM ends. */
+        PreparedKernel kernel;
         boolean stopRequested;
         boolean started;
 
@@ -224,6 +226,7 @@ public final class Supervisor extends AbstractBehavior<Supervisor.Command>
         final BatchRun run = batches.get(prepared.batchId());
         if (run == null)
         {
+            releaseKernel(prepared.kernel());
             return this;
         }
         ProcessResources.resetPeakRss();
@@ -268,7 +271,8 @@ public final class Supervisor extends AbstractBehavior<Supervisor.Command>
             final PreparedKernel kernel;
             try
             {
-                kernel = kernels.prepare(spec);
+                // Held until the request ends (finishIfComplete, endSingle): a bounded cache does not drop it meanwhile.
+            kernel = kernels.acquire(spec);
             }
             catch (final RuntimeException ex)
             {
@@ -452,8 +456,10 @@ public final class Supervisor extends AbstractBehavior<Supervisor.Command>
         final SingleVm single = singles.get(prepared.vmId());
         if (single == null)
         {
+            releaseKernel(prepared.kernel());
             return this;
         }
+        single.kernel = prepared.kernel();
         if (prepared.error() != null)
         {
             endSingle(prepared.vmId(), new VmResult(prepared.vmId(), preparationFailure(prepared.error()), new Timeline(), "", 0));
@@ -494,6 +500,8 @@ public final class Supervisor extends AbstractBehavior<Supervisor.Command>
             return;
         }
         capacity.releaseVm(single.request.spec().memBytes());
+        releaseKernel(single.kernel);
+        single.kernel = null;
         metrics.vmEnded(result, single.started);
         single.view.end(result);
         getContext().getLog().info("vm.ended vm={} outcome={} failure={} reason=\"{}\"", vmId, result.outcome().kind(),
@@ -522,12 +530,23 @@ public final class Supervisor extends AbstractBehavior<Supervisor.Command>
         final BatchReport report = run.recorder.finish(System.nanoTime(), ResourceUsage.sample(run.cpuSecondsAtStart, run.baselineRssBytes,
             run.hostAtStart == null ? -1 : host.stats().guestPrivateBytesPerVmSince(run.hostAtStart)));
         batches.remove(run.id);
+        releaseKernel(run.kernel);
+        run.kernel = null;
         capacity.releaseBatch(run.reservedVms, run.request.spec().memBytes());
         run.publish();
         run.events.end();
         getContext().getLog().info("batch.finished batch={} booted={} failed={} timed_out={} cancelled={} wall_s={} boots_per_s={}",
             run.id, report.booted(), report.failed(), report.timedOut(), report.cancelled(), report.wallSeconds(), report.throughputPerSecond());
         run.report.complete(report);
+    }
+
+    /** Ends a request's hold on its kernel template (null: it had none, its preparation failed). */
+    private void releaseKernel(final PreparedKernel kernel)
+    {
+        if (kernel != null)
+        {
+            kernels.release(kernel);
+        }
     }
 
     private Behavior<Command> onPostStop()
@@ -537,12 +556,14 @@ public final class Supervisor extends AbstractBehavior<Supervisor.Command>
             run.report.completeExceptionally(new IllegalStateException("supervisor stopped before batch " + run.id + " finished at "
                 + Instant.now()));
             run.events.end();
+            releaseKernel(run.kernel);
         }
         for (final SingleVm single : singles.values())
         {
             final dev.hatchery.vm.VmSnapshot last = single.view.snapshot();
             single.view.end(new VmResult(single.view.id(), VmOutcome.of(new VmFailure.Cancelled("service stopped")), last.timeline(),
                 last.console(), 0));
+            releaseKernel(single.kernel);
         }
         return this;
     }

@@ -92,6 +92,7 @@ class BatchIT
         final ProcessSnapshot after = ProcessSnapshot.settledAt(before);
         assertEquals(before.fds(), after.fds(), "open file descriptors after the batch");
         assertEquals(before.guestMappings(), after.guestMappings(), "guest RAM and template mappings after the batch");
+        assertEquals(0, hatchery.kernelCacheStats().held(), "the batch's hold on its kernel template ended with it");
         // vCPU threads are parked for the next VMs, not ended, and none is started per VM: the pool holds at most the VMs
         // that were in flight at once plus the spares kept parked.
         final int spares = com.typesafe.config.ConfigFactory.load().getInt("hatchery.vm.spare-vcpu-threads");
