@@ -44,12 +44,13 @@ final class BatchRun
     private int timedOut;
     private int cancelledCount;
 
-    BatchRun(final String id, final BatchRequest request, final BatchRecorder recorder)
+    /** {@code reservedVms}: VMs it may run at once, min(count, concurrency) or fewer when host memory is short. */
+    BatchRun(final String id, final BatchRequest request, final BatchRecorder recorder, final int reservedVms)
     {
         this.id = id;
         this.request = request;
         this.recorder = recorder;
-        this.reservedVms = Math.min(request.count(), request.concurrency());
+        this.reservedVms = reservedVms;
         this.progress = new BatchProgress(id, request.count(), 0, 0, 0, 0, 0, 0, false);
     }
 
@@ -65,7 +66,7 @@ final class BatchRun
         {
             return 0;
         }
-        return Math.min(request.count() - launched, request.concurrency() - running.size());
+        return Math.min(request.count() - launched, reservedVms - running.size());
     }
 
     void ended(final VmResult result)

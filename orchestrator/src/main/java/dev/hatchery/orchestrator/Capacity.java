@@ -1,5 +1,7 @@
 package dev.hatchery.orchestrator;
 
+import java.util.function.LongSupplier;
+
 import dev.hatchery.config.SpecField;
 
 /**
@@ -12,13 +14,42 @@ final class Capacity
     private static final long MIB = 1024L * 1024L;
 
     private final Limits limits;
+    private final MemoryBudget budget;
+    /** Bytes the kernel cache holds now: admitted beside the VMs. */
+    private final LongSupplier templateBytes;
     private int vmsReserved;
     private long memMibReserved;
+    /** Guest RAM plus per-VM overhead of every VM reserved: what the budget is spent on. */
+    private long admittedBytes;
     private int activeBatches;
+
+    /** A batch's room: how many VMs it may run at once (at most what it asked), or why none. */
+    record Reservation(int vms, Refusal refusal)
+    {
+    }
 
     Capacity(final Limits limits)
     {
+        this(limits, MemoryBudget.UNLIMITED, () -> 0);
+    }
+
+    Capacity(final Limits limits, final MemoryBudget budget, final LongSupplier templateBytes)
+    {
         this.limits = limits;
+        this.budget = budget;
+        this.templateBytes = templateBytes;
+    }
+
+    /**
+     * Reserves room for a batch of up to {@code vms} at once: with fewer when the host memory budget has room for fewer
+     * (the batch is throttled, not overcommitted), or refuses as {@link #reserveBatch} does when not one fits now.
+     */
+    Reservation reserveBatchUpTo(final int vms, final long memBytesPerVm)
+    {
+        final int fit = (int)Math.min(vms, Math.max(0, roomInBudget() / perVmBytes(memBytesPerVm)));
+        final int granted = Math.max(1, fit);
+        final Refusal refusal = reserveBatch(granted, memBytesPerVm);
+        return new Reservation(refusal == null ? granted : 0, refusal);
     }
 
     /** Reserves room for a batch, or says why not (invalid: never fits; busy/too many: not now). */
@@ -89,6 +120,11 @@ final class Capacity
             return Refusal.invalid(SpecField.CONCURRENCY.apiName(), "concurrency=" + vms + " x memMib=" + memMib + " can never fit: max-vms-in-flight="
                 + limits.maxVmsInFlight() + " max-total-mem-mib=" + limits.maxTotalMemMib() + "; lower concurrency or memMib");
         }
+        if (perVmBytes(memBytes) > budget.bytes())
+        {
+            return Refusal.invalid(SpecField.MEM_MIB.apiName(), "memMib=" + memMib + " can never fit the host memory budget: budget_mib="
+                + budget.mib() + " (" + budget.source() + "); lower memMib");
+        }
         return null;
     }
 
@@ -101,20 +137,50 @@ final class Capacity
                 + vmsReserved + "/" + limits.maxVmsInFlight() + " mem_mib_in_use=" + memMibReserved + "/" + limits.maxTotalMemMib()
                 + "; retry when running VMs end");
         }
+        if (vms * perVmBytes(memBytes) > roomInBudget())
+        {
+            return Refusal.busy("host memory budget reached: wanted vms=" + vms + " needing " + ((vms * perVmBytes(memBytes)) >> 20)
+                + " MiB (guest RAM + " + (budget.perVmOverheadBytes() >> 20) + " MiB overhead each) while admitted " + (admittedBytes >> 20)
+                + " MiB and kernel templates " + (templateBytes.getAsLong() >> 20) + " MiB of budget " + budget.mib() + " MiB ("
+                + budget.source() + "); retry when running VMs end");
+        }
         return null;
+    }
+
+    /** Budget bytes not yet admitted (never negative). */
+    private long roomInBudget()
+    {
+        return Math.max(0, budget.bytes() - admittedBytes - templateBytes.getAsLong());
+    }
+
+    private long perVmBytes(final long memBytes)
+    {
+        return memBytes + budget.perVmOverheadBytes();
+    }
+
+    long admittedBytes()
+    {
+        return admittedBytes;
+    }
+
+    MemoryBudget budget()
+    {
+        return budget;
     }
 
     private void take(final int vms, final long memBytes)
     {
         vmsReserved += vms;
         memMibReserved += vms * mib(memBytes);
+        admittedBytes += vms * perVmBytes(memBytes);
     }
 
     private void give(final int vms, final long memBytes)
     {
         vmsReserved -= vms;
         memMibReserved -= vms * mib(memBytes);
-        if (vmsReserved < 0 || memMibReserved < 0 || activeBatches < 0)
+        admittedBytes -= vms * perVmBytes(memBytes);
+        if (vmsReserved < 0 || memMibReserved < 0 || admittedBytes < 0 || activeBatches < 0)
         {
             throw new IllegalStateException("capacity released twice: vms_reserved=" + vmsReserved + " mem_mib_reserved=" + memMibReserved
                 + " active_batches=" + activeBatches);

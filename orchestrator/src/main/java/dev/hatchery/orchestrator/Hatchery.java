@@ -15,6 +15,9 @@ import dev.hatchery.vm.VmHost;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
 /**
  * Hatchery embedded in a Java program: opens KVM, starts the actor system with its supervisor, and
  * runs batches. The CLI and the HTTP service use this facade too. Close it to stop every VM and release
@@ -22,6 +25,8 @@ import com.typesafe.config.ConfigFactory;
  */
 public final class Hatchery implements VmService, AutoCloseable
 {
+    private static final Logger LOG = LoggerFactory.getLogger(Hatchery.class);
+
     private static final Duration ASK_TIMEOUT = Duration.ofSeconds(30);
     /** Finished batches and ended VMs kept for reading back, beyond which the oldest are forgotten. */
     private static final int KEEP_FINISHED = 1000;
@@ -72,6 +77,9 @@ public final class Hatchery implements VmService, AutoCloseable
     {
         final KernelCache.Bounds kernelBounds = new KernelCache.Bounds(config.getInt("hatchery.kernel-cache.max-templates"),
             config.getBytes("hatchery.kernel-cache.max-bytes"));
+        final MemoryBudget budget = MemoryBudget.fromConfig(config, HostMemory.probe());
+        LOG.info("capacity.memory_budget budget_mib={} per_vm_overhead_mib={} source=\"{}\"", budget.mib(), budget.perVmOverheadBytes() >> 20,
+            budget.source());
         final VmHost host = VmHost.open(dev.hatchery.kvm.Kvm.DEFAULT_PATH, new dev.hatchery.vm.HostSettings(
             config.getInt(SHELLS_DEPTH), config.getInt("hatchery.shells.shapes"), config.getInt("hatchery.shells.fill-threads"), config.getInt("hatchery.vm.spare-vcpu-threads"),
             config.getInt("hatchery.vm.teardown-threads"), config.getBoolean(SHELLS_RECYCLE)));
@@ -83,7 +91,7 @@ public final class Hatchery implements VmService, AutoCloseable
             host.configureNetwork(new dev.hatchery.vm.NetSettings(
                 dev.hatchery.vm.NetSettings.Loop.parse(config.getString("hatchery.network.event-loop")),
                 config.getInt("hatchery.network.shared-loops"), config.getBoolean("hatchery.network.offloads")));
-            final Supervisor.Settings settings = new Supervisor.Settings(Limits.fromConfig(config), Environment.inLab(),
+            final Supervisor.Settings settings = new Supervisor.Settings(Limits.fromConfig(config), budget, Environment.inLab(),
                 Environment.describe(), config.getDuration("hatchery.vm.stop-timeout"));
             final ServiceMetrics metrics = new ServiceMetrics(kernels::stats);
             final ActorSystem<Supervisor.Command> system = ActorSystem.create(Supervisor.create(host, kernels, settings, metrics), "hatchery",

@@ -3,6 +3,7 @@ package dev.hatchery.orchestrator;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Supplier;
@@ -30,6 +31,8 @@ public final class ServiceMetrics
     private final Map<dev.hatchery.vm.SpawnPath, LongAdder> endedByPath = new ConcurrentHashMap<>();
     private final AtomicLongArray bootBuckets = new AtomicLongArray(BOOT_BUCKETS_SECONDS.length + 1);
     private final LongAdder bootMicrosSum = new LongAdder();
+    private final AtomicLong memoryBudget = new AtomicLong(-1);
+    private final AtomicLong memoryAdmitted = new AtomicLong();
     /** The kernel cache's size and bounds, read when rendered; null: not shown (tests without a cache). */
     private final Supplier<KernelCache.Stats> kernelCache;
 
@@ -41,6 +44,18 @@ public final class ServiceMetrics
     public ServiceMetrics(final Supplier<KernelCache.Stats> kernelCache)
     {
         this.kernelCache = kernelCache;
+    }
+
+    /** The host memory budget admission counts against (set once at start). */
+    public void memoryBudget(final long bytes)
+    {
+        memoryBudget.set(bytes);
+    }
+
+    /** Guest RAM plus per-VM overhead of the VMs admitted now. */
+    public void memoryAdmitted(final long bytes)
+    {
+        memoryAdmitted.set(bytes);
     }
 
     /** A VM was built and its vCPU started. */
@@ -125,6 +140,13 @@ public final class ServiceMetrics
             }
         }
         renderBootHistogram(sb);
+        if (memoryBudget.get() >= 0)
+        {
+            sb.append("# HELP hatchery_memory_budget_bytes Host memory the service admits VMs and templates against (hatchery.limits.memory-budget).\n");
+            sb.append("# TYPE hatchery_memory_budget_bytes gauge\nhatchery_memory_budget_bytes ").append(memoryBudget.get()).append('\n');
+            sb.append("# HELP hatchery_memory_admitted_bytes Guest RAM plus per-VM overhead of the VMs admitted now.\n");
+            sb.append("# TYPE hatchery_memory_admitted_bytes gauge\nhatchery_memory_admitted_bytes ").append(memoryAdmitted.get()).append('\n');
+        }
         if (kernelCache != null)
         {
             renderKernelCache(sb, kernelCache.get());

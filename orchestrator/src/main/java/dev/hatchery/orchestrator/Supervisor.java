@@ -127,7 +127,7 @@ public final class Supervisor extends AbstractBehavior<Supervisor.Command>
      *
      * @param stopTimeout how long a stopped VM's vCPU may take to return before the VM is reported stuck
      */
-    public record Settings(Limits limits, boolean lab, String environment, java.time.Duration stopTimeout)
+    public record Settings(Limits limits, MemoryBudget budget, boolean lab, String environment, java.time.Duration stopTimeout)
     {
     }
 
@@ -157,7 +157,8 @@ public final class Supervisor extends AbstractBehavior<Supervisor.Command>
         this.kernels = kernels;
         this.settings = settings;
         this.metrics = metrics;
-        this.capacity = new Capacity(settings.limits());
+        this.capacity = new Capacity(settings.limits(), settings.budget(), () -> kernels.stats().bytesHeld());
+        metrics.memoryBudget(settings.budget().bytes());
         this.blocking = context.getSystem().dispatchers().lookup(DispatcherSelector.fromConfig("hatchery.vm-dispatcher"));
         this.vmReports = context.messageAdapter(VmActor.Report.class, FromVm::new);
     }
@@ -203,16 +204,24 @@ public final class Supervisor extends AbstractBehavior<Supervisor.Command>
             start.replyTo().tell(new Rejected(Refusal.invalid(null, ex.getMessage())));
             return this;
         }
-        final Refusal refusal = capacity.reserveBatch(Math.min(request.count(), request.concurrency()), request.spec().memBytes());
-        if (refusal != null)
+        final int wanted = Math.min(request.count(), request.concurrency());
+        final Capacity.Reservation reservation = capacity.reserveBatchUpTo(wanted, request.spec().memBytes());
+        if (reservation.refusal() != null)
         {
-            getContext().getLog().info("batch.refused kind={} reason=\"{}\"", refusal.kind(), refusal.message());
-            start.replyTo().tell(new Rejected(refusal));
+            getContext().getLog().info("batch.refused kind={} reason=\"{}\"", reservation.refusal().kind(), reservation.refusal().message());
+            start.replyTo().tell(new Rejected(reservation.refusal()));
             return this;
         }
+        metrics.memoryAdmitted(capacity.admittedBytes());
         final String id = "b" + (++nextBatch);
+        if (reservation.vms() < wanted)
+        {
+            getContext().getLog().info("batch.throttled batch={} concurrency={} wanted={} reason=\"host memory budget\" budget_mib={} admitted_mib={}",
+                id, reservation.vms(), wanted, capacity.budget().mib(), capacity.admittedBytes() >> 20);
+        }
         final BatchRun run = new BatchRun(id, request, new BatchRecorder(new BatchRecorder.Settings(request.kernelName(), request.count(),
-            request.concurrency(), request.spec().memoryMode().name().toLowerCase(java.util.Locale.ROOT), settings.lab(), settings.environment())));
+            reservation.vms(), request.spec().memoryMode().name().toLowerCase(java.util.Locale.ROOT), settings.lab(), settings.environment())),
+            reservation.vms());
         batches.put(id, run);
         start.replyTo().tell(new Accepted(new BatchHandle(id, request, Instant.now(), run::progress, run.events, run.report)));
         getContext().getLog().info("batch.started batch={} kernel={} count={} concurrency={} memory={}",
@@ -441,6 +450,7 @@ public final class Supervisor extends AbstractBehavior<Supervisor.Command>
             spawn.replyTo().tell(new Rejected(refusal));
             return this;
         }
+        metrics.memoryAdmitted(capacity.admittedBytes());
         final String vmId = "vm-" + (++nextVm);
         final SingleVm single = new SingleVm(new RunningVm(vmId, request.kernelName(), request.spec(), Instant.now()), request);
         singles.put(vmId, single);
@@ -500,6 +510,7 @@ public final class Supervisor extends AbstractBehavior<Supervisor.Command>
             return;
         }
         capacity.releaseVm(single.request.spec().memBytes());
+        metrics.memoryAdmitted(capacity.admittedBytes());
         releaseKernel(single.kernel);
         single.kernel = null;
         metrics.vmEnded(result, single.started);
@@ -533,6 +544,7 @@ public final class Supervisor extends AbstractBehavior<Supervisor.Command>
         releaseKernel(run.kernel);
         run.kernel = null;
         capacity.releaseBatch(run.reservedVms, run.request.spec().memBytes());
+        metrics.memoryAdmitted(capacity.admittedBytes());
         run.publish();
         run.events.end();
         getContext().getLog().info("batch.finished batch={} booted={} failed={} timed_out={} cancelled={} wall_s={} boots_per_s={}",

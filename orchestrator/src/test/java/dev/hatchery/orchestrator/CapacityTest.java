@@ -75,4 +75,55 @@ class CapacityTest
 
         assertThrows(IllegalStateException.class, () -> capacity.releaseVm(MIB));
     }
+
+    @Test
+    void shouldCountGuestRamOverheadAndTemplatesAgainstTheHostMemoryBudget()
+    {
+        final long[] templates = {100 * MIB};
+        final Capacity budgeted = new Capacity(new Limits(1000, 64, 100, 2048, 1 << 20, 8), new MemoryBudget(1000 * MIB, 8 * MIB, "test budget"),
+            () -> templates[0]);
+
+        assertNull(budgeted.reserveVm(512 * MIB));
+        final Refusal busy = budgeted.reserveVm(512 * MIB);
+
+        assertEquals(Refusal.Kind.BUSY, busy.kind());
+        assertEquals("host memory budget reached: wanted vms=1 needing 520 MiB (guest RAM + 8 MiB overhead each) while admitted 520 MiB and"
+            + " kernel templates 100 MiB of budget 1000 MiB (test budget); retry when running VMs end", busy.message());
+        assertEquals(520 * MIB, budgeted.admittedBytes());
+        templates[0] = 0;
+        assertNull(budgeted.reserveVm(400 * MIB), "fits once the templates are gone");
+        budgeted.releaseVm(512 * MIB);
+        budgeted.releaseVm(400 * MIB);
+        assertEquals(0, budgeted.admittedBytes());
+    }
+
+    @Test
+    void shouldThrottleABatchToTheVmsTheBudgetHoldsAndRefuseWhenNotOneFits()
+    {
+        final Capacity budgeted = new Capacity(new Limits(1000, 64, 100, 2048, 1 << 20, 8), new MemoryBudget(1000 * MIB, 0, "test budget"),
+            () -> 0);
+
+        final Capacity.Reservation first = budgeted.reserveBatchUpTo(16, 128 * MIB);
+        final Capacity.Reservation second = budgeted.reserveBatchUpTo(16, 128 * MIB);
+
+        assertEquals(new Capacity.Reservation(7, null), first, "7 x 128 MiB of 1000 MiB");
+        assertEquals(0, second.vms());
+        assertEquals(Refusal.Kind.BUSY, second.refusal().kind());
+        assertEquals("host memory budget reached", second.refusal().message().substring(0, 26));
+        budgeted.releaseBatch(7, 128 * MIB);
+        assertEquals(7, budgeted.reserveBatchUpTo(16, 128 * MIB).vms(), "room again once the first batch ended");
+    }
+
+    @Test
+    void shouldRefuseAVmLargerThanTheWholeBudgetAsInvalid()
+    {
+        final Capacity budgeted = new Capacity(new Limits(1000, 64, 100, 2048, 1 << 20, 8), new MemoryBudget(1000 * MIB, 8 * MIB, "test budget"),
+            () -> 0);
+
+        final Refusal refusal = budgeted.reserveVm(2000 * MIB);
+
+        assertEquals(Refusal.Kind.INVALID, refusal.kind());
+        assertEquals("memMib", refusal.field());
+        assertEquals("memMib=2000 can never fit the host memory budget: budget_mib=1000 (test budget); lower memMib", refusal.message());
+    }
 }

@@ -39,7 +39,7 @@ class SupervisorTest
         metrics = new ServiceMetrics();
         // One VM slot in flight, so a single VM that was not released would block the next one.
         supervisor = TEST_KIT.spawn(Supervisor.create(null, kernels,
-            new Supervisor.Settings(new Limits(1000, 64, 64, 2048, 64L * 2048, 2), false, "unit test", java.time.Duration.ofSeconds(5)), metrics));
+            new Supervisor.Settings(new Limits(1000, 64, 64, 2048, 64L * 2048, 2), MemoryBudget.UNLIMITED, false, "unit test", java.time.Duration.ofSeconds(5)), metrics));
     }
 
     @AfterEach
