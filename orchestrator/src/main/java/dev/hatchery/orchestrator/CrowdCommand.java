@@ -144,6 +144,11 @@ final class CrowdCommand implements Callable<Integer>
         overrides.put("hatchery.limits.max-vms-in-flight", Math.max(defaults.getInt("hatchery.limits.max-vms-in-flight"), most + concurrency + 1));
         overrides.put("hatchery.limits.max-total-mem-mib", Math.max(defaults.getInt("hatchery.limits.max-total-mem-mib"),
             most * IDLE_MEM_MIB + concurrency * flat.memMib() + 1));
+        // The idle guests halt at their first instruction and touch one page of their RAM: the host memory budget, which
+        // counts RAM as if guests used all of it, would stop the crowd long before the host is short. Sized to hold it.
+        final long overhead = defaults.getBytes("hatchery.limits.per-vm-overhead");
+        overrides.put("hatchery.limits.memory-budget", Math.max(1L << 30, most * ((IDLE_MEM_MIB << 20) + overhead)
+            + concurrency * ((long)flat.memMib() << 20) + concurrency * overhead + (256L << 20)));
         final Config limits = ConfigFactory.parseMap(overrides).withFallback(defaults);
         final Config withShells = shells == null ? limits : Hatchery.withShellDepth(limits, shells);
         return recycle == null ? withShells : Hatchery.withShellRecycling(withShells, recycle);
