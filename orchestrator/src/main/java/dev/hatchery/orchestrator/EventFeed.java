@@ -64,6 +64,12 @@ public final class EventFeed<T>
         return List.copyOf(events);
     }
 
+    /** Events appended so far. */
+    public synchronized int size()
+    {
+        return events.size();
+    }
+
     public synchronized boolean ended()
     {
         return ended;

@@ -28,25 +28,43 @@ public final class Hatchery implements VmService, AutoCloseable
     private static final Logger LOG = LoggerFactory.getLogger(Hatchery.class);
 
     private static final Duration ASK_TIMEOUT = Duration.ofSeconds(30);
-    /** Finished batches and ended VMs kept for reading back, beyond which the oldest are forgotten. */
-    private static final int KEEP_FINISHED = 1000;
 
     private final VmHost host;
     private final KernelCache kernels;
     private final ActorSystem<Supervisor.Command> system;
     private final KernelCatalog catalog;
     private final ServiceMetrics metrics;
-    private final Retained<BatchHandle> batches = new Retained<>(KEEP_FINISHED, BatchHandle::done);
-    private final Retained<RunningVm> vms = new Retained<>(KEEP_FINISHED, vm -> vm.state() == dev.hatchery.vm.VmState.ENDED);
+    /** Finished batches and ended VMs kept for reading back (hatchery.retention), beyond which the oldest are forgotten. */
+    private final Retained<BatchHandle> batches;
+    private final Retained<RunningVm> vms;
 
     private Hatchery(final VmHost host, final KernelCache kernels, final ActorSystem<Supervisor.Command> system, final KernelCatalog catalog,
-        final ServiceMetrics metrics)
+        final ServiceMetrics metrics, final Retained<BatchHandle> batches, final Retained<RunningVm> vms)
     {
         this.host = host;
         this.kernels = kernels;
         this.system = system;
         this.catalog = catalog;
         this.metrics = metrics;
+        this.batches = batches;
+        this.vms = vms;
+        metrics.addSource(this::renderRetention);
+    }
+
+    private void renderRetention(final StringBuilder sb)
+    {
+        sb.append("# HELP hatchery_retained_items Batches and VMs kept for reading back (live ones and the newest finished ones).\n");
+        sb.append("# TYPE hatchery_retained_items gauge\n");
+        sb.append("hatchery_retained_items{kind=\"batch\"} ").append(batches.size()).append('\n');
+        sb.append("hatchery_retained_items{kind=\"vm\"} ").append(vms.size()).append('\n');
+        sb.append("# HELP hatchery_retained_bytes Estimated bytes they take (bounded for finished ones by hatchery.retention.max-*-bytes).\n");
+        sb.append("# TYPE hatchery_retained_bytes gauge\n");
+        sb.append("hatchery_retained_bytes{kind=\"batch\"} ").append(batches.bytes()).append('\n');
+        sb.append("hatchery_retained_bytes{kind=\"vm\"} ").append(vms.bytes()).append('\n');
+        sb.append("# HELP hatchery_retained_dropped_total Finished batches and VMs forgotten to stay within the retention bounds.\n");
+        sb.append("# TYPE hatchery_retained_dropped_total counter\n");
+        sb.append("hatchery_retained_dropped_total{kind=\"batch\"} ").append(batches.dropped()).append('\n');
+        sb.append("hatchery_retained_dropped_total{kind=\"vm\"} ").append(vms.dropped()).append('\n');
     }
 
     /** Starts with the settings in application.conf and the bundled kernels announced by the launcher. */
@@ -78,6 +96,10 @@ public final class Hatchery implements VmService, AutoCloseable
         final KernelCache.Bounds kernelBounds = new KernelCache.Bounds(config.getInt("hatchery.kernel-cache.max-templates"),
             config.getBytes("hatchery.kernel-cache.max-bytes"));
         final MemoryBudget budget = MemoryBudget.fromConfig(config, HostMemory.probe());
+        final Retained<BatchHandle> batches = new Retained<>(config.getInt("hatchery.retention.finished-batches"),
+            config.getBytes("hatchery.retention.max-batch-bytes"), BatchHandle::done, BatchHandle::retainedBytes);
+        final Retained<RunningVm> vms = new Retained<>(config.getInt("hatchery.retention.finished-vms"),
+            config.getBytes("hatchery.retention.max-vm-bytes"), vm -> vm.state() == dev.hatchery.vm.VmState.ENDED, RunningVm::retainedBytes);
         LOG.info("capacity.memory_budget budget_mib={} per_vm_overhead_mib={} source=\"{}\"", budget.mib(), budget.perVmOverheadBytes() >> 20,
             budget.source());
         final VmHost host = VmHost.open(dev.hatchery.kvm.Kvm.DEFAULT_PATH, new dev.hatchery.vm.HostSettings(
@@ -96,7 +118,7 @@ public final class Hatchery implements VmService, AutoCloseable
             final ServiceMetrics metrics = new ServiceMetrics(kernels::stats);
             final ActorSystem<Supervisor.Command> system = ActorSystem.create(Supervisor.create(host, kernels, settings, metrics), "hatchery",
                 config);
-            return new Hatchery(host, kernels, system, catalog, metrics);
+            return new Hatchery(host, kernels, system, catalog, metrics, batches, vms);
         }
         catch (final RuntimeException ex)
         {

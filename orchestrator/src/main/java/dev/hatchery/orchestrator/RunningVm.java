@@ -91,6 +91,13 @@ public final class RunningVm
     }
 
     /** The latest snapshot the VM's actor published; its console is as of that moment (see {@link #inspect()}). */
+    /** About how many bytes keeping this VM costs: its console text (Latin-1 strings take a byte a character) and the rest. */
+    long retainedBytes()
+    {
+        final String console = snapshot.console();
+        return 1024 + (console == null ? 0 : console.length());
+    }
+
     public VmSnapshot snapshot()
     {
         return snapshot;

@@ -1,11 +1,14 @@
 package dev.hatchery.orchestrator;
 
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.function.Consumer;
 import java.util.function.Supplier;
 
 import dev.hatchery.kernel.KernelCache;
@@ -31,6 +34,7 @@ public final class ServiceMetrics
     private final Map<dev.hatchery.vm.SpawnPath, LongAdder> endedByPath = new ConcurrentHashMap<>();
     private final AtomicLongArray bootBuckets = new AtomicLongArray(BOOT_BUCKETS_SECONDS.length + 1);
     private final LongAdder bootMicrosSum = new LongAdder();
+    private final List<Consumer<StringBuilder>> sources = new CopyOnWriteArrayList<>();
     private final AtomicLong memoryBudget = new AtomicLong(-1);
     private final AtomicLong memoryAdmitted = new AtomicLong();
     /** The kernel cache's size and bounds, read when rendered; null: not shown (tests without a cache). */
@@ -44,6 +48,12 @@ public final class ServiceMetrics
     public ServiceMetrics(final Supplier<KernelCache.Stats> kernelCache)
     {
         this.kernelCache = kernelCache;
+    }
+
+    /** More metrics, rendered after these, by whoever owns what they count. */
+    public void addSource(final Consumer<StringBuilder> renderer)
+    {
+        sources.add(renderer);
     }
 
     /** The host memory budget admission counts against (set once at start). */
@@ -151,6 +161,7 @@ public final class ServiceMetrics
         {
             renderKernelCache(sb, kernelCache.get());
         }
+        sources.forEach(source -> source.accept(sb));
         return sb.toString();
     }
 
