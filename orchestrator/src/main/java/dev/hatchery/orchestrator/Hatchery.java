@@ -61,6 +61,14 @@ public final class Hatchery implements VmService, AutoCloseable
         sb.append("# TYPE hatchery_retained_bytes gauge\n");
         sb.append("hatchery_retained_bytes{kind=\"batch\"} ").append(batches.bytes()).append('\n');
         sb.append("hatchery_retained_bytes{kind=\"vm\"} ").append(vms.bytes()).append('\n');
+        sb.append("# HELP hatchery_retained_finished_max Finished ones kept at most (hatchery.retention.finished-batches, finished-vms).\n");
+        sb.append("# TYPE hatchery_retained_finished_max gauge\n");
+        sb.append("hatchery_retained_finished_max{kind=\"batch\"} ").append(batches.keepFinished()).append('\n');
+        sb.append("hatchery_retained_finished_max{kind=\"vm\"} ").append(vms.keepFinished()).append('\n');
+        sb.append("# HELP hatchery_retained_finished_bytes_max Bytes finished ones take at most (hatchery.retention.max-batch-bytes, max-vm-bytes).\n");
+        sb.append("# TYPE hatchery_retained_finished_bytes_max gauge\n");
+        sb.append("hatchery_retained_finished_bytes_max{kind=\"batch\"} ").append(batches.maxFinishedBytes()).append('\n');
+        sb.append("hatchery_retained_finished_bytes_max{kind=\"vm\"} ").append(vms.maxFinishedBytes()).append('\n');
         sb.append("# HELP hatchery_retained_dropped_total Finished batches and VMs forgotten to stay within the retention bounds.\n");
         sb.append("# TYPE hatchery_retained_dropped_total counter\n");
         sb.append("hatchery_retained_dropped_total{kind=\"batch\"} ").append(batches.dropped()).append('\n');

@@ -82,6 +82,16 @@ final class Retained<T>
         return bytes;
     }
 
+    int keepFinished()
+    {
+        return keepFinished;
+    }
+
+    long maxFinishedBytes()
+    {
+        return maxFinishedBytes;
+    }
+
     /** Finished items forgotten to stay within the bounds. */
     synchronized long dropped()
     {
