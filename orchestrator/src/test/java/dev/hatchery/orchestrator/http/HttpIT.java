@@ -106,6 +106,19 @@ class HttpIT
         final String metrics = client.get("/metrics").body();
         assertTrue(metrics.contains("hatchery_vms_running 0"), metrics);
         assertTrue(metrics.contains("hatchery_vms_ended_total{outcome=\"booted\"}"), metrics);
+        // Every bound of the service is visible beside what it bounds (bounded state, host-aware admission).
+        for (final String line : List.of("hatchery_kernel_templates_max 16", "hatchery_kernel_template_bytes_max 1073741824",
+            "hatchery_retained_finished_max{kind=\"vm\"} 1000", "hatchery_retained_finished_bytes_max{kind=\"batch\"} 134217728",
+            "hatchery_http_connections_max 256"))
+        {
+            assertTrue(metrics.contains("\n" + line + "\n"), line + " in\n" + metrics);
+        }
+        for (final String name : List.of("hatchery_kernel_templates", "hatchery_kernel_templates_held", "hatchery_memory_budget_bytes",
+            "hatchery_memory_admitted_bytes", "hatchery_retained_items{kind=\"batch\"}", "hatchery_retained_bytes{kind=\"vm\"}",
+            "hatchery_http_connections_open"))
+        {
+            assertTrue(metrics.contains("\n" + name + " "), name + " in\n" + metrics);
+        }
     }
 
     @Test
