@@ -30,6 +30,15 @@ final class BatchRun
     final EventFeed<VmEvent> events = new EventFeed<>();
     /** VMs this batch reserved capacity for: at most this many are in flight. */
     final int reservedVms;
+    /**
+     * Held to the host memory budget (fewer VMs at once than asked): then a VM counts against {@link #reservedVms} until
+     * its memory is released, not only until it ends, so that VMs in teardown and new ones never pass the budget together.
+     */
+    final boolean throttled;
+    /** VMs that ended but whose memory is not released yet (a teardown thread releases it; VmReleased says so). */
+    int unreleased;
+    /** The batch's capacity was given back (its report is out and every VM released). */
+    boolean drained;
     private volatile BatchProgress progress;
     PreparedKernel kernel;
     long startNanos;
@@ -45,8 +54,9 @@ final class BatchRun
     private int cancelledCount;
 
     /** {@code reservedVms}: VMs it may run at once, min(count, concurrency) or fewer when host memory is short. */
-    BatchRun(final String id, final BatchRequest request, final BatchRecorder recorder, final int reservedVms)
+    BatchRun(final String id, final BatchRequest request, final BatchRecorder recorder, final int reservedVms, final boolean throttled)
     {
+        this.throttled = throttled;
         this.id = id;
         this.request = request;
         this.recorder = recorder;
@@ -66,7 +76,7 @@ final class BatchRun
         {
             return 0;
         }
-        return Math.min(request.count() - launched, reservedVms - running.size());
+        return Math.min(request.count() - launched, reservedVms - running.size() - (throttled ? unreleased : 0));
     }
 
     void ended(final VmResult result)

@@ -112,6 +112,8 @@ public final class Supervisor extends AbstractBehavior<Supervisor.Command>
 
     private final VmHost host;
     private final KernelCache kernels;
+    /** Single VMs that ended but whose memory is not released yet, with their guest RAM (given back on VmReleased). */
+    private final Map<String, Long> awaitingRelease = new HashMap<>();
     private final Settings settings;
     private final Executor blocking;
     private final ActorRef<VmActor.Report> vmReports;
@@ -221,7 +223,7 @@ public final class Supervisor extends AbstractBehavior<Supervisor.Command>
         }
         final BatchRun run = new BatchRun(id, request, new BatchRecorder(new BatchRecorder.Settings(request.kernelName(), request.count(),
             reservation.vms(), request.spec().memoryMode().name().toLowerCase(java.util.Locale.ROOT), settings.lab(), settings.environment())),
-            reservation.vms());
+            reservation.vms(), reservation.vms() < wanted);
         batches.put(id, run);
         start.replyTo().tell(new Accepted(new BatchHandle(id, request, Instant.now(), run::progress, run.events, run.report)));
         getContext().getLog().info("batch.started batch={} kernel={} count={} concurrency={} memory={}",
@@ -233,7 +235,7 @@ public final class Supervisor extends AbstractBehavior<Supervisor.Command>
     private Behavior<Command> onKernelPrepared(final KernelPrepared prepared)
     {
         final BatchRun run = batches.get(prepared.batchId());
-        if (run == null)
+        if (run == null || run.report.isDone())
         {
             releaseKernel(prepared.kernel());
             return this;
@@ -343,7 +345,7 @@ public final class Supervisor extends AbstractBehavior<Supervisor.Command>
 
     private Behavior<Command> onFromVm(final FromVm message)
     {
-        // Report is sealed: these three are all there are (a pattern switch would say so, from Java 21 on).
+        // Report is sealed: these four are all there are (a pattern switch would say so, from Java 21 on).
         final VmActor.Report report = message.report();
         if (report instanceof VmActor.VmLaunched launched)
         {
@@ -356,6 +358,10 @@ public final class Supervisor extends AbstractBehavior<Supervisor.Command>
         else if (report instanceof VmActor.VmEnded ended)
         {
             onVmEnded(ended);
+        }
+        else if (report instanceof VmActor.VmReleased released)
+        {
+            onVmReleased(released);
         }
         return this;
     }
@@ -394,13 +400,39 @@ public final class Supervisor extends AbstractBehavior<Supervisor.Command>
     {
         if (ended.batchId() == null)
         {
-            endSingle(ended.vmId(), ended.result());
+            endSingle(ended.vmId(), ended.result(), ended.launched());
             return;
         }
         final BatchRun run = batches.get(ended.batchId());
         if (run != null && run.running.containsKey(ended.vmId()))
         {
+            if (ended.launched())
+            {
+                run.unreleased++;
+            }
             endBatchVm(run, ended.result());
+        }
+    }
+
+    /** A launched VM's memory is released: its share of the host memory budget is free from now on. */
+    private void onVmReleased(final VmActor.VmReleased released)
+    {
+        if (released.batchId() == null)
+        {
+            final Long memBytes = awaitingRelease.remove(released.vmId());
+            if (memBytes != null)
+            {
+                capacity.releaseVm(memBytes);
+                metrics.memoryAdmitted(capacity.admittedBytes());
+            }
+            return;
+        }
+        final BatchRun run = batches.get(released.batchId());
+        if (run != null)
+        {
+            run.unreleased--;
+            launch(run);
+            drainIfDone(run);
         }
     }
 
@@ -411,7 +443,7 @@ public final class Supervisor extends AbstractBehavior<Supervisor.Command>
             VmOutcome.of(new VmFailure.HostError("VM actor stopped without reporting an outcome", "")), new Timeline(), "", 0);
         if (stopped.batchId() == null)
         {
-            endSingle(stopped.vmId(), lost);
+            endSingle(stopped.vmId(), lost, false);
             return this;
         }
         final BatchRun run = batches.get(stopped.batchId());
@@ -472,13 +504,13 @@ public final class Supervisor extends AbstractBehavior<Supervisor.Command>
         single.kernel = prepared.kernel();
         if (prepared.error() != null)
         {
-            endSingle(prepared.vmId(), new VmResult(prepared.vmId(), preparationFailure(prepared.error()), new Timeline(), "", 0));
+            endSingle(prepared.vmId(), new VmResult(prepared.vmId(), preparationFailure(prepared.error()), new Timeline(), "", 0), false);
             return this;
         }
         if (single.stopRequested)
         {
             endSingle(prepared.vmId(), new VmResult(prepared.vmId(), VmOutcome.of(new VmFailure.Cancelled("stopped before launch")),
-                new Timeline(), "", 0));
+                new Timeline(), "", 0), false);
             return this;
         }
         single.actor = getContext().spawn(VmActor.create(host, vmSettings(null, prepared.vmId(), prepared.kernel(), single.request.spec(), false),
@@ -502,15 +534,23 @@ public final class Supervisor extends AbstractBehavior<Supervisor.Command>
         return this;
     }
 
-    private void endSingle(final String vmId, final VmResult result)
+    /** {@code launched}: the VM was built, so its memory is given back when it is released (VmReleased), not now. */
+    private void endSingle(final String vmId, final VmResult result, final boolean launched)
     {
         final SingleVm single = singles.remove(vmId);
         if (single == null)
         {
             return;
         }
-        capacity.releaseVm(single.request.spec().memBytes());
-        metrics.memoryAdmitted(capacity.admittedBytes());
+        if (launched)
+        {
+            awaitingRelease.put(vmId, single.request.spec().memBytes());
+        }
+        else
+        {
+            capacity.releaseVm(single.request.spec().memBytes());
+            metrics.memoryAdmitted(capacity.admittedBytes());
+        }
         releaseKernel(single.kernel);
         single.kernel = null;
         metrics.vmEnded(result, single.started);
@@ -540,16 +580,26 @@ public final class Supervisor extends AbstractBehavior<Supervisor.Command>
         }
         final BatchReport report = run.recorder.finish(System.nanoTime(), ResourceUsage.sample(run.cpuSecondsAtStart, run.baselineRssBytes,
             run.hostAtStart == null ? -1 : host.stats().guestPrivateBytesPerVmSince(run.hostAtStart)));
-        batches.remove(run.id);
         releaseKernel(run.kernel);
         run.kernel = null;
-        capacity.releaseBatch(run.reservedVms, run.request.spec().memBytes());
-        metrics.memoryAdmitted(capacity.admittedBytes());
         run.publish();
         run.events.end();
         getContext().getLog().info("batch.finished batch={} booted={} failed={} timed_out={} cancelled={} wall_s={} boots_per_s={}",
             run.id, report.booted(), report.failed(), report.timedOut(), report.cancelled(), report.wallSeconds(), report.throughputPerSecond());
         run.report.complete(report);
+        drainIfDone(run);
+    }
+
+    /** Gives a finished batch's capacity back once every VM it launched has released its memory too. */
+    private void drainIfDone(final BatchRun run)
+    {
+        if (run.report.isDone() && run.unreleased == 0 && !run.drained)
+        {
+            run.drained = true;
+            batches.remove(run.id);
+            capacity.releaseBatch(run.reservedVms, run.request.spec().memBytes());
+            metrics.memoryAdmitted(capacity.admittedBytes());
+        }
     }
 
     /** Ends a request's hold on its kernel template (null: it had none, its preparation failed). */

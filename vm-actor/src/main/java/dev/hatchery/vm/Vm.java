@@ -225,7 +225,8 @@ final class Vm implements VmControl, AutoCloseable
     }
 
     /** Completes once everything the VM held is released. */
-    CompletableFuture<Void> released()
+    @Override
+    public CompletableFuture<Void> released()
     {
         return released;
     }

@@ -83,9 +83,9 @@ public final class VmActor extends AbstractBehavior<VmActor.Command>
     }
 
     /**
-     * The VM ended. Sent exactly once per VM actor; {@code launched} is false when it could not be built.
-     * Everything the VM held is released, except after {@link VmFailure.Stuck}: then its vCPU thread
-     * releases it when it finally returns.
+     * The VM ended. Sent exactly once per VM actor; {@code launched} is false when it could not be built (then it held
+     * nothing). What a launched VM held is released after this, off the spawn path (a teardown thread; after
+     * {@link VmFailure.Stuck}, when its vCPU thread finally returns), and {@link VmReleased} follows.
      */
     public record VmEnded(String batchId, VmResult result, boolean launched) implements Report
     {
@@ -94,6 +94,14 @@ public final class VmActor extends AbstractBehavior<VmActor.Command>
         {
             return result.vmId();
         }
+    }
+
+    /**
+     * Everything a launched VM held (guest memory, KVM fds, tap) is released: sent once after its {@link VmEnded}, never
+     * for a VM whose vCPU never returns. Memory accounting ends here, not at the end, which comes first.
+     */
+    public record VmReleased(String batchId, String vmId) implements Report
+    {
     }
 
     /**
@@ -252,7 +260,12 @@ public final class VmActor extends AbstractBehavior<VmActor.Command>
             final VmResult stuck = stuckResult();
             vm.result().toCompletableFuture()
                 .completeOnTimeout(stuck, stopTimeout.toMillis(), TimeUnit.MILLISECONDS)
-                .thenAccept(result -> parent.tell(new VmEnded(batchId, result, true)));
+                .thenAccept(result ->
+                {
+                    parent.tell(new VmEnded(batchId, result, true));
+                    final String vmId = vm.id();
+                    vm.released().thenRun(() -> parent.tell(new VmReleased(batchId, vmId)));
+                });
         }
         return this;
     }
@@ -274,6 +287,9 @@ public final class VmActor extends AbstractBehavior<VmActor.Command>
             ended = true;
             timers.cancelAll();
             parent.tell(new VmEnded(batchId, result, true));
+            // Told after VmEnded has been told (registered only now), so the parent always sees the end first.
+            final String vmId = vm.id();
+            vm.released().thenRun(() -> parent.tell(new VmReleased(batchId, vmId)));
         }
     }
 

@@ -16,6 +16,9 @@ interface VmControl
     /** Completes once the VM has ended (its vCPU returned); what it held is released after that, off the spawn path. */
     CompletionStage<VmResult> result();
 
+    /** Completes once everything the VM held (memory, fds, tap) is released, after {@link #result()}; never for a VM whose vCPU never returns. */
+    CompletionStage<Void> released();
+
     /** How the VM's machine was made. */
     SpawnPath spawnPath();
 

@@ -53,6 +53,7 @@ class VmActorTest
         final Timeline timeline = Timeline.startingNow();
         final CompletableFuture<Long> bootComplete = new CompletableFuture<>();
         final CompletableFuture<VmResult> result = new CompletableFuture<>();
+        final CompletableFuture<Void> released = new CompletableFuture<>();
         final AtomicInteger stops = new AtomicInteger();
 
         ScriptedVm(final String id, final boolean honoursStop)
@@ -77,6 +78,12 @@ class VmActorTest
         public CompletionStage<VmResult> result()
         {
             return result;
+        }
+
+        @Override
+        public CompletionStage<Void> released()
+        {
+            return released;
         }
 
         @Override
@@ -125,6 +132,7 @@ class VmActorTest
         {
             timeline.mark(Phase.STOPPED);
             result.complete(new VmResult(id, outcome, timeline, console(), 1));
+            released.complete(null);
         }
     }
 
@@ -203,8 +211,9 @@ class VmActorTest
         assertEquals(VmFailure.Stage.HOST, failure.stage());
         parent.expectTerminated(actor);
 
-        // The vCPU finally returns: nothing is reported twice.
+        // The vCPU finally returns: its end is not reported twice, but that what it held is released now is.
         stuck.vcpuReturns(VmOutcome.of(new VmFailure.Cancelled("stopped by request before boot-complete")));
+        assertEquals(new VmActor.VmReleased("b1", "vm-stuck"), parent.expectMessageClass(VmActor.VmReleased.class));
         parent.expectNoMessage(Duration.ofMillis(300));
         otherActor.tell(new VmActor.Stop());
         otherParent.expectMessageClass(VmActor.VmEnded.class);
