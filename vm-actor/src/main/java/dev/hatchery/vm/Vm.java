@@ -65,10 +65,12 @@ final class Vm implements VmControl, AutoCloseable
     private volatile VmOutcome endedAs;
     private ScheduledFuture<?> watchdog;
     private boolean releasing;
+    private final BuildFaults faults;
 
     private Vm(final String id, final VmSpec spec, final Timeline timeline, final VmShell shell, final SpawnPath spawnPath,
-        final TapLease lease, final NetEventLoop sharedLoop, final boolean offloads)
+        final TapLease lease, final NetEventLoop sharedLoop, final boolean offloads, final BuildFaults faults)
     {
+        this.faults = faults;
         this.id = id;
         this.spec = spec;
         this.timeline = timeline;
@@ -93,7 +95,18 @@ final class Vm implements VmControl, AutoCloseable
         mmio.register(spec.bootDeviceAddress(), BootCompleteDevice.LENGTH, new BootCompleteDevice(this::onBootComplete));
         this.lease = lease;
         this.network = lease == null ? null : VmNetwork.open(id, spec, lease, memory, kvmVm, mmio, sharedLoop, offloads);
-        this.loop = new VcpuLoop(this, vcpu, portIo, mmio, spec.tripleFaultIsStop());
+        try
+        {
+            faults.at(BuildStep.DEVICES);
+            this.loop = new VcpuLoop(this, vcpu, portIo, mmio, spec.tripleFaultIsStop());
+        }
+        catch (final RuntimeException | Error ex)
+        {
+            // The network is this VM's own (eventfds, a loop registration, maybe a thread): build's catch knows only the
+            // shell and the lease, so it is closed here.
+            closeQuietly(network);
+            throw ex;
+        }
     }
 
     /**
@@ -105,6 +118,14 @@ final class Vm implements VmControl, AutoCloseable
      */
     static Vm build(final String id, final Kvm kvm, final BootCpu bootCpu, final PreparedKernel kernel, final VmSpec spec,
         final Timeline timeline, final TapLease lease, final NetEventLoop sharedLoop, final boolean offloads, final VmShell readyShell)
+    {
+        return build(id, kvm, bootCpu, kernel, spec, timeline, lease, sharedLoop, offloads, readyShell, BuildFaults.NONE);
+    }
+
+    /** As above, calling {@code faults} at each {@link BuildStep} (tests fail steps on purpose through it). */
+    static Vm build(final String id, final Kvm kvm, final BootCpu bootCpu, final PreparedKernel kernel, final VmSpec spec,
+        final Timeline timeline, final TapLease lease, final NetEventLoop sharedLoop, final boolean offloads, final VmShell readyShell,
+        final BuildFaults faults)
     {
         if (spec.network() != (lease != null))
         {
@@ -123,16 +144,19 @@ final class Vm implements VmControl, AutoCloseable
         try
         {
             memory = shell != null ? shell.memory() : kernel.allocate(spec.hugePages());
+            faults.at(BuildStep.MEMORY);
             timeline.mark(Phase.MEMORY_READY);
             if (shell == null)
             {
                 // A shell has the kernel laid in already: the pool hands out shells of this spec's and kernel's shape only.
                 kernel.load(memory, spec.memoryMode());
+                faults.at(BuildStep.KERNEL);
             }
             if (lease != null)
             {
                 // Per VM: the template holds the spec's command line; this VM's addresses go into its own copy.
                 kernel.writeCmdline(memory, VmNetwork.cmdline(spec.cmdline(), spec.virtioNetAddress(), lease));
+                faults.at(BuildStep.COMMAND_LINE);
             }
             timeline.mark(Phase.KERNEL_LOADED);
 
@@ -142,16 +166,18 @@ final class Vm implements VmControl, AutoCloseable
                 memory = null;
                 shell = VmShell.over(kvm, VmShell.Shape.of(spec, kernel), fresh);
             }
+            faults.at(BuildStep.VM);
             timeline.mark(Phase.VM_CREATED);
 
             if (shell.vcpu() == null)
             {
                 shell.armVcpu(bootCpu);
             }
+            faults.at(BuildStep.VCPU);
             timeline.mark(Phase.VCPU_READY);
 
             final SpawnPath path = readyShell == null ? SpawnPath.DIRECT : readyShell.recycled() ? SpawnPath.RECYCLED : SpawnPath.SHELL;
-            return new Vm(id, spec, timeline, shell, path, lease, sharedLoop, offloads);
+            return new Vm(id, spec, timeline, shell, path, lease, sharedLoop, offloads, faults);
         }
         catch (final RuntimeException | Error ex)
         {
@@ -182,6 +208,7 @@ final class Vm implements VmControl, AutoCloseable
         watchdog = timers.schedule(() -> requestStop(StopCause.BOOT_TIMEOUT), spec.bootTimeout().toMillis(), TimeUnit.MILLISECONDS);
         try
         {
+            faults.at(BuildStep.START);
             threads.execute(this::runVcpu);
         }
         catch (final RuntimeException | Error ex)

@@ -29,6 +29,8 @@ public final class VmHost implements AutoCloseable
     private final Kvm kvm;
     private final BootCpu bootCpu;
     private final HostSettings settings;
+    /** Failures tests inject into building and starting VMs ({@link #injectFaults}); none in production. */
+    private volatile BuildFaults faults = BuildFaults.NONE;
     private final ScheduledThreadPoolExecutor timers;
     private final VcpuThreads vcpuThreads;
     private final ShellPool<VmShell.Shape, VmShell> shells;
@@ -268,6 +270,12 @@ public final class VmHost implements AutoCloseable
         return taps;
     }
 
+    /** Tests only: from now on building and starting VMs calls {@code injected} at each {@link BuildStep}. */
+    void injectFaults(final BuildFaults injected)
+    {
+        faults = injected;
+    }
+
     /**
      * Builds a VM from a prepared boot image and starts its vCPU. The request time is the moment this
      * is called unless the caller passes its own timeline (e.g. one started when a request arrived).
@@ -298,7 +306,7 @@ public final class VmHost implements AutoCloseable
         final Vm vm;
         try
         {
-            vm = Vm.build(id, kvm, bootCpu, kernel, spec, timeline, lease, sharedLoop, offloads, shell);
+            vm = Vm.build(id, kvm, bootCpu, kernel, spec, timeline, lease, sharedLoop, offloads, shell, faults);
         }
         finally
         {
