@@ -6,7 +6,8 @@ import picocli.CommandLine.Command;
 /** The `hatchery` command line; ./hatchery builds what is missing and then runs this. */
 @Command(name = "hatchery", mixinStandardHelpOptions = true, version = "hatchery 0.1.0",
     description = "Boots Linux microVMs on KVM from one JVM, and measures it.",
-    subcommands = {KvmCheckCommand.class, BootCommand.class, BatchCommand.class, CrowdCommand.class, FloorCommand.class, ServeCommand.class})
+    subcommands = {KvmCheckCommand.class, BootCommand.class, BatchCommand.class, CrowdCommand.class, FloorCommand.class, ServeCommand.class,
+        SoakCommand.class})
 public final class HatcheryCli implements Runnable
 {
     @CommandLine.Spec

@@ -1,0 +1,188 @@
+package dev.hatchery.orchestrator;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+
+import dev.hatchery.config.GuestPhysicalMap;
+import dev.hatchery.config.VmSpec;
+import dev.hatchery.orchestrator.report.BatchReport;
+
+/**
+ * The fault soak: one batch per {@link SoakGuest}, all at once, sized from a total; then whether every VM was accounted
+ * for exactly once with its guest's outcome, and whether the process holds what it held before (open fds, threads,
+ * memory mappings, free taps).
+ */
+final class Soak
+{
+    /** What ends the silent and spinning guests; short, so that the soak does not wait on them. */
+    static final Duration BOOT_TIMEOUT = Duration.ofSeconds(3);
+    private static final int MEM_MIB = 32;
+    private static final int FLAT_CONCURRENCY = 16;
+    /** Linux guests two at a time: more stalled nested KVM in the emulated lab (BatchCommand). */
+    private static final int LINUX_CONCURRENCY = 2;
+
+    /** One guest's batch: how many, how it ended, and whether that is what this guest must end as. */
+    record Row(SoakGuest guest, int count, BatchReport report, boolean accountedRight)
+    {
+    }
+
+    /** What the process holds, read from /proc, and how many taps are free. */
+    record Holdings(long fds, long threads, long mappings, int freeTaps)
+    {
+    }
+
+    record Result(List<Row> rows, Holdings before, Holdings after, long wallMillis)
+    {
+        boolean passed()
+        {
+            return rows.stream().allMatch(Row::accountedRight) && before.equals(after);
+        }
+    }
+
+    private Soak()
+    {
+    }
+
+    /** How many VMs of each guest a soak of {@code total} runs: each guest's share, at least one; good flat guests take the rest. */
+    static Map<SoakGuest, Integer> mix(final int total)
+    {
+        final Map<SoakGuest, Integer> counts = new EnumMap<>(SoakGuest.class);
+        int others = 0;
+        for (final SoakGuest guest : SoakGuest.values())
+        {
+            if (guest != SoakGuest.GOOD_FLAT)
+            {
+                final int count = Math.max(1, total * guest.percent() / 100);
+                counts.put(guest, count);
+                others += count;
+            }
+        }
+        if (total - others < 1)
+        {
+            throw new IllegalArgumentException("a soak needs at least " + (others + 1) + " VMs (one of each guest): --count " + total);
+        }
+        counts.put(SoakGuest.GOOD_FLAT, total - others);
+        return counts;
+    }
+
+    static Result run(final Hatchery hatchery, final int total) throws Exception
+    {
+        final Map<SoakGuest, Integer> counts = mix(total);
+        final Path dir = Files.createTempDirectory("hatchery-soak");
+        try
+        {
+            // The pool exists before the baseline (the first networked VM would create it) so free taps compare.
+            hatchery.prepareNetwork();
+            final Holdings before = holdings(hatchery, null);
+            final long start = System.nanoTime();
+            final Map<SoakGuest, CompletableFuture<BatchReport>> reports = new EnumMap<>(SoakGuest.class);
+            for (final SoakGuest guest : SoakGuest.values())
+            {
+                final int count = counts.get(guest);
+                final BatchRequest request = new BatchRequest(guest.name().toLowerCase(java.util.Locale.ROOT), spec(hatchery, guest, dir), count,
+                    Math.min(count, guest == SoakGuest.GOOD_LINUX ? LINUX_CONCURRENCY : FLAT_CONCURRENCY), true);
+                reports.put(guest, hatchery.submit(request).toCompletableFuture().thenCompose(handle -> handle.report()).toCompletableFuture());
+            }
+            final List<Row> rows = new ArrayList<>();
+            for (final SoakGuest guest : SoakGuest.values())
+            {
+                final BatchReport report = reports.get(guest).get(30, TimeUnit.MINUTES);
+                rows.add(new Row(guest, counts.get(guest), report, guest.accountedRight(report, counts.get(guest))));
+            }
+            final long wallMillis = (System.nanoTime() - start) / 1_000_000;
+            return new Result(rows, before, holdings(hatchery, before), wallMillis);
+        }
+        finally
+        {
+            try (Stream<Path> files = Files.list(dir))
+            {
+                for (final Path file : files.toList())
+                {
+                    Files.deleteIfExists(file);
+                }
+            }
+            Files.deleteIfExists(dir);
+        }
+    }
+
+    private static VmSpec spec(final Hatchery hatchery, final SoakGuest guest, final Path dir)
+    {
+        return switch (guest)
+        {
+            case GOOD_FLAT -> hatchery.catalog().specFor(KernelCatalog.FLAT, false).memMib(MEM_MIB).conclude();
+            case GOOD_LINUX -> hatchery.catalog().specFor(KernelCatalog.LINUX, false).bootTimeout(Duration.ofMinutes(5)).conclude();
+            default -> VmSpec.builder().kernel(write(dir, guest)).memMib(MEM_MIB).bootTimeout(BOOT_TIMEOUT).tripleFaultIsStop(false)
+                .network(guest == SoakGuest.HOSTILE_VIRTQUEUE).conclude();
+        };
+    }
+
+    private static Path write(final Path dir, final SoakGuest guest)
+    {
+        try
+        {
+            return Files.write(dir.resolve(guest.name().toLowerCase(java.util.Locale.ROOT) + ".elf"),
+                guest.image(GuestPhysicalMap.DEFAULT_BOOT_DEVICE_ADDRESS));
+        }
+        catch (final IOException ex)
+        {
+            throw new UncheckedIOException(ex);
+        }
+    }
+
+    /** Read once the counts settle (teardown threads release VMs after their results): until they equal {@code target}, or stop changing. */
+    static Holdings holdings(final Hatchery hatchery, final Holdings target) throws InterruptedException
+    {
+        Holdings previous = now(hatchery);
+        for (int i = 0; i < 300; i++)
+        {
+            Thread.sleep(100);
+            final Holdings current = now(hatchery);
+            if (target != null ? current.equals(target) : current.equals(previous) && i >= 10)
+            {
+                return current;
+            }
+            previous = current;
+        }
+        return previous;
+    }
+
+    private static Holdings now(final Hatchery hatchery)
+    {
+        return new Holdings(count(Path.of("/proc/self/fd")), count(Path.of("/proc/self/task")), lines(Path.of("/proc/self/maps")),
+            hatchery.freeTaps());
+    }
+
+    private static long count(final Path dir)
+    {
+        try (Stream<Path> entries = Files.list(dir))
+        {
+            return entries.count();
+        }
+        catch (final IOException ex)
+        {
+            throw new UncheckedIOException(ex);
+        }
+    }
+
+    private static long lines(final Path file)
+    {
+        try (Stream<String> lines = Files.lines(file))
+        {
+            return lines.count();
+        }
+        catch (final IOException ex)
+        {
+            throw new UncheckedIOException(ex);
+        }
+    }
+}
