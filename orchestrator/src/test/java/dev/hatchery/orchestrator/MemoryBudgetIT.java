@@ -44,7 +44,7 @@ class MemoryBudgetIT
      */
     static byte[] touchEveryPage(final int ramBytes)
     {
-        return ByteBuffer.allocate(32).order(ByteOrder.LITTLE_ENDIAN)
+        final ByteBuffer code = ByteBuffer.allocate(64).order(ByteOrder.LITTLE_ENDIAN)
             .put((byte)0xbf).putInt(FIRST_TOUCHED)
             .put((byte)0x89).put((byte)0x3f)
             .put((byte)0x81).put((byte)0xc7).putInt(0x1000)
@@ -52,8 +52,10 @@ class MemoryBudgetIT
             .put((byte)0x72).put((byte)0xf0)
             .put((byte)0xb8).putInt(0xd0000000)
             .put((byte)0xc6).put((byte)0x00).put((byte)123)
-            .put(dev.hatchery.kernel.MinimalElf.IDLE_FOREVER)
-            .array();
+            .put(dev.hatchery.kernel.MinimalElf.IDLE_FOREVER);
+        final byte[] bytes = new byte[code.position()];
+        code.flip().get(bytes);
+        return bytes;
     }
 
     @Test
