@@ -121,9 +121,11 @@ public final class Hatchery implements VmService, AutoCloseable
             host.configureNetwork(new dev.hatchery.vm.NetSettings(
                 dev.hatchery.vm.NetSettings.Loop.parse(config.getString("hatchery.network.event-loop")),
                 config.getInt("hatchery.network.shared-loops"), config.getBoolean("hatchery.network.offloads")));
-            final Supervisor.Settings settings = new Supervisor.Settings(Limits.fromConfig(config), budget, Environment.inLab(),
+            final Limits limits = Limits.fromConfig(config);
+            final Supervisor.Settings settings = new Supervisor.Settings(limits, budget, Environment.inLab(),
                 Environment.describe(), config.getDuration("hatchery.vm.stop-timeout"));
             final ServiceMetrics metrics = new ServiceMetrics(kernels::stats);
+            metrics.addSource(limits::render);
             final ActorSystem<Supervisor.Command> system = ActorSystem.create(Supervisor.create(host, kernels, settings, metrics), "hatchery",
                 config);
             return new Hatchery(host, kernels, system, catalog, metrics, batches, vms);

@@ -28,6 +28,24 @@ public record Limits(int maxBatchCount, int maxBatchConcurrency, int maxVmsInFli
             config.getLong("hatchery.limits.max-total-mem-mib"), config.getInt("hatchery.limits.max-active-batches"));
     }
 
+    /** Appends every limit in the Prometheus text format, one labelled gauge: what bounds the service, beside what it bounds. */
+    void render(final StringBuilder sb)
+    {
+        sb.append("# HELP hatchery_limit The service's limits (hatchery.batch.*, hatchery.limits.*; memory in MiB).\n");
+        sb.append("# TYPE hatchery_limit gauge\n");
+        limit(sb, "max-count", maxBatchCount);
+        limit(sb, "max-concurrency", maxBatchConcurrency);
+        limit(sb, "max-vms-in-flight", maxVmsInFlight);
+        limit(sb, "max-mem-mib-per-vm", maxMemMibPerVm);
+        limit(sb, "max-total-mem-mib", maxTotalMemMib);
+        limit(sb, "max-active-batches", maxActiveBatches);
+    }
+
+    private static void limit(final StringBuilder sb, final String name, final long value)
+    {
+        sb.append("hatchery_limit{name=\"").append(name).append("\"} ").append(value).append('\n');
+    }
+
     private static void positive(final String name, final long value)
     {
         if (value < 1)

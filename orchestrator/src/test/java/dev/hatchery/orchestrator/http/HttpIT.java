@@ -109,7 +109,7 @@ class HttpIT
         // Every bound of the service is visible beside what it bounds (bounded state, host-aware admission).
         for (final String line : List.of("hatchery_kernel_templates_max 16", "hatchery_kernel_template_bytes_max 1073741824",
             "hatchery_retained_finished_max{kind=\"vm\"} 1000", "hatchery_retained_finished_bytes_max{kind=\"batch\"} 134217728",
-            "hatchery_http_connections_max 256"))
+            "hatchery_http_connections_max 256", "hatchery_limit{name=\"max-vms-in-flight\"} 256"))
         {
             assertTrue(metrics.contains("\n" + line + "\n"), line + " in\n" + metrics);
         }
