@@ -27,6 +27,7 @@ final class Soak
     /** What ends the silent and spinning guests; short, so that the soak does not wait on them. */
     static final Duration BOOT_TIMEOUT = Duration.ofSeconds(3);
     private static final int MEM_MIB = 32;
+    private static final int FLOOD_CONSOLE_BYTES = 4096;
     private static final int FLAT_CONCURRENCY = 16;
     /** Linux guests two at a time: more stalled nested KVM in the emulated lab (BatchCommand). */
     private static final int LINUX_CONCURRENCY = 2;
@@ -121,6 +122,10 @@ final class Soak
         {
             case GOOD_FLAT -> hatchery.catalog().specFor(KernelCatalog.FLAT, false).memMib(MEM_MIB).conclude();
             case GOOD_LINUX -> hatchery.catalog().specFor(KernelCatalog.LINUX, false).bootTimeout(Duration.ofMinutes(5)).conclude();
+            // The flood's 20 000 port writes are as many exits (slow in the emulated lab): it gets time to finish, and a
+            // console smaller than what it writes, so that only the tail is kept.
+            case SERIAL_FLOOD -> VmSpec.builder().kernel(write(dir, guest)).memMib(MEM_MIB).bootTimeout(Duration.ofMinutes(5))
+                .consoleBytes(FLOOD_CONSOLE_BYTES).tripleFaultIsStop(false).conclude();
             default -> VmSpec.builder().kernel(write(dir, guest)).memMib(MEM_MIB).bootTimeout(BOOT_TIMEOUT).tripleFaultIsStop(false)
                 .network(guest == SoakGuest.HOSTILE_VIRTQUEUE).conclude();
         };

@@ -24,7 +24,7 @@ enum SoakGuest
     SPINNING("timed out (boot_timeout)", 10),
     /** ud2 before any IDT: #UD, #DF, triple fault, before boot-complete. */
     EARLY_TRIPLE_FAULT("failed (triple_fault)", 10),
-    /** Writes 20 000 bytes to the serial port (each a VM exit), then signals: the console keeps its bounded tail. */
+    /** Writes 20 000 bytes to the serial port (each a VM exit), then signals: its console (4 KiB here) keeps the tail. */
     SERIAL_FLOOD("booted", 10),
     /** Sets up its virtio-net queue 0 at addresses outside its RAM and kicks it, then signals: the device, not the VMM, fails. */
     HOSTILE_VIRTQUEUE("booted (device needs reset)", 10);
