@@ -167,16 +167,15 @@ public final class Hatchery implements VmService, AutoCloseable
         return kernels.stats();
     }
 
-    /** Makes the tap pool and network event loops now rather than at the first networked VM (the soak's baseline needs them). */
-    void prepareNetwork()
-    {
-        host.prepareNetwork();
-    }
-
     /** Taps not leased to a VM now. */
     int freeTaps()
     {
         return host.taps().available();
+    }
+
+    int tapPoolSize()
+    {
+        return host.taps().size();
     }
 
     @Override

@@ -11,16 +11,21 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 import java.util.stream.Stream;
 
 import dev.hatchery.config.GuestPhysicalMap;
 import dev.hatchery.config.VmSpec;
+import dev.hatchery.kvm.NetDevice;
 import dev.hatchery.orchestrator.report.BatchReport;
 
 /**
  * The fault soak: one batch per {@link SoakGuest}, all at once, sized from a total; then whether every VM was accounted
- * for exactly once with its guest's outcome, and whether the process holds what it held before (open fds, threads,
- * memory mappings, free taps).
+ * for exactly once with its guest's outcome, whether every tap came back to the pool, and whether the process holds what
+ * it held before (open fds, threads, memory mappings, taps on the host). A running service keeps what serves the next
+ * VMs (shells per shape, parked vCPU threads, the tap pool), so the soak runs in a service of its own and the process
+ * is compared once that service is closed, with a first small soak in a service before it so that what a process
+ * makes once (JIT and JNA threads, loaded classes' mappings) is in the baseline.
  */
 final class Soak
 {
@@ -37,16 +42,17 @@ final class Soak
     {
     }
 
-    /** What the process holds, read from /proc, and how many taps are free. */
-    record Holdings(long fds, long threads, long mappings, int freeTaps)
+    /** What the process holds, read from /proc, and the taps of the service's prefix on the host. */
+    record Holdings(long fds, long threads, long mappings, int taps)
     {
     }
 
-    record Result(List<Row> rows, Holdings before, Holdings after, long wallMillis)
+    /** {@code tapsBack}: every tap was back in the pool once the VMs ended (before the service closed). */
+    record Result(List<Row> rows, boolean tapsBack, Holdings before, Holdings after, long wallMillis)
     {
         boolean passed()
         {
-            return rows.stream().allMatch(Row::accountedRight) && before.equals(after);
+            return rows.stream().allMatch(Row::accountedRight) && tapsBack && before.equals(after);
         }
     }
 
@@ -76,16 +82,33 @@ final class Soak
         return counts;
     }
 
-    static Result run(final Hatchery hatchery, final int total) throws Exception
+    /** Warm-up soak, baseline, the soak in a service of its own, the process compared once that service is closed. */
+    static Result run(final Supplier<Hatchery> service, final String tapPrefix, final int total) throws Exception
+    {
+        mix(total);
+        try (Hatchery warmUp = service.get())
+        {
+            runIn(warmUp, SoakGuest.values().length);
+        }
+        final Holdings before = holdings(tapPrefix, null);
+        final long start = System.nanoTime();
+        final List<Row> rows;
+        final boolean tapsBack;
+        try (Hatchery hatchery = service.get())
+        {
+            rows = runIn(hatchery, total);
+            tapsBack = allTapsBack(hatchery);
+        }
+        final long wallMillis = (System.nanoTime() - start) / 1_000_000;
+        return new Result(rows, tapsBack, before, holdings(tapPrefix, before), wallMillis);
+    }
+
+    private static List<Row> runIn(final Hatchery hatchery, final int total) throws Exception
     {
         final Map<SoakGuest, Integer> counts = mix(total);
         final Path dir = Files.createTempDirectory("hatchery-soak");
         try
         {
-            // The pool exists before the baseline (the first networked VM would create it) so free taps compare.
-            hatchery.prepareNetwork();
-            final Holdings before = holdings(hatchery, null);
-            final long start = System.nanoTime();
             final Map<SoakGuest, CompletableFuture<BatchReport>> reports = new EnumMap<>(SoakGuest.class);
             for (final SoakGuest guest : SoakGuest.values())
             {
@@ -100,8 +123,7 @@ final class Soak
                 final BatchReport report = reports.get(guest).get(30, TimeUnit.MINUTES);
                 rows.add(new Row(guest, counts.get(guest), report, guest.accountedRight(report, counts.get(guest))));
             }
-            final long wallMillis = (System.nanoTime() - start) / 1_000_000;
-            return new Result(rows, before, holdings(hatchery, before), wallMillis);
+            return rows;
         }
         finally
         {
@@ -114,6 +136,16 @@ final class Soak
             }
             Files.deleteIfExists(dir);
         }
+    }
+
+    /** Leases go back when the VMs are released, just after their results: waits for them, up to 30 s. */
+    private static boolean allTapsBack(final Hatchery hatchery) throws InterruptedException
+    {
+        for (int i = 0; i < 300 && hatchery.freeTaps() != hatchery.tapPoolSize(); i++)
+        {
+            Thread.sleep(100);
+        }
+        return hatchery.freeTaps() == hatchery.tapPoolSize();
     }
 
     private static VmSpec spec(final Hatchery hatchery, final SoakGuest guest, final Path dir)
@@ -144,14 +176,14 @@ final class Soak
         }
     }
 
-    /** Read once the counts settle (teardown threads release VMs after their results): until they equal {@code target}, or stop changing. */
-    static Holdings holdings(final Hatchery hatchery, final Holdings target) throws InterruptedException
+    /** Read once the counts settle (a closed service's threads end a little later): until they equal {@code target}, or stop changing. */
+    static Holdings holdings(final String tapPrefix, final Holdings target) throws InterruptedException
     {
-        Holdings previous = now(hatchery);
+        Holdings previous = now(tapPrefix);
         for (int i = 0; i < 300; i++)
         {
             Thread.sleep(100);
-            final Holdings current = now(hatchery);
+            final Holdings current = now(tapPrefix);
             if (target != null ? current.equals(target) : current.equals(previous) && i >= 10)
             {
                 return current;
@@ -161,10 +193,10 @@ final class Soak
         return previous;
     }
 
-    private static Holdings now(final Hatchery hatchery)
+    private static Holdings now(final String tapPrefix)
     {
         return new Holdings(count(Path.of("/proc/self/fd")), count(Path.of("/proc/self/task")), lines(Path.of("/proc/self/maps")),
-            hatchery.freeTaps());
+            NetDevice.list(tapPrefix).size());
     }
 
     private static long count(final Path dir)

@@ -31,11 +31,9 @@ final class SoakCommand implements Callable<Integer>
             throw new CommandLine.ParameterException(spec.commandLine(), ex.getMessage());
         }
         final PrintWriter out = spec.commandLine().getOut();
-        final Soak.Result result;
-        try (Hatchery hatchery = Hatchery.start(com.typesafe.config.ConfigFactory.load(), KernelCatalog.fromEnvironment(System.getenv())))
-        {
-            result = Soak.run(hatchery, count);
-        }
+        final com.typesafe.config.Config config = com.typesafe.config.ConfigFactory.load();
+        final Soak.Result result = Soak.run(() -> Hatchery.start(config, KernelCatalog.fromEnvironment(System.getenv())),
+            config.getString("hatchery.taps.prefix"), count);
         out.println("Hatchery soak: count=" + count + " environment=" + Environment.describe());
         out.printf("%-20s %6s  %-28s %7s %7s %10s %10s  %s%n", "guest", "VMs", "must end", "booted", "failed", "timed out", "cancelled",
             "as it must");
@@ -45,11 +43,12 @@ final class SoakCommand implements Callable<Integer>
                 row.guest().expected(), row.report().booted(), row.report().failed(), row.report().timedOut(), row.report().cancelled(),
                 row.accountedRight() ? "yes" : "NO: " + row.report().failures());
         }
-        out.println("held before: " + describe(result.before()));
-        out.println("held after:  " + describe(result.after()));
+        out.println("taps        " + (result.tapsBack() ? "every one back in the pool once the VMs ended" : "NOT all back in the pool"));
+        out.println("held before: " + describe(result.before()) + " (after a first small soak in a service closed again)");
+        out.println("held after:  " + describe(result.after()) + " (the soak's service closed)");
         out.printf("wall time   %.1f s%n", result.wallMillis() / 1000.0);
         out.println("result      " + (result.passed() ? "passed: every VM ended once as it must, nothing left held"
-            : "FAILED: " + (result.before().equals(result.after()) ? "" : "holdings differ; ")
+            : "FAILED: " + (result.before().equals(result.after()) ? "" : "holdings differ; ") + (result.tapsBack() ? "" : "taps not back; ")
                 + (result.rows().stream().allMatch(Soak.Row::accountedRight) ? "" : "a guest ended otherwise than it must")));
         out.flush();
         return result.passed() ? 0 : 1;
@@ -57,6 +56,6 @@ final class SoakCommand implements Callable<Integer>
 
     private static String describe(final Soak.Holdings holdings)
     {
-        return "fds=" + holdings.fds() + " threads=" + holdings.threads() + " mappings=" + holdings.mappings() + " free_taps=" + holdings.freeTaps();
+        return "fds=" + holdings.fds() + " threads=" + holdings.threads() + " mappings=" + holdings.mappings() + " taps=" + holdings.taps();
     }
 }

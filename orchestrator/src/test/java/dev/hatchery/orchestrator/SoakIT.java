@@ -16,19 +16,19 @@ class SoakIT
     @Test
     void shouldEndEveryVmOnceAsItMustAndLeaveNothingHeld() throws Exception
     {
-        try (Hatchery hatchery = Hatchery.start())
-        {
-            final Soak.Result result = Soak.run(hatchery, COUNT);
+        final com.typesafe.config.Config config = com.typesafe.config.ConfigFactory.load();
+        final Soak.Result result = Soak.run(() -> Hatchery.start(config, KernelCatalog.fromEnvironment(System.getenv())),
+            config.getString("hatchery.taps.prefix"), COUNT);
 
-            for (final Soak.Row row : result.rows())
-            {
-                System.out.printf("soak.guest guest=%s vms=%d booted=%d failed=%d timed_out=%d cancelled=%d failures=%s%n", row.guest(), row.count(),
-                    row.report().booted(), row.report().failed(), row.report().timedOut(), row.report().cancelled(), row.report().failures());
-                assertTrue(row.accountedRight(), row.guest() + " must end " + row.guest().expected() + ": " + row.report().failures());
-            }
-            assertEquals(COUNT, result.rows().stream().mapToInt(Soak.Row::count).sum());
-            assertEquals(result.before(), result.after(), "fds, threads, mappings and free taps after the soak");
-            System.out.printf("soak.result vms=%d wall_s=%.1f held=%s%n", COUNT, result.wallMillis() / 1000.0, result.after());
+        for (final Soak.Row row : result.rows())
+        {
+            System.out.printf("soak.guest guest=%s vms=%d booted=%d failed=%d timed_out=%d cancelled=%d failures=%s%n", row.guest(), row.count(),
+                row.report().booted(), row.report().failed(), row.report().timedOut(), row.report().cancelled(), row.report().failures());
+            assertTrue(row.accountedRight(), row.guest() + " must end " + row.guest().expected() + ": " + row.report().failures());
         }
+        assertEquals(COUNT, result.rows().stream().mapToInt(Soak.Row::count).sum());
+        assertTrue(result.tapsBack(), "every tap back in the pool once the VMs ended");
+        assertEquals(result.before(), result.after(), "fds, threads, mappings and taps once the soak's service is closed");
+        System.out.printf("soak.result vms=%d wall_s=%.1f held=%s%n", COUNT, result.wallMillis() / 1000.0, result.after());
     }
 }
