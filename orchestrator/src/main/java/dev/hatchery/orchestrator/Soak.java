@@ -60,14 +60,17 @@ final class Soak
     {
     }
 
-    /** How many VMs of each guest a soak of {@code total} runs: each guest's share, at least one; good flat guests take the rest. */
-    static Map<SoakGuest, Integer> mix(final int total)
+    /**
+     * How many VMs of each guest a soak of {@code total} runs: each guest's share, at least one; good flat guests take the
+     * rest. Without {@code linux}, no Linux guest (the suite's soak: see SoakIT).
+     */
+    static Map<SoakGuest, Integer> mix(final int total, final boolean linux)
     {
         final Map<SoakGuest, Integer> counts = new EnumMap<>(SoakGuest.class);
         int others = 0;
         for (final SoakGuest guest : SoakGuest.values())
         {
-            if (guest != SoakGuest.GOOD_FLAT)
+            if (guest != SoakGuest.GOOD_FLAT && (linux || guest != SoakGuest.GOOD_LINUX))
             {
                 final int count = Math.max(1, total * guest.percent() / 100);
                 counts.put(guest, count);
@@ -83,12 +86,12 @@ final class Soak
     }
 
     /** Warm-up soak, baseline, the soak in a service of its own, the process compared once that service is closed. */
-    static Result run(final Supplier<Hatchery> service, final String tapPrefix, final int total) throws Exception
+    static Result run(final Supplier<Hatchery> service, final String tapPrefix, final int total, final boolean linux) throws Exception
     {
-        mix(total);
+        final int guests = mix(total, linux).size();
         try (Hatchery warmUp = service.get())
         {
-            runIn(warmUp, SoakGuest.values().length);
+            runIn(warmUp, guests, linux);
         }
         final Holdings before = holdings(tapPrefix, null);
         final long start = System.nanoTime();
@@ -96,21 +99,21 @@ final class Soak
         final boolean tapsBack;
         try (Hatchery hatchery = service.get())
         {
-            rows = runIn(hatchery, total);
+            rows = runIn(hatchery, total, linux);
             tapsBack = allTapsBack(hatchery);
         }
         final long wallMillis = (System.nanoTime() - start) / 1_000_000;
         return new Result(rows, tapsBack, before, holdings(tapPrefix, before), wallMillis);
     }
 
-    private static List<Row> runIn(final Hatchery hatchery, final int total) throws Exception
+    private static List<Row> runIn(final Hatchery hatchery, final int total, final boolean linux) throws Exception
     {
-        final Map<SoakGuest, Integer> counts = mix(total);
+        final Map<SoakGuest, Integer> counts = mix(total, linux);
         final Path dir = Files.createTempDirectory("hatchery-soak");
         try
         {
             final Map<SoakGuest, CompletableFuture<BatchReport>> reports = new EnumMap<>(SoakGuest.class);
-            for (final SoakGuest guest : SoakGuest.values())
+            for (final SoakGuest guest : counts.keySet())
             {
                 final int count = counts.get(guest);
                 final BatchRequest request = new BatchRequest(guest.name().toLowerCase(java.util.Locale.ROOT), spec(hatchery, guest, dir), count,
@@ -118,7 +121,7 @@ final class Soak
                 reports.put(guest, hatchery.submit(request).toCompletableFuture().thenCompose(handle -> handle.report()).toCompletableFuture());
             }
             final List<Row> rows = new ArrayList<>();
-            for (final SoakGuest guest : SoakGuest.values())
+            for (final SoakGuest guest : counts.keySet())
             {
                 final BatchReport report = reports.get(guest).get(30, TimeUnit.MINUTES);
                 rows.add(new Row(guest, counts.get(guest), report, guest.accountedRight(report, counts.get(guest))));

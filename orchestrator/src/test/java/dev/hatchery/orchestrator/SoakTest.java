@@ -16,20 +16,22 @@ class SoakTest
     @Test
     void shouldGiveEachGuestItsShareAndTheGoodFlatGuestsTheRest()
     {
-        final Map<SoakGuest, Integer> mix = Soak.mix(1000);
+        final Map<SoakGuest, Integer> mix = Soak.mix(1000, true);
 
         assertEquals(1000, mix.values().stream().mapToInt(Integer::intValue).sum());
         assertEquals(20, mix.get(SoakGuest.GOOD_LINUX));
         assertEquals(100, mix.get(SoakGuest.HOSTILE_VIRTQUEUE));
         assertEquals(480, mix.get(SoakGuest.GOOD_FLAT));
-        assertTrue(Soak.mix(7).values().stream().allMatch(count -> count >= 1), "at least one of each");
+        assertTrue(Soak.mix(7, true).values().stream().allMatch(count -> count >= 1), "at least one of each");
+        assertEquals(null, Soak.mix(70, false).get(SoakGuest.GOOD_LINUX), "no Linux guest without linux");
+        assertEquals(70, Soak.mix(70, false).values().stream().mapToInt(Integer::intValue).sum());
     }
 
     @Test
     void shouldRefuseASoakTooSmallForOneOfEachGuest()
     {
         assertEquals("a soak needs at least 7 VMs (one of each guest): --count 6",
-            assertThrows(IllegalArgumentException.class, () -> Soak.mix(6)).getMessage());
+            assertThrows(IllegalArgumentException.class, () -> Soak.mix(6, true)).getMessage());
     }
 
     @Test
