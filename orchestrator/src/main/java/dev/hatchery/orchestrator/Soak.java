@@ -42,10 +42,16 @@ final class Soak
     {
     }
 
-    /** What the process holds, read from /proc, and the taps of the service's prefix on the host. */
+    /**
+     * What the process holds of the service's: every open fd, the service's own threads (vCPU, network loop, shell fill,
+     * teardown: the JVM's pools and JIT come and go by themselves), the mappings of VMs (KVM's vCPU pages, kernel
+     * templates, guest RAM of the soak's sizes), and the taps of its prefix on the host.
+     */
     record Holdings(long fds, long threads, long mappings, int taps)
     {
     }
+
+    private static final java.util.regex.Pattern SERVICE_THREAD = java.util.regex.Pattern.compile("(vcpu|net|vm|shell)-.*");
 
     /** {@code tapsBack}: every tap was back in the pool once the VMs ended (before the service closed). */
     record Result(List<Row> rows, boolean tapsBack, Holdings before, Holdings after, long wallMillis)
@@ -151,6 +157,13 @@ final class Soak
         return hatchery.freeTaps() == hatchery.tapPoolSize();
     }
 
+    private static boolean isGuestRam(final String line)
+    {
+        final String[] range = line.substring(0, line.indexOf(' ')).split("-");
+        final long size = Long.parseUnsignedLong(range[1], 16) - Long.parseUnsignedLong(range[0], 16);
+        return size == (long)MEM_MIB << 20;
+    }
+
     private static VmSpec spec(final Hatchery hatchery, final SoakGuest guest, final Path dir)
     {
         return switch (guest)
@@ -198,8 +211,9 @@ final class Soak
 
     private static Holdings now(final String tapPrefix)
     {
-        return new Holdings(count(Path.of("/proc/self/fd")), count(Path.of("/proc/self/task")), lines(Path.of("/proc/self/maps")),
-            NetDevice.list(tapPrefix).size());
+        final long threads = Thread.getAllStackTraces().keySet().stream()
+            .filter(thread -> thread.isAlive() && SERVICE_THREAD.matcher(thread.getName()).matches()).count();
+        return new Holdings(count(Path.of("/proc/self/fd")), threads, vmMappings(), NetDevice.list(tapPrefix).size());
     }
 
     private static long count(final Path dir)
@@ -214,11 +228,12 @@ final class Soak
         }
     }
 
-    private static long lines(final Path file)
+    /** Mappings of KVM (vCPU run pages), kernel templates (memfd:hatchery-*) and guest RAM of the soak's sizes. */
+    private static long vmMappings()
     {
-        try (Stream<String> lines = Files.lines(file))
+        try (Stream<String> lines = Files.lines(Path.of("/proc/self/maps")))
         {
-            return lines.count();
+            return lines.filter(line -> line.contains("anon_inode:kvm") || line.contains("memfd:hatchery") || isGuestRam(line)).count();
         }
         catch (final IOException ex)
         {

@@ -61,6 +61,7 @@ final class SoakCommand implements Callable<Integer>
 
     private static String describe(final Soak.Holdings holdings)
     {
-        return "fds=" + holdings.fds() + " threads=" + holdings.threads() + " mappings=" + holdings.mappings() + " taps=" + holdings.taps();
+        return "fds=" + holdings.fds() + " service_threads=" + holdings.threads() + " vm_mappings=" + holdings.mappings() + " taps="
+            + holdings.taps();
     }
 }
