@@ -9,6 +9,7 @@ import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
@@ -68,15 +69,15 @@ final class Soak
 
     /**
      * How many VMs of each guest a soak of {@code total} runs: each guest's share, at least one; good flat guests take the
-     * rest. Without {@code linux}, no Linux guest (the suite's soak: see SoakIT).
+     * rest. Guests in {@code leftOut} are not run (the suite's soak: see SoakIT).
      */
-    static Map<SoakGuest, Integer> mix(final int total, final boolean linux)
+    static Map<SoakGuest, Integer> mix(final int total, final Set<SoakGuest> leftOut)
     {
         final Map<SoakGuest, Integer> counts = new EnumMap<>(SoakGuest.class);
         int others = 0;
         for (final SoakGuest guest : SoakGuest.values())
         {
-            if (guest != SoakGuest.GOOD_FLAT && (linux || guest != SoakGuest.GOOD_LINUX))
+            if (guest != SoakGuest.GOOD_FLAT && !leftOut.contains(guest))
             {
                 final int count = Math.max(1, total * guest.percent() / 100);
                 counts.put(guest, count);
@@ -92,12 +93,13 @@ final class Soak
     }
 
     /** Warm-up soak, baseline, the soak in a service of its own, the process compared once that service is closed. */
-    static Result run(final Supplier<Hatchery> service, final String tapPrefix, final int total, final boolean linux) throws Exception
+    static Result run(final Supplier<Hatchery> service, final String tapPrefix, final int total, final Set<SoakGuest> leftOut)
+        throws Exception
     {
-        final int guests = mix(total, linux).size();
+        final int guests = mix(total, leftOut).size();
         try (Hatchery warmUp = service.get())
         {
-            runIn(warmUp, guests, linux);
+            runIn(warmUp, guests, leftOut);
         }
         final Holdings before = holdings(tapPrefix, null);
         final long start = System.nanoTime();
@@ -105,16 +107,16 @@ final class Soak
         final boolean tapsBack;
         try (Hatchery hatchery = service.get())
         {
-            rows = runIn(hatchery, total, linux);
+            rows = runIn(hatchery, total, leftOut);
             tapsBack = allTapsBack(hatchery);
         }
         final long wallMillis = (System.nanoTime() - start) / 1_000_000;
         return new Result(rows, tapsBack, before, holdings(tapPrefix, before), wallMillis);
     }
 
-    private static List<Row> runIn(final Hatchery hatchery, final int total, final boolean linux) throws Exception
+    private static List<Row> runIn(final Hatchery hatchery, final int total, final Set<SoakGuest> leftOut) throws Exception
     {
-        final Map<SoakGuest, Integer> counts = mix(total, linux);
+        final Map<SoakGuest, Integer> counts = mix(total, leftOut);
         final Path dir = Files.createTempDirectory("hatchery-soak");
         try
         {
