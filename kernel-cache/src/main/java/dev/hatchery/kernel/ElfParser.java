@@ -63,6 +63,7 @@ final class ElfParser
 
         final List<Loadable> loadables = readLoadables(name, buffer, image.length);
         checkNoOverlap(name, loadables);
+        checkFileBytesFit(name, loadables, image.length);
         checkEntryIsLoaded(name, entry, loadables);
 
         final List<LoadSegment> segments = new ArrayList<>(loadables.size());
@@ -75,6 +76,25 @@ final class ElfParser
             contents.add(Arrays.copyOfRange(image, (int)segment.fileOffset(), (int)(segment.fileOffset() + segment.fileSize())));
         }
         return new ElfKernel(name, entry, segments, contents);
+    }
+
+    /**
+     * The PT_LOAD bytes are copied out of the file once each: segments that claim the same file bytes again would make
+     * the copies add up to more than the file (up to the guest's whole address space from a small file). A vmlinux's
+     * segments never share file bytes, so more than the file in all is a corrupt or hostile image.
+     */
+    private static void checkFileBytesFit(final String name, final List<Loadable> loadables, final long fileSize)
+    {
+        long total = 0;
+        for (final Loadable loadable : loadables)
+        {
+            total += loadable.segment.fileSize();
+        }
+        if (total > fileSize)
+        {
+            throw new KernelImageException("PT_LOAD segments claim more file bytes than the file has: file=" + name + " sum_p_filesz="
+                + hex(total) + " file_size=" + hex(fileSize) + "; segments share file bytes, " + CORRUPT);
+        }
     }
 
     /** Also called before a file is read, so an oversized file is rejected without reading it. */

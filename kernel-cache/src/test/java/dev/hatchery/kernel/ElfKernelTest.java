@@ -2,6 +2,7 @@ package dev.hatchery.kernel;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
@@ -225,5 +226,16 @@ class ElfKernelTest
             System.arraycopy("HdrS".getBytes(StandardCharsets.US_ASCII), 0, image, 0x202, 4);
         }
         return image;
+    }
+
+    @Test
+    void shouldRefuseSegmentsThatClaimTheSameFileBytesTwice()
+    {
+        final byte[] image = new ElfImageBuilder().loadAt(0x1000000, 0, 0x80, 0x1000).loadAt(0x1100000, 0, 0x80, 0x1000).build();
+
+        final KernelImageException ex = assertThrows(KernelImageException.class, () -> ElfKernel.parse("twice.elf", image));
+
+        assertTrue(ex.getMessage().startsWith("PT_LOAD segments claim more file bytes than the file has: file=twice.elf sum_p_filesz=0x100"
+            + " file_size="), ex.getMessage());
     }
 }

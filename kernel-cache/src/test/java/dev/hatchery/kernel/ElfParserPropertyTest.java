@@ -20,7 +20,7 @@ import net.jqwik.api.Tuple;
 /**
  * Mutated kernel images through the ELF parser (jqwik, 10 000 tries): whatever the bytes, parsing ends in a kernel
  * or in {@link KernelImageException}, never in another exception or error; a kernel it accepts keeps no more bytes
- * than the file has and lies below the MMIO gap. Mutations start from valid images and hit what the parser reads:
+ * than the file has (so nothing it allocates passes the file-size limit) and lies below the MMIO gap. Mutations start from valid images and hit what the parser reads:
  * header fields and program-header fields set to edge values, random bytes flipped, the file cut or extended.
  */
 class ElfParserPropertyTest
