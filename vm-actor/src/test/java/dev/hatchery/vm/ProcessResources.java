@@ -35,6 +35,25 @@ record ProcessResources(long fds, long threads, long mappings)
         return previous;
     }
 
+    /** Mappings of VMs only: KVM's vCPU pages (anon_inode:kvm-vcpu), kernel templates (memfd:hatchery-*) and guest RAM of {@code ramBytes}. */
+    static long vmMappings(final long ramBytes)
+    {
+        try (Stream<String> lines = Files.lines(Path.of("/proc/self/maps")))
+        {
+            return lines.filter(line -> line.contains("anon_inode:kvm") || line.contains("memfd:hatchery") || size(line) == ramBytes).count();
+        }
+        catch (final IOException ex)
+        {
+            throw new UncheckedIOException(ex);
+        }
+    }
+
+    private static long size(final String line)
+    {
+        final String[] range = line.substring(0, line.indexOf(' ')).split("-");
+        return Long.parseUnsignedLong(range[1], 16) - Long.parseUnsignedLong(range[0], 16);
+    }
+
     private static long count(final Path dir)
     {
         try (Stream<Path> entries = Files.list(dir))
