@@ -1,5 +1,6 @@
 package dev.hatchery.orchestrator;
 
+import java.util.function.LongConsumer;
 import java.util.function.LongSupplier;
 
 import dev.hatchery.config.SpecField;
@@ -17,6 +18,8 @@ final class Capacity
     private final MemoryBudget budget;
     /** Bytes the kernel cache holds now: admitted beside the VMs. */
     private final LongSupplier templateBytes;
+    /** Told the admitted bytes whenever they change (the metric mirrors them). */
+    private final LongConsumer admittedChanged;
     private int vmsReserved;
     private long memMibReserved;
     /** Guest RAM plus per-VM overhead of every VM reserved: what the budget is spent on. */
@@ -30,14 +33,15 @@ final class Capacity
 
     Capacity(final Limits limits)
     {
-        this(limits, MemoryBudget.UNLIMITED, () -> 0);
+        this(limits, MemoryBudget.UNLIMITED, () -> 0, admitted -> { });
     }
 
-    Capacity(final Limits limits, final MemoryBudget budget, final LongSupplier templateBytes)
+    Capacity(final Limits limits, final MemoryBudget budget, final LongSupplier templateBytes, final LongConsumer admittedChanged)
     {
         this.limits = limits;
         this.budget = budget;
         this.templateBytes = templateBytes;
+        this.admittedChanged = admittedChanged;
     }
 
     /**
@@ -173,6 +177,7 @@ final class Capacity
         vmsReserved += vms;
         memMibReserved += vms * mib(memBytes);
         admittedBytes += vms * perVmBytes(memBytes);
+        admittedChanged.accept(admittedBytes);
     }
 
     private void give(final int vms, final long memBytes)
@@ -185,6 +190,7 @@ final class Capacity
             throw new IllegalStateException("capacity released twice: vms_reserved=" + vmsReserved + " mem_mib_reserved=" + memMibReserved
                 + " active_batches=" + activeBatches);
         }
+        admittedChanged.accept(admittedBytes);
     }
 
     private static long mib(final long bytes)

@@ -53,26 +53,25 @@ public final class Hatchery implements VmService, AutoCloseable
 
     private void renderRetention(final StringBuilder sb)
     {
-        sb.append("# HELP hatchery_retained_items Batches and VMs kept for reading back (live ones and the newest finished ones).\n");
-        sb.append("# TYPE hatchery_retained_items gauge\n");
-        sb.append("hatchery_retained_items{kind=\"batch\"} ").append(batches.size()).append('\n');
-        sb.append("hatchery_retained_items{kind=\"vm\"} ").append(vms.size()).append('\n');
-        sb.append("# HELP hatchery_retained_bytes Estimated bytes they take (bounded for finished ones by hatchery.retention.max-*-bytes).\n");
-        sb.append("# TYPE hatchery_retained_bytes gauge\n");
-        sb.append("hatchery_retained_bytes{kind=\"batch\"} ").append(batches.bytes()).append('\n');
-        sb.append("hatchery_retained_bytes{kind=\"vm\"} ").append(vms.bytes()).append('\n');
-        sb.append("# HELP hatchery_retained_finished_max Finished ones kept at most (hatchery.retention.finished-batches, finished-vms).\n");
-        sb.append("# TYPE hatchery_retained_finished_max gauge\n");
-        sb.append("hatchery_retained_finished_max{kind=\"batch\"} ").append(batches.keepFinished()).append('\n');
-        sb.append("hatchery_retained_finished_max{kind=\"vm\"} ").append(vms.keepFinished()).append('\n');
-        sb.append("# HELP hatchery_retained_finished_bytes_max Bytes finished ones take at most (hatchery.retention.max-batch-bytes, max-vm-bytes).\n");
-        sb.append("# TYPE hatchery_retained_finished_bytes_max gauge\n");
-        sb.append("hatchery_retained_finished_bytes_max{kind=\"batch\"} ").append(batches.maxFinishedBytes()).append('\n');
-        sb.append("hatchery_retained_finished_bytes_max{kind=\"vm\"} ").append(vms.maxFinishedBytes()).append('\n');
-        sb.append("# HELP hatchery_retained_dropped_total Finished batches and VMs forgotten to stay within the retention bounds.\n");
-        sb.append("# TYPE hatchery_retained_dropped_total counter\n");
-        sb.append("hatchery_retained_dropped_total{kind=\"batch\"} ").append(batches.dropped()).append('\n');
-        sb.append("hatchery_retained_dropped_total{kind=\"vm\"} ").append(vms.dropped()).append('\n');
+        perKind(sb, "hatchery_retained_items", "gauge", "Batches and VMs kept for reading back (live ones and the newest finished ones).",
+            batches.size(), vms.size());
+        perKind(sb, "hatchery_retained_bytes", "gauge", "Estimated bytes they take (bounded for finished ones by hatchery.retention.max-*-bytes).",
+            batches.bytes(), vms.bytes());
+        perKind(sb, "hatchery_retained_finished_max", "gauge", "Finished ones kept at most (hatchery.retention.finished-batches, finished-vms).",
+            batches.keepFinished(), vms.keepFinished());
+        perKind(sb, "hatchery_retained_finished_bytes_max", "gauge",
+            "Bytes finished ones take at most (hatchery.retention.max-batch-bytes, max-vm-bytes).", batches.maxFinishedBytes(), vms.maxFinishedBytes());
+        perKind(sb, "hatchery_retained_dropped_total", "counter", "Finished batches and VMs forgotten to stay within the retention bounds.",
+            batches.dropped(), vms.dropped());
+    }
+
+    /** One metric with a sample for batches and one for VMs (label kind). */
+    private static void perKind(final StringBuilder sb, final String name, final String type, final String help, final long batch, final long vm)
+    {
+        sb.append("# HELP ").append(name).append(' ').append(help).append('\n');
+        sb.append("# TYPE ").append(name).append(' ').append(type).append('\n');
+        sb.append(name).append("{kind=\"batch\"} ").append(batch).append('\n');
+        sb.append(name).append("{kind=\"vm\"} ").append(vm).append('\n');
     }
 
     /** Starts with the settings in application.conf and the bundled kernels announced by the launcher. */

@@ -31,7 +31,7 @@ import dev.hatchery.orchestrator.report.BatchReport;
 final class Soak
 {
     /** What ends the silent and spinning guests; short, so that the soak does not wait on them. */
-    static final Duration BOOT_TIMEOUT = Duration.ofSeconds(3);
+    private static final Duration BOOT_TIMEOUT = Duration.ofSeconds(3);
     private static final int MEM_MIB = 32;
     private static final int FLOOD_CONSOLE_BYTES = 4096;
     private static final int FLAT_CONCURRENCY = 16;
@@ -195,7 +195,7 @@ final class Soak
     }
 
     /** Read once the counts settle (a closed service's threads end a little later): until they equal {@code target}, or stop changing. */
-    static Holdings holdings(final String tapPrefix, final Holdings target) throws InterruptedException
+    private static Holdings holdings(final String tapPrefix, final Holdings target) throws InterruptedException
     {
         Holdings previous = now(tapPrefix);
         for (int i = 0; i < 300; i++)

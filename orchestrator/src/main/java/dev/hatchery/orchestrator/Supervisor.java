@@ -159,7 +159,7 @@ public final class Supervisor extends AbstractBehavior<Supervisor.Command>
         this.kernels = kernels;
         this.settings = settings;
         this.metrics = metrics;
-        this.capacity = new Capacity(settings.limits(), settings.budget(), () -> kernels.stats().bytesHeld());
+        this.capacity = new Capacity(settings.limits(), settings.budget(), () -> kernels.stats().bytesHeld(), metrics::memoryAdmitted);
         metrics.memoryBudget(settings.budget().bytes());
         this.blocking = context.getSystem().dispatchers().lookup(DispatcherSelector.fromConfig("hatchery.vm-dispatcher"));
         this.vmReports = context.messageAdapter(VmActor.Report.class, FromVm::new);
@@ -214,7 +214,6 @@ public final class Supervisor extends AbstractBehavior<Supervisor.Command>
             start.replyTo().tell(new Rejected(reservation.refusal()));
             return this;
         }
-        metrics.memoryAdmitted(capacity.admittedBytes());
         final String id = "b" + (++nextBatch);
         if (reservation.vms() < wanted)
         {
@@ -423,7 +422,6 @@ public final class Supervisor extends AbstractBehavior<Supervisor.Command>
             if (memBytes != null)
             {
                 capacity.releaseVm(memBytes);
-                metrics.memoryAdmitted(capacity.admittedBytes());
             }
             return;
         }
@@ -482,7 +480,6 @@ public final class Supervisor extends AbstractBehavior<Supervisor.Command>
             spawn.replyTo().tell(new Rejected(refusal));
             return this;
         }
-        metrics.memoryAdmitted(capacity.admittedBytes());
         final String vmId = "vm-" + (++nextVm);
         final SingleVm single = new SingleVm(new RunningVm(vmId, request.kernelName(), request.spec(), Instant.now()), request);
         singles.put(vmId, single);
@@ -549,7 +546,6 @@ public final class Supervisor extends AbstractBehavior<Supervisor.Command>
         else
         {
             capacity.releaseVm(single.request.spec().memBytes());
-            metrics.memoryAdmitted(capacity.admittedBytes());
         }
         releaseKernel(single.kernel);
         single.kernel = null;
@@ -598,7 +594,6 @@ public final class Supervisor extends AbstractBehavior<Supervisor.Command>
             run.drained = true;
             batches.remove(run.id);
             capacity.releaseBatch(run.reservedVms, run.request.spec().memBytes());
-            metrics.memoryAdmitted(capacity.admittedBytes());
         }
     }
 

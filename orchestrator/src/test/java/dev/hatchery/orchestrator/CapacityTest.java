@@ -81,7 +81,7 @@ class CapacityTest
     {
         final long[] templates = {100 * MIB};
         final Capacity budgeted = new Capacity(new Limits(1000, 64, 100, 2048, 1 << 20, 8), new MemoryBudget(1000 * MIB, 8 * MIB, "test budget"),
-            () -> templates[0]);
+            () -> templates[0], admitted -> { });
 
         assertNull(budgeted.reserveVm(512 * MIB));
         final Refusal busy = budgeted.reserveVm(512 * MIB);
@@ -101,7 +101,7 @@ class CapacityTest
     void shouldThrottleABatchToTheVmsTheBudgetHoldsAndRefuseWhenNotOneFits()
     {
         final Capacity budgeted = new Capacity(new Limits(1000, 64, 100, 2048, 1 << 20, 8), new MemoryBudget(1000 * MIB, 0, "test budget"),
-            () -> 0);
+            () -> 0, admitted -> { });
 
         final Capacity.Reservation first = budgeted.reserveBatchUpTo(16, 128 * MIB);
         final Capacity.Reservation second = budgeted.reserveBatchUpTo(16, 128 * MIB);
@@ -118,7 +118,7 @@ class CapacityTest
     void shouldRefuseAVmLargerThanTheWholeBudgetAsInvalid()
     {
         final Capacity budgeted = new Capacity(new Limits(1000, 64, 100, 2048, 1 << 20, 8), new MemoryBudget(1000 * MIB, 8 * MIB, "test budget"),
-            () -> 0);
+            () -> 0, admitted -> { });
 
         final Refusal refusal = budgeted.reserveVm(2000 * MIB);
 

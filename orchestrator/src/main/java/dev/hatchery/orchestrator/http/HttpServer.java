@@ -48,6 +48,7 @@ public final class HttpServer implements AutoCloseable
         settings.validate();
         final HttpGuards guards = settings.guards();
         final HttpConnections connections = new HttpConnections();
+        final Materializer materializer = Materializer.matFromSystem(system);
         final HostCheck hostCheck = HostCheck.of(settings.host(), HttpSettings.isLoopback(settings.host()), guards);
         final Flow<HttpRequest, HttpResponse, NotUsed> routes = new ApiRoutes(service, settings, hostCheck, connections, maxBatchCount,
             maxBatchConcurrency).routes().flow(system);
@@ -60,7 +61,7 @@ public final class HttpServer implements AutoCloseable
                     .withMaxConnections(guards.maxConnections())
                     .withTimeouts(server.getTimeouts().withIdleTimeout(FiniteDuration.create(guards.idleTimeout().toMillis(), TimeUnit.MILLISECONDS))))
                 .connectionSource()
-                .mapAsyncUnordered(guards.maxConnections(), connection -> serve(connection, routes, guards, connections, system))
+                .mapAsyncUnordered(guards.maxConnections(), connection -> serve(connection, routes, guards, connections, materializer))
                 .to(Sink.ignore())
                 .run(system)
                 .toCompletableFuture().get(30, TimeUnit.SECONDS);
@@ -118,7 +119,7 @@ public final class HttpServer implements AutoCloseable
 
     /** Serves one connection; completes (never fails) when it closes. */
     private static CompletionStage<Done> serve(final IncomingConnection connection, final Flow<HttpRequest, HttpResponse, NotUsed> routes,
-        final HttpGuards guards, final HttpConnections connections, final ActorSystem<?> system)
+        final HttpGuards guards, final HttpConnections connections, final Materializer materializer)
     {
         connections.opened();
         final int port = connection.localAddress().getPort();
@@ -135,7 +136,7 @@ public final class HttpServer implements AutoCloseable
         final CompletionStage<Done> closed;
         try
         {
-            closed = connection.handleWith(handler, Materializer.matFromSystem(system));
+            closed = connection.handleWith(handler, materializer);
         }
         catch (final RuntimeException ex)
         {
