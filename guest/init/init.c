@@ -22,6 +22,19 @@
  * A failing step prints its name and errno; the guest still reboots, because
  * PID 1 must never exit (that would be a kernel panic, not a clean stop).
  *
+ * With `hatchery.clone=1` on the kernel command line (the template VM that
+ * clones are made from), step 2 is preceded by the clone ready point: /init
+ * writes the identity device's READY register (inside the boot device's
+ * window, at +0x800). The VMM captures the whole VM right after that store
+ * and never runs the template again; every clone resumes after the store,
+ * reads its own identity from the device (clone number, 32 bytes of entropy,
+ * the host's wall clock), feeds the entropy to the kernel's CRNG and forces a
+ * reseed (so no two clones share random numbers), sets the wall clock, and
+ * reports on the console:
+ *   hatchery-init: clone=<n> random=<64 hex> monotonic_ns=<before>,<after>
+ * (CLOCK_MONOTONIC before the ready point and after resume: the clock must
+ * neither run backwards nor stand still across the clone).
+ *
  * With `hatchery.echo=1` on the kernel command line (networked test VMs), step
  * 4 is replaced by serving the VMM's network tests until the VMM stops the VM:
  *   - UDP port 7: every datagram is sent back to its sender (RFC 862 echo);
@@ -40,6 +53,23 @@
  * started" (cloud-hypervisor's ranges: 0x40-0x5f kernel, 0x60-0x7f userspace). */
 #define MILESTONE_PORT          0x80
 #define MILESTONE_INIT_STARTED  0x60
+
+/* The identity device (hatchery's CloneIdentityDevice): registers at
+ * BOOT_DEVICE_ADDR + IDENTITY_OFFSET, read and written as 32-bit words. */
+#define IDENTITY_OFFSET      0x800
+#define IDENTITY_READY       0x00	/* write: ready to be captured */
+#define IDENTITY_CLONE       0x04	/* read: this clone's number */
+#define IDENTITY_TIME_SEC    0x08	/* read: wall clock, seconds (latched) */
+#define IDENTITY_TIME_NSEC   0x0c	/* read: wall clock, nanoseconds */
+#define IDENTITY_ENTROPY     0x20	/* read: 32 bytes of fresh entropy */
+#define IDENTITY_ENTROPY_LEN 32
+
+/* linux/random.h, spelled out: its header clashes with nolibc's types. */
+#define RNDADDENTROPY_  0x40085203UL	/* _IOW('R', 0x03, int[2]) */
+#define RNDRESEEDCRNG_  0x5207UL	/* _IO('R', 0x07) */
+#define CLOCK_REALTIME_  0
+#define CLOCK_MONOTONIC_ 1
+#define AT_FDCWD_        -100
 
 static int console = -1;
 
@@ -240,22 +270,119 @@ static long read_cmdline(char *cmdline, long size)
 	return n;
 }
 
-/* True when the kernel command line has the word hatchery.echo=1. */
-static int echo_requested(void)
+/* True when the kernel command line has the word flag (e.g. hatchery.echo=1). */
+static int cmdline_has(const char *cmdline, const char *flag)
 {
-	static const char flag[] = "hatchery.echo=1";
-	const long len = sizeof(flag) - 1;
-	char cmdline[2048];
+	const long len = strlen(flag);
 
-	if (read_cmdline(cmdline, sizeof(cmdline)) == 0)
-		return 0;
-	for (char *p = cmdline; *p; p++) {
+	for (const char *p = cmdline; *p; p++) {
 		if ((p == cmdline || p[-1] == ' ') && strncmp(p, flag, len) == 0 &&
 		    (p[len] == 0 || p[len] == ' ' || p[len] == '\n'))
 			return 1;
 	}
 	return 0;
 }
+
+/* CLOCK_MONOTONIC in nanoseconds (nolibc has no clock_gettime wrapper). */
+static long monotonic_ns(void)
+{
+	long ts[2] = {0, 0};
+
+	my_syscall2(__NR_clock_gettime, CLOCK_MONOTONIC_, ts);
+	return ts[0] * 1000000000L + ts[1];
+}
+
+static void say_number(long value)
+{
+	char num[24];
+
+	ltoa_r(value, num);
+	say(num);
+}
+
+/* The clone ready point and what each clone does after it (see the top). */
+static void become_clone(void)
+{
+	static const char hex[] = "0123456789abcdef";
+	struct { int entropy_count; int buf_size; unsigned char buf[IDENTITY_ENTROPY_LEN]; } pool;
+	unsigned char random[IDENTITY_ENTROPY_LEN];
+	char random_hex[2 * IDENTITY_ENTROPY_LEN + 1];
+	long ts[2];
+	int fd = open("/dev/mem", O_RDWR | O_SYNC, 0);
+
+	if (fd < 0) {
+		fail("open /dev/mem (identity)");
+		return;
+	}
+	unsigned char *page = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, BOOT_DEVICE_ADDR);
+	close(fd);
+	if (page == MAP_FAILED) {
+		fail("mmap /dev/mem (identity)");
+		return;
+	}
+	volatile unsigned int *identity = (volatile unsigned int *)(page + IDENTITY_OFFSET);
+	long before = monotonic_ns();
+
+	/* The template is captured right after this store; clones go on from here. */
+	identity[IDENTITY_READY / 4] = 1;
+
+	long after = monotonic_ns();
+	unsigned int clone = identity[IDENTITY_CLONE / 4];
+
+	ts[0] = identity[IDENTITY_TIME_SEC / 4];	/* latches the time */
+	ts[1] = identity[IDENTITY_TIME_NSEC / 4];
+	for (int i = 0; i < IDENTITY_ENTROPY_LEN / 4; i++) {
+		unsigned int word = identity[IDENTITY_ENTROPY / 4 + i];
+
+		memcpy(pool.buf + 4 * i, &word, 4);
+	}
+	munmap(page, 4096);
+
+	pool.entropy_count = 8 * IDENTITY_ENTROPY_LEN;
+	pool.buf_size = IDENTITY_ENTROPY_LEN;
+	/* The initramfs has no /dev/urandom (the rest of /init needs none): made
+	 * here, char 1:9, in the kernel's device-number encoding. */
+	long made = my_syscall4(__NR_mknodat, AT_FDCWD_, "/dev/urandom", 0020600, (1 << 8) | 9);
+	if (made < 0 && made != -EEXIST) {
+		errno = -made;
+		fail("mknod /dev/urandom");
+	}
+	fd = open("/dev/urandom", O_RDWR, 0);
+	if (fd < 0)
+		fail("open /dev/urandom");
+	else {
+		if (ioctl(fd, RNDADDENTROPY_, &pool) < 0)
+			fail("RNDADDENTROPY");
+		if (ioctl(fd, RNDRESEEDCRNG_, 0) < 0)
+			fail("RNDRESEEDCRNG");
+		close(fd);
+	}
+	long ret = my_syscall2(__NR_clock_settime, CLOCK_REALTIME_, ts);
+	if (ret < 0) {
+		errno = -ret;
+		fail("clock_settime");
+	}
+	ret = my_syscall3(__NR_getrandom, random, sizeof(random), 0);
+	if (ret != (long)sizeof(random)) {
+		errno = ret < 0 ? -ret : 0;
+		fail("getrandom");
+	}
+	for (int i = 0; i < IDENTITY_ENTROPY_LEN; i++) {
+		random_hex[2 * i] = hex[random[i] >> 4];
+		random_hex[2 * i + 1] = hex[random[i] & 15];
+	}
+	random_hex[2 * IDENTITY_ENTROPY_LEN] = 0;
+	say("hatchery-init: clone=");
+	say_number(clone);
+	say(" random=");
+	say(random_hex);
+	say(" monotonic_ns=");
+	say_number(before);
+	say(",");
+	say_number(after);
+	say("\n");
+}
+
 
 int main(void)
 {
@@ -272,10 +399,16 @@ int main(void)
 		errno = milestone_errno;
 		fail(milestone_failed);
 	}
+	char cmdline[2048];
+
+	if (read_cmdline(cmdline, sizeof(cmdline)) == 0)
+		cmdline[0] = 0;
+	if (cmdline_has(cmdline, "hatchery.clone=1"))
+		become_clone();
 	signal_boot_complete();
 	say("hatchery-init: boot-complete signalled\n");
 
-	if (echo_requested()) {
+	if (cmdline_has(cmdline, "hatchery.echo=1")) {
 		say("hatchery-init: serving udp echo :7, tcp length+fnv1a64 :9000\n");
 		/* One process per service keeps each loop a plain blocking loop. */
 		if (fork() == 0)

@@ -140,12 +140,16 @@ static void kvm_vcpu(void)
     CONST(KVM_GET_XSAVE);
     CONST(KVM_SET_XSAVE);
     CONST(KVM_GET_XCRS);
+    CONST(KVM_GET_CLOCK);
+    CONST(KVM_SET_CLOCK);
     CONST(KVM_SET_XCRS);
     SIZE(struct kvm_mp_state);
     SIZE(struct kvm_vcpu_events);
     SIZE(struct kvm_debugregs);
     SIZE(struct kvm_xsave);
     SIZE(struct kvm_xcrs);
+    SIZE(struct kvm_clock_data);
+    OFFSET(struct kvm_clock_data, flags);
     SIZE(struct kvm_signal_mask);
     OFFSET(struct kvm_signal_mask, sigset);
 

@@ -17,6 +17,7 @@ public enum SpecField
     MEMORY("memory", "memory"),
     HUGE_PAGES("huge-pages", "hugePages"),
     MAC("mac", "mac"),
+    SPAWN("spawn", "spawn"),
     COUNT("count", "count"),
     CONCURRENCY("concurrency", "concurrency"),
     SPEC("spec", "spec");

@@ -20,6 +20,8 @@ public final class VmSpec
     public static final int MAX_CONSOLE_BYTES = 16 * 1024 * 1024;
     /** What the VMM itself adds to a networked VM's command line; a spec that sets them would conflict. */
     static final String[] NETWORK_CMDLINE_KEYS = {"virtio_mmio.device=", "ip="};
+    /** The command-line word that tells Hatchery's /init to stop at the clone ready point (the template VM of a clone). */
+    public static final String CLONE_CMDLINE_WORD = "hatchery.clone=1";
 
     private final Path kernel;
     private final Path initrd;
@@ -34,6 +36,7 @@ public final class VmSpec
     private final HugePages hugePages;
     private final boolean network;
     private final String mac;
+    private final SpawnMode spawn;
 
     private VmSpec(final Builder builder)
     {
@@ -50,6 +53,7 @@ public final class VmSpec
         hugePages = builder.hugePages;
         network = builder.network;
         mac = builder.mac;
+        spawn = builder.spawn;
     }
 
     public static Builder builder()
@@ -136,17 +140,36 @@ public final class VmSpec
         return mac;
     }
 
+    /** Whether the VM boots its kernel or is cloned from a VM of this spec that booted once. */
+    public SpawnMode spawn()
+    {
+        return spawn;
+    }
+
     /** Where a networked VM's virtio-mmio window starts: the first virtio window, the page after the boot device. */
     public long virtioNetAddress()
     {
         return GuestPhysicalMap.virtioWindow(bootDeviceAddress, 0);
     }
 
+    /**
+     * The spec of the template VM that clones of this spec are made from: it boots, with {@link #CLONE_CMDLINE_WORD}
+     * added to its command line so that its /init stops at the clone ready point.
+     */
+    public VmSpec cloneTemplateSpec()
+    {
+        if (spawn != SpawnMode.CLONE)
+        {
+            throw new IllegalStateException("only a spec with spawn=clone has a clone template: " + this);
+        }
+        return toBuilder().spawn(SpawnMode.BOOT).cmdline(cmdline.isEmpty() ? CLONE_CMDLINE_WORD : cmdline + " " + CLONE_CMDLINE_WORD).conclude();
+    }
+
     public Builder toBuilder()
     {
         return new Builder().kernel(kernel).initrd(initrd).cmdline(cmdline).memMib(memMib).vcpus(vcpus)
             .bootDeviceAddress(bootDeviceAddress).bootTimeout(bootTimeout).consoleBytes(consoleBytes).tripleFaultIsStop(tripleFaultIsStop)
-            .memoryMode(memoryMode).hugePages(hugePages).network(network).mac(mac);
+            .memoryMode(memoryMode).hugePages(hugePages).network(network).mac(mac).spawn(spawn);
     }
 
     @Override
@@ -154,7 +177,7 @@ public final class VmSpec
     {
         return "VmSpec{kernel=" + kernel + " initrd=" + initrd + " mem_mib=" + memMib + " vcpus=" + vcpus
             + " boot_device=0x" + Long.toHexString(bootDeviceAddress) + " boot_timeout_ms=" + bootTimeout.toMillis()
-            + " memory=" + memoryMode + " huge_pages=" + hugePages + " network=" + network + (mac == null ? "" : " mac=" + mac) + " cmdline=\"" + cmdline + "\"}";
+            + " memory=" + memoryMode + " huge_pages=" + hugePages + " network=" + network + (mac == null ? "" : " mac=" + mac) + " spawn=" + spawn + " cmdline=\"" + cmdline + "\"}";
     }
 
     /** Fluent setters; nothing is checked until {@link #conclude()}. */
@@ -173,6 +196,7 @@ public final class VmSpec
         private HugePages hugePages = HugePages.OFF;
         private boolean network;
         private String mac;
+        private SpawnMode spawn = SpawnMode.BOOT;
 
         private Builder()
         {
@@ -257,6 +281,12 @@ public final class VmSpec
             return this;
         }
 
+        public Builder spawn(final SpawnMode spawn)
+        {
+            this.spawn = spawn;
+            return this;
+        }
+
         /** Validates every field and returns the spec; the first problem found is thrown as {@link InvalidSpecException}. */
         public VmSpec conclude()
         {
@@ -305,7 +335,30 @@ public final class VmSpec
                 throw new InvalidSpecException(SpecField.MEM_MIB, "mem-mib=" + memMib, "must be a multiple of 2 with huge-pages=hugetlbfs (2 MiB pages)");
             }
             validateNetwork();
+            validateSpawn();
             return new VmSpec(this);
+        }
+
+        private void validateSpawn()
+        {
+            if (spawn == null)
+            {
+                throw new InvalidSpecException(SpecField.SPAWN, "missing", "choose boot or clone");
+            }
+            if (spawn == SpawnMode.CLONE && network)
+            {
+                throw new InvalidSpecException(SpecField.SPAWN, "spawn=clone with network on",
+                    "networked clones are not supported yet (each clone needs its own tap and address on resume); use spawn=boot for networked VMs");
+            }
+            if (spawn == SpawnMode.CLONE && hugePages != HugePages.OFF)
+            {
+                throw new InvalidSpecException(SpecField.SPAWN, "spawn=clone with huge-pages=" + hugePages.name().toLowerCase(java.util.Locale.ROOT),
+                    "clones map their template's memory copy-on-write in 4 KiB pages; use huge-pages=off with spawn=clone");
+            }
+            if (spawn == SpawnMode.CLONE && (" " + cmdline + " ").contains(" " + CLONE_CMDLINE_WORD + " "))
+            {
+                throw new InvalidSpecException(SpecField.CMDLINE, CLONE_CMDLINE_WORD, "must not be set: Hatchery adds it to the template VM of spawn=clone");
+            }
         }
 
         private void validateNetwork()
@@ -385,13 +438,14 @@ public final class VmSpec
         return memMib == other.memMib && vcpus == other.vcpus && bootDeviceAddress == other.bootDeviceAddress
             && consoleBytes == other.consoleBytes && tripleFaultIsStop == other.tripleFaultIsStop && kernel.equals(other.kernel)
             && memoryMode == other.memoryMode && hugePages == other.hugePages && network == other.network && Objects.equals(mac, other.mac)
-            && Objects.equals(initrd, other.initrd) && cmdline.equals(other.cmdline) && bootTimeout.equals(other.bootTimeout);
+            && Objects.equals(initrd, other.initrd) && cmdline.equals(other.cmdline) && bootTimeout.equals(other.bootTimeout)
+            && spawn == other.spawn;
     }
 
     @Override
     public int hashCode()
     {
         return Objects.hash(kernel, initrd, cmdline, memMib, vcpus, bootDeviceAddress, bootTimeout, consoleBytes, tripleFaultIsStop,
-            memoryMode, hugePages, network, mac);
+            memoryMode, hugePages, network, mac, spawn);
     }
 }

@@ -1,6 +1,7 @@
 package dev.hatchery.config;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import java.nio.file.Path;
@@ -40,8 +41,11 @@ class VmSpecTest
         final VmSpec spec = valid().initrd(Path.of("/i")).cmdline("console=ttyS0").memMib(256).bootDeviceAddress(0xd0010000L)
             .bootTimeout(Duration.ofMillis(1500)).consoleBytes(10).tripleFaultIsStop(true).memoryMode(MemoryMode.COPY)
             .hugePages(HugePages.TRANSPARENT).network(true).mac("02:00:00:00:00:07").conclude();
+        final VmSpec clone = valid().cmdline("console=ttyS0").spawn(SpawnMode.CLONE).conclude();
 
         assertEquals(spec, spec.toBuilder().conclude());
+        assertEquals(clone, clone.toBuilder().conclude());
+        assertEquals(SpawnMode.CLONE, clone.toBuilder().conclude().spawn());
         assertEquals(0xd0011000L, spec.virtioNetAddress());
     }
 
@@ -73,7 +77,31 @@ class VmSpecTest
                 "invalid boot-device: boot-device=0xfffff000: leaves no room for the virtio-net window after it with network on;"
                     + " use an address at most 0xffffe000"),
             Arguments.of((UnaryOperator<VmSpec.Builder>)b -> b.network(true).cmdline("console=ttyS0 ip=dhcp"),
-                "invalid cmdline: ip=dhcp: must not set ip= with network on: Hatchery adds it per VM from the tap lease"));
+                "invalid cmdline: ip=dhcp: must not set ip= with network on: Hatchery adds it per VM from the tap lease"),
+            Arguments.of((UnaryOperator<VmSpec.Builder>)b -> b.spawn(null), "invalid spawn: missing: choose boot or clone"),
+            Arguments.of((UnaryOperator<VmSpec.Builder>)b -> b.spawn(SpawnMode.CLONE).network(true),
+                "invalid spawn: spawn=clone with network on: networked clones are not supported yet (each clone needs its own tap and"
+                    + " address on resume); use spawn=boot for networked VMs"),
+            Arguments.of((UnaryOperator<VmSpec.Builder>)b -> b.spawn(SpawnMode.CLONE).hugePages(HugePages.TRANSPARENT),
+                "invalid spawn: spawn=clone with huge-pages=transparent: clones map their template's memory copy-on-write in 4 KiB"
+                    + " pages; use huge-pages=off with spawn=clone"),
+            Arguments.of((UnaryOperator<VmSpec.Builder>)b -> b.spawn(SpawnMode.CLONE).cmdline("console=ttyS0 hatchery.clone=1"),
+                "invalid cmdline: hatchery.clone=1: must not be set: Hatchery adds it to the template VM of spawn=clone"));
+    }
+
+    @Test
+    void shouldGiveAClonesTemplateTheSameSpecBootingWithTheCloneWordOnItsCommandLine()
+    {
+        final VmSpec clone = valid().cmdline("console=ttyS0").memMib(64).spawn(SpawnMode.CLONE).conclude();
+
+        final VmSpec template = clone.cloneTemplateSpec();
+
+        assertEquals(SpawnMode.BOOT, template.spawn());
+        assertEquals("console=ttyS0 hatchery.clone=1", template.cmdline());
+        assertEquals(clone.toBuilder().spawn(SpawnMode.BOOT).cmdline("console=ttyS0 hatchery.clone=1").conclude(), template);
+        assertEquals("hatchery.clone=1", valid().spawn(SpawnMode.CLONE).conclude().cloneTemplateSpec().cmdline());
+        assertThrows(IllegalStateException.class, () -> valid().conclude().cloneTemplateSpec());
+        assertNotEquals(clone, clone.toBuilder().spawn(SpawnMode.BOOT).conclude());
     }
 
     @ParameterizedTest

@@ -65,6 +65,26 @@ public final class I8042 implements Device
         this.onResetRequest = Objects.requireNonNull(onResetRequest, "onResetRequest");
     }
 
+    /** The controller's registers, for a clone of a VM whose guest programmed them. */
+    public record State(int status, int control, int outputPort, int commandAwaitingData, int outputByte)
+    {
+    }
+
+    public synchronized State state()
+    {
+        return new State(status, control, outputPort, commandAwaitingData, outputByte);
+    }
+
+    /** Takes over {@code state} (from {@link #state()} of another controller) before the guest runs. */
+    public synchronized void restore(final State state)
+    {
+        status = state.status();
+        control = state.control();
+        outputPort = state.outputPort();
+        commandAwaitingData = state.commandAwaitingData();
+        outputByte = state.outputByte();
+    }
+
     @Override
     public String name()
     {

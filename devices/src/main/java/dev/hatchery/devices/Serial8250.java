@@ -89,6 +89,37 @@ public final class Serial8250 implements Device
         this.interrupt = Objects.requireNonNull(interrupt, "interrupt");
     }
 
+    /**
+     * Every register the guest programmed, and what is pending: what a clone of a VM needs so that its guest's
+     * driver finds the UART as it left it (interrupts enabled, a transmit interrupt owed). The console text is not
+     * part of it: each clone's console starts empty.
+     */
+    public record State(int interruptEnable, int lineControl, int modemControl, int divisorLow, int divisorHigh, int scratch,
+        boolean fifosEnabled, boolean threInterruptPending, boolean rxReady, int rxByte)
+    {
+    }
+
+    public synchronized State state()
+    {
+        return new State(interruptEnable, lineControl, modemControl, divisorLow, divisorHigh, scratch, fifosEnabled,
+            threInterruptPending, rxReady, rxByte);
+    }
+
+    /** Takes over {@code state} (from {@link #state()} of another UART) before the guest runs. */
+    public synchronized void restore(final State state)
+    {
+        interruptEnable = state.interruptEnable();
+        lineControl = state.lineControl();
+        modemControl = state.modemControl();
+        divisorLow = state.divisorLow();
+        divisorHigh = state.divisorHigh();
+        scratch = state.scratch();
+        fifosEnabled = state.fifosEnabled();
+        threInterruptPending = state.threInterruptPending();
+        rxReady = state.rxReady();
+        rxByte = state.rxByte();
+    }
+
     @Override
     public String name()
     {

@@ -152,4 +152,17 @@ class I8042Test
         data.putByte(0, (byte)value);
         controller.write(offset, data, 0, 1);
     }
+
+    @Test
+    void shouldCarryItsRegistersIntoAnotherControllerThroughItsState()
+    {
+        write(COMMAND_STATUS_OFFSET, I8042.CMD_WRITE_CONTROL);
+        write(DATA_OFFSET, 0x61);
+        final I8042 copy = new I8042(() -> resets++);
+
+        copy.restore(controller.state());
+
+        assertEquals(controller.state(), copy.state());
+        assertEquals(0x61, copy.state().control());
+    }
 }

@@ -9,6 +9,7 @@ import static dev.hatchery.devices.Serial8250.MSR;
 import static dev.hatchery.devices.Serial8250.RBR_THR_DLL;
 import static dev.hatchery.devices.Serial8250.SCR;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.charset.StandardCharsets;
 
@@ -270,6 +271,24 @@ class Serial8250Test
         data.putByte(0, (byte)'x');
         serial.write(8, data, 0, 1);
         assertEquals("", console.text());
+    }
+
+    @Test
+    void shouldCarryWhatTheGuestProgrammedIntoAnotherUartThroughItsState()
+    {
+        write(Serial8250.SCR, 0x5a);
+        write(Serial8250.LCR, 0x1b);
+        write(Serial8250.IIR_FCR, Serial8250.FCR_ENABLE_FIFO);
+        write(Serial8250.IER_DLM, Serial8250.IER_THRI);
+        final Serial8250 copy = new Serial8250(new ConsoleLog(64), new CountingTrigger());
+
+        copy.restore(serial.state());
+
+        assertEquals(serial.state(), copy.state());
+        assertEquals(0x5a, copy.state().scratch());
+        assertEquals(Serial8250.IER_THRI, copy.state().interruptEnable());
+        assertEquals(0x1b, copy.state().lineControl());
+        assertTrue(copy.state().fifosEnabled());
     }
 
     private int read(final int offset)

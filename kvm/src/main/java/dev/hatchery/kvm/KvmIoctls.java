@@ -23,6 +23,8 @@ final class KvmIoctls
     static final long KVM_SET_IRQCHIP = 0x8208ae63L;
     static final long KVM_GET_PIT2 = 0x8070ae9fL;
     static final long KVM_SET_PIT2 = 0x4070aea0L;
+    static final long KVM_SET_CLOCK = 0x4030ae7bL;
+    static final long KVM_GET_CLOCK = 0x8030ae7cL;
 
     static final long KVM_RUN = 0xae80L;
     static final long KVM_GET_REGS = 0x8090ae81L;

@@ -94,6 +94,12 @@ public final class KvmVm implements AutoCloseable
         return ChipState.capture(this);
     }
 
+    /** The VM's kvmclock as it is now (see {@link GuestClock}). */
+    public GuestClock captureClock()
+    {
+        return GuestClock.capture(this);
+    }
+
     @Override
     public void close()
     {

@@ -26,6 +26,13 @@ final class NativeBlock extends NativeStruct
         return this;
     }
 
+    /** Overwrites the u32 at {@code offset} (after {@link #get}, before the block is shared: restores only read it). */
+    NativeBlock putInt(final int offset, final int value)
+    {
+        buffer.putInt(offset, value);
+        return this;
+    }
+
     void get(final int fd, final Object... facts)
     {
         Syscalls.ioctl(fd, getRequest, address(), "KVM_GET_" + name, facts);

@@ -20,6 +20,8 @@ public final class VcpuState
     static final int DEBUGREGS_SIZE = 128;
     static final int VCPU_EVENTS_SIZE = 64;
     static final int MP_STATE_SIZE = 4;
+    static final int MSR_IA32_TSC = 0x10;
+    static final int MSR_IA32_TSC_DEADLINE = 0x6e0;
 
     private final NativeBlock mpState = new NativeBlock("MP_STATE", MP_STATE_SIZE, KvmIoctls.KVM_GET_MP_STATE, KvmIoctls.KVM_SET_MP_STATE);
     private final Regs regs = new Regs();
@@ -49,7 +51,7 @@ public final class VcpuState
         final int fd = vcpu.fd();
         final Object[] facts = {"vcpu", vcpu.id()};
         Msrs list = new Msrs(Math.max(1, msrIndices.length));
-        for (final int index : msrIndices)
+        for (final int index : restoreOrder(msrIndices))
         {
             list.add(index, 0);
         }
@@ -68,6 +70,39 @@ public final class VcpuState
         }
         state.events.get(fd, facts);
         return state;
+    }
+
+    /**
+     * The TSC first and the TSC deadline last: KVM turns a written deadline into a host timer using the guest's TSC
+     * at that moment, so the TSC must already be the captured one, or a restored guest's next timer fires at the
+     * wrong time (possibly never, as far as the guest can tell).
+     */
+    static int[] restoreOrder(final int[] msrIndices)
+    {
+        final int[] ordered = new int[msrIndices.length];
+        int next = 0;
+        for (final int index : msrIndices)
+        {
+            if (index == MSR_IA32_TSC)
+            {
+                ordered[next++] = index;
+            }
+        }
+        for (final int index : msrIndices)
+        {
+            if (index != MSR_IA32_TSC && index != MSR_IA32_TSC_DEADLINE)
+            {
+                ordered[next++] = index;
+            }
+        }
+        for (final int index : msrIndices)
+        {
+            if (index == MSR_IA32_TSC_DEADLINE)
+            {
+                ordered[next++] = index;
+            }
+        }
+        return ordered;
     }
 
     private static Msrs readableAndWritable(final KvmVcpu vcpu, final Msrs all)

@@ -51,6 +51,8 @@ class NativeLayoutTest
         Map.entry("PageMap", "the /proc/pid/pagemap entry format (Documentation/admin-guide/mm/pagemap.rst), not in a uapi header; PageMapTest checks it"),
         Map.entry("VcpuKick.KICK_BIT", "derived from SIGNAL_NUMBER, which is checked: signal n is bit n-1 of a sigset's first word"),
         Map.entry("RunSignalMask.KERNEL_SIGSET_LENGTH", "the kernel's sigset_t (64 signals) that KVM_SET_SIGNAL_MASK takes, not libc's"),
+        Map.entry("VcpuState.MSR_IA32_TSC", "an architectural MSR number (Intel SDM; arch/x86/include/asm/msr-index.h is not a uapi header)"),
+        Map.entry("VcpuState.MSR_IA32_TSC_DEADLINE", "an architectural MSR number (Intel SDM; arch/x86/include/asm/msr-index.h is not a uapi header)"),
         Map.entry("KvmException", "serialVersionUID"),
         Map.entry("KvmUnavailableException", "serialVersionUID"),
         Map.entry("NativeCallException", "serialVersionUID"),
@@ -166,7 +168,7 @@ class NativeLayoutTest
             "KVM_GET_LAPIC", "KVM_SET_LAPIC", "KVM_SET_CPUID2", "KVM_SET_SIGNAL_MASK",
             "KVM_GET_MSR_INDEX_LIST", "KVM_GET_IRQCHIP", "KVM_SET_IRQCHIP", "KVM_GET_PIT2", "KVM_SET_PIT2", "KVM_GET_MSRS",
             "KVM_GET_MP_STATE", "KVM_SET_MP_STATE", "KVM_GET_VCPU_EVENTS", "KVM_SET_VCPU_EVENTS", "KVM_GET_DEBUGREGS",
-            "KVM_SET_DEBUGREGS", "KVM_GET_XSAVE", "KVM_SET_XSAVE", "KVM_GET_XCRS", "KVM_SET_XCRS");
+            "KVM_SET_DEBUGREGS", "KVM_GET_XSAVE", "KVM_SET_XSAVE", "KVM_GET_XCRS", "KVM_SET_XCRS", "KVM_GET_CLOCK", "KVM_SET_CLOCK");
         c.field(Kvm.class, "API_VERSION", "KVM_API_VERSION");
         c.field(Kvm.class, "MSR_LIST_NMSRS_OFFSET", offset("struct kvm_msr_list", "nmsrs"));
         c.field(Kvm.class, "MSR_LIST_INDICES_OFFSET", offset("struct kvm_msr_list", "indices"));
@@ -178,6 +180,8 @@ class NativeLayoutTest
         c.field(ChipState.class, "IRQCHIP_SIZE", size("struct kvm_irqchip"));
         c.field(ChipState.class, "PIT_STATE2_SIZE", size("struct kvm_pit_state2"));
         c.sameName(ChipState.class, "KVM_IRQCHIP_PIC_MASTER", "KVM_IRQCHIP_PIC_SLAVE", "KVM_IRQCHIP_IOAPIC");
+        c.field(GuestClock.class, "CLOCK_DATA_SIZE", size("struct kvm_clock_data"));
+        c.field(GuestClock.class, "FLAGS_OFFSET", offset("struct kvm_clock_data", "flags"));
         for (final KvmCapability capability : KvmCapability.values())
         {
             c.value(capability.name(), "KvmCapability." + capability.name() + ".number()", capability.number(), Integer.SIZE);

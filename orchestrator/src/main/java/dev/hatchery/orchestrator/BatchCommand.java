@@ -10,6 +10,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
 import dev.hatchery.config.MemoryMode;
+import dev.hatchery.config.SpawnMode;
 import dev.hatchery.config.VmSpec;
 import dev.hatchery.orchestrator.report.BatchReport;
 import dev.hatchery.orchestrator.report.FlameGraphProfile;
@@ -57,6 +58,10 @@ final class BatchCommand implements Callable<Integer>
     @CommandLine.Option(names = "--compare", description = "run the batch with the copy path, then the template path, and compare them")
     private boolean compare;
 
+    @CommandLine.Option(names = "--compare-spawn", description = "run the batch booting every VM, then as clones of one template VM "
+        + "(spawn=clone), in the same process, and compare them")
+    private boolean compareSpawn;
+
     @CommandLine.Option(names = "--no-progress", description = "do not draw the progress bar")
     private boolean noProgress;
 
@@ -86,6 +91,25 @@ final class BatchCommand implements Callable<Integer>
         final VmSpec vmSpec = vm.toSpec(KernelCatalog.fromEnvironment(System.getenv()), false);
         try (Hatchery hatchery = startHatchery(); FlameGraphProfile profiler = profile == null ? null : FlameGraphProfile.start(profile))
         {
+            if (compare && compareSpawn)
+            {
+                throw new CommandLine.ParameterException(spec.commandLine(), "--compare and --compare-spawn each run two batches: give one of them");
+            }
+            if (compareSpawn)
+            {
+                final BatchReport boot = run(hatchery, vmSpec.toBuilder().spawn(SpawnMode.BOOT).conclude());
+                final BatchReport clone = run(hatchery, vmSpec.toBuilder().spawn(SpawnMode.CLONE).conclude());
+                writeProfile(profiler, vmSpec);
+                out.println("== boot (every VM boots its kernel) ==");
+                out.print(TerminalReport.render(boot));
+                out.println("== clone (every VM a copy-on-write clone of one template VM captured at its ready point) ==");
+                out.print(TerminalReport.render(clone));
+                out.print(Comparison.renderSpawn(boot, clone));
+                write(boot, json, html, "-boot");
+                write(clone, json, html, "-clone");
+                out.flush();
+                return boot.booted() == boot.count() && clone.booted() == clone.count() ? 0 : 1;
+            }
             if (!compare)
             {
                 final BatchReport report = run(hatchery, vmSpec);

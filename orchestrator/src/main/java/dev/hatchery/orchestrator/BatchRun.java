@@ -40,7 +40,7 @@ final class BatchRun
     /** The batch's capacity was given back (its report is out and every VM released). */
     boolean drained;
     private volatile BatchProgress progress;
-    PreparedKernel kernel;
+    SharedByVms shared;
     long startNanos;
     double cpuSecondsAtStart;
     long baselineRssBytes;
@@ -72,7 +72,7 @@ final class BatchRun
     /** VMs that may still be launched now. */
     int launchable()
     {
-        if (cancelled || kernel == null)
+        if (cancelled || shared == null)
         {
             return 0;
         }

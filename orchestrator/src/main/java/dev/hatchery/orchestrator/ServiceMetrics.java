@@ -135,7 +135,7 @@ public final class ServiceMetrics
         sb.append("# HELP hatchery_vms_built_total VMs built and ended, by spawn path (shell: from a fresh shell made ahead; recycled: from the reset shell of an ended VM; direct).\n");
         sb.append("# TYPE hatchery_vms_built_total counter\n");
         for (final dev.hatchery.vm.SpawnPath path : new dev.hatchery.vm.SpawnPath[] {dev.hatchery.vm.SpawnPath.SHELL, dev.hatchery.vm.SpawnPath.RECYCLED,
-            dev.hatchery.vm.SpawnPath.DIRECT})
+            dev.hatchery.vm.SpawnPath.DIRECT, dev.hatchery.vm.SpawnPath.CLONE})
         {
             final LongAdder count = endedByPath.get(path);
             sb.append("hatchery_vms_built_total{path=\"").append(path.jsonKey()).append("\"} ").append(count == null ? 0 : count.sum()).append('\n');

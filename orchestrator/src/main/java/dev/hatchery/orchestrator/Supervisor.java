@@ -94,11 +94,11 @@ public final class Supervisor extends AbstractBehavior<Supervisor.Command>
         }
     }
 
-    private record KernelPrepared(String batchId, PreparedKernel kernel, Throwable error) implements Command
+    private record KernelPrepared(String batchId, SharedByVms shared, Throwable error) implements Command
     {
     }
 
-    private record KernelPreparedForVm(String vmId, PreparedKernel kernel, Throwable error) implements Command
+    private record KernelPreparedForVm(String vmId, SharedByVms shared, Throwable error) implements Command
     {
     }
 
@@ -140,7 +140,7 @@ public final class Supervisor extends AbstractBehavior<Supervisor.Command>
         final SpawnRequest request;
         ActorRef<VmActor.Command> actor;
         /** Held in the kernel cache from preparation until this VM ends. */
-        PreparedKernel kernel;
+        SharedByVms shared;
         boolean stopRequested;
         boolean started;
 
@@ -236,7 +236,7 @@ public final class Supervisor extends AbstractBehavior<Supervisor.Command>
         final BatchRun run = batches.get(prepared.batchId());
         if (run == null || run.report.isDone())
         {
-            releaseKernel(prepared.kernel());
+            releaseShared(prepared.shared());
             return this;
         }
         ProcessResources.resetPeakRss();
@@ -252,18 +252,24 @@ public final class Supervisor extends AbstractBehavior<Supervisor.Command>
             finishIfComplete(run);
             return this;
         }
-        run.kernel = prepared.kernel();
+        run.shared = prepared.shared();
+        if (run.shared.cloneTemplate() != null)
+        {
+            final dev.hatchery.vm.CloneTemplate template = run.shared.cloneTemplate();
+            run.recorder.cloneTemplate(new dev.hatchery.orchestrator.report.CloneTemplateSummary(template.prepareNanos() / 1e6,
+                template.capturedBytes()));
+        }
         launch(run);
         return this;
     }
 
     /**
      * What every VM of a request shares, made once before the first VM: the kernel's template (reading,
-     * parsing and laying it out the first time) and, for networked VMs, the tap pool and event loops.
-     * Blocking work, off this actor.
+     * parsing and laying it out the first time), for networked VMs the tap pool and event loops, and for clones the
+     * clone template (booting its VM the first time). Blocking work, off this actor.
      */
     private void prepareKernel(final dev.hatchery.config.VmSpec spec,
-        final akka.japi.function.Function2<PreparedKernel, Throwable, Command> toMessage)
+        final akka.japi.function.Function2<SharedByVms, Throwable, Command> toMessage)
     {
         getContext().pipeToSelf(CompletableFuture.supplyAsync(() ->
         {
@@ -278,11 +284,14 @@ public final class Supervisor extends AbstractBehavior<Supervisor.Command>
                     throw new PreparationException(new VmFailure.NetworkPreparation(String.valueOf(ex.getMessage())), ex);
                 }
             }
+            final boolean clone = spec.spawn() == dev.hatchery.config.SpawnMode.CLONE;
+            // Clones never boot: the kernel is the template VM's, prepared for its command line.
+            final dev.hatchery.config.VmSpec bootSpec = clone ? spec.cloneTemplateSpec() : spec;
             final PreparedKernel kernel;
             try
             {
                 // Held until the request ends (finishIfComplete, endSingle): a bounded cache does not drop it meanwhile.
-            kernel = kernels.acquire(spec);
+                kernel = kernels.acquire(bootSpec);
             }
             catch (final RuntimeException ex)
             {
@@ -290,14 +299,26 @@ public final class Supervisor extends AbstractBehavior<Supervisor.Command>
             }
             try
             {
-                host.prepareShells(spec, kernel);
+                host.prepareShells(bootSpec, kernel);
             }
             catch (final RuntimeException ex)
             {
                 // Shells only save time: without them every VM is built on the direct path, which still works.
                 LOG.warn("shells.prepare_failed mem_mib={} error=\"{}\"", spec.memMib(), ex.getMessage());
             }
-            return kernel;
+            if (!clone)
+            {
+                return new SharedByVms(kernel, null);
+            }
+            try
+            {
+                return new SharedByVms(kernel, host.acquireCloneTemplate(spec, kernel));
+            }
+            catch (final RuntimeException ex)
+            {
+                kernels.release(kernel);
+                throw new PreparationException(new VmFailure.CloneTemplate(String.valueOf(ex.getMessage())), ex);
+            }
         }, blocking), toMessage);
     }
 
@@ -322,10 +343,11 @@ public final class Supervisor extends AbstractBehavior<Supervisor.Command>
             : new VmFailure.HostError("preparation failed: " + cause.getClass().getName(), String.valueOf(cause.getMessage())));
     }
 
-    private VmActor.Settings vmSettings(final String batchId, final String vmId, final PreparedKernel kernel,
+    private VmActor.Settings vmSettings(final String batchId, final String vmId, final SharedByVms shared,
         final dev.hatchery.config.VmSpec spec, final boolean stopAtBootComplete)
     {
-        return new VmActor.Settings(batchId, vmId, kernel, spec, stopAtBootComplete, settings.stopTimeout(), Timeline.startingNow());
+        return new VmActor.Settings(batchId, vmId, shared.kernel(), spec, stopAtBootComplete, settings.stopTimeout(), Timeline.startingNow(),
+            shared.cloneTemplate());
     }
 
     private void launch(final BatchRun run)
@@ -334,7 +356,7 @@ public final class Supervisor extends AbstractBehavior<Supervisor.Command>
         {
             final String vmId = run.id + "-vm-" + run.launched++;
             final ActorRef<VmActor.Command> vm = getContext().spawn(
-                VmActor.create(host, vmSettings(run.id, vmId, run.kernel, run.request.spec(), run.request.stopAtBootComplete()), vmReports),
+                VmActor.create(host, vmSettings(run.id, vmId, run.shared, run.request.spec(), run.request.stopAtBootComplete()), vmReports),
                 vmId, DispatcherSelector.fromConfig("hatchery.vm-dispatcher"));
             getContext().watchWith(vm, new VmActorStopped(run.id, vmId));
             run.running.put(vmId, vm);
@@ -495,10 +517,10 @@ public final class Supervisor extends AbstractBehavior<Supervisor.Command>
         final SingleVm single = singles.get(prepared.vmId());
         if (single == null)
         {
-            releaseKernel(prepared.kernel());
+            releaseShared(prepared.shared());
             return this;
         }
-        single.kernel = prepared.kernel();
+        single.shared = prepared.shared();
         if (prepared.error() != null)
         {
             endSingle(prepared.vmId(), new VmResult(prepared.vmId(), preparationFailure(prepared.error()), new Timeline(), "", 0), false);
@@ -510,7 +532,7 @@ public final class Supervisor extends AbstractBehavior<Supervisor.Command>
                 new Timeline(), "", 0), false);
             return this;
         }
-        single.actor = getContext().spawn(VmActor.create(host, vmSettings(null, prepared.vmId(), prepared.kernel(), single.request.spec(), false),
+        single.actor = getContext().spawn(VmActor.create(host, vmSettings(null, prepared.vmId(), prepared.shared(), single.request.spec(), false),
             vmReports), prepared.vmId(), DispatcherSelector.fromConfig("hatchery.vm-dispatcher"));
         single.view.attach(single.actor, getContext().getSystem().scheduler());
         getContext().watchWith(single.actor, new VmActorStopped(null, prepared.vmId()));
@@ -547,8 +569,8 @@ public final class Supervisor extends AbstractBehavior<Supervisor.Command>
         {
             capacity.releaseVm(single.request.spec().memBytes());
         }
-        releaseKernel(single.kernel);
-        single.kernel = null;
+        releaseShared(single.shared);
+        single.shared = null;
         metrics.vmEnded(result, single.started);
         single.view.end(result);
         getContext().getLog().info("vm.ended vm={} outcome={} failure={} reason=\"{}\"", vmId, result.outcome().kind(),
@@ -576,8 +598,8 @@ public final class Supervisor extends AbstractBehavior<Supervisor.Command>
         }
         final BatchReport report = run.recorder.finish(System.nanoTime(), ResourceUsage.sample(run.cpuSecondsAtStart, run.baselineRssBytes,
             run.hostAtStart == null ? -1 : host.stats().guestPrivateBytesPerVmSince(run.hostAtStart)));
-        releaseKernel(run.kernel);
-        run.kernel = null;
+        releaseShared(run.shared);
+        run.shared = null;
         run.publish();
         run.events.end();
         getContext().getLog().info("batch.finished batch={} booted={} failed={} timed_out={} cancelled={} wall_s={} boots_per_s={}",
@@ -597,12 +619,16 @@ public final class Supervisor extends AbstractBehavior<Supervisor.Command>
         }
     }
 
-    /** Ends a request's hold on its kernel template (null: it had none, its preparation failed). */
-    private void releaseKernel(final PreparedKernel kernel)
+    /** Ends a request's hold on its kernel template and clone template (null: it had none, its preparation failed). */
+    private void releaseShared(final SharedByVms shared)
     {
-        if (kernel != null)
+        if (shared != null)
         {
-            kernels.release(kernel);
+            if (shared.cloneTemplate() != null)
+            {
+                shared.cloneTemplate().close();
+            }
+            kernels.release(shared.kernel());
         }
     }
 
@@ -613,14 +639,14 @@ public final class Supervisor extends AbstractBehavior<Supervisor.Command>
             run.report.completeExceptionally(new IllegalStateException("supervisor stopped before batch " + run.id + " finished at "
                 + Instant.now()));
             run.events.end();
-            releaseKernel(run.kernel);
+            releaseShared(run.shared);
         }
         for (final SingleVm single : singles.values())
         {
             final dev.hatchery.vm.VmSnapshot last = single.view.snapshot();
             single.view.end(new VmResult(single.view.id(), VmOutcome.of(new VmFailure.Cancelled("service stopped")), last.timeline(),
                 last.console(), 0));
-            releaseKernel(single.kernel);
+            releaseShared(single.shared);
         }
         return this;
     }

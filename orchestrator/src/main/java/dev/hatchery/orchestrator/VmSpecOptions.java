@@ -7,6 +7,7 @@ import java.time.Duration;
 import dev.hatchery.config.GuestPhysicalMap;
 import dev.hatchery.config.HugePages;
 import dev.hatchery.config.MemoryMode;
+import dev.hatchery.config.SpawnMode;
 import dev.hatchery.config.VmSpec;
 
 import picocli.CommandLine;
@@ -52,6 +53,11 @@ final class VmSpecOptions
         description = "give each VM virtio-net over a tap leased from the pool (needs CAP_NET_ADMIN; addresses come from the lease)")
     boolean network;
 
+    @CommandLine.Option(names = "--spawn", defaultValue = "boot",
+        description = "boot (each VM boots its kernel) or clone (one template VM boots to its ready point and is captured; "
+            + "each VM is a copy-on-write clone of it) (default: ${DEFAULT-VALUE})")
+    String spawn;
+
     @CommandLine.Option(names = "--mac", description = "the guest's MAC with --network (default: derived from the VM id)")
     String mac;
 
@@ -80,7 +86,7 @@ final class VmSpecOptions
         }
         builder.memMib(memMib).vcpus(vcpus).bootTimeout(Duration.ofMillis(bootTimeoutMs)).bootDeviceAddress(parseAddress(bootDevice))
             .memoryMode(CliEnums.parse(MemoryMode.class, "--memory", memory)).hugePages(CliEnums.parse(HugePages.class, "--huge-pages", hugePages))
-            .network(network).mac(mac);
+            .network(network).mac(mac).spawn(CliEnums.parse(SpawnMode.class, "--spawn", spawn));
         if (cmdline != null)
         {
             builder.cmdline(cmdline);

@@ -96,6 +96,15 @@ public final class BootCpu
         vcpu.setLapic(bootLapic);
     }
 
+    /**
+     * Only the CPUID of {@link #apply}: for a clone's fresh vCPU, whose every other state is then restored from its
+     * template (which ran with this CPUID).
+     */
+    public void applyCpuid(final KvmVcpu vcpu)
+    {
+        vcpu.setCpuid(cpuid);
+    }
+
     /** Only the registers of {@link #apply}: the entry state for a vCPU whose other state is the boot state already. */
     public void enter(final KvmVcpu vcpu, final long entry)
     {

@@ -45,6 +45,15 @@ public record HostSettings(int shellDepth, int shellShapes, int shellFillThreads
         return recycleShells && shellDepth > 0 ? Math.max(1, shellDepth / 2) : shellDepth;
     }
 
+    /**
+     * Clone templates (booted VMs captured for cloning) kept per host when nobody holds them; one per clone spec in
+     * use, each holding what its guest wrote by its ready point (a few MiB for Hatchery's guest).
+     */
+    int maxCloneTemplates()
+    {
+        return 4;
+    }
+
     /** What application.conf ships with. */
     public static HostSettings defaults()
     {

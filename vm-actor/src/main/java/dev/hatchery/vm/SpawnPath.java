@@ -9,6 +9,8 @@ public enum SpawnPath
     RECYCLED("recycled"),
     /** Memory, VM and vCPU all made by the spawn (shells off, or none ready). */
     DIRECT("direct"),
+    /** A clone: memory mapped copy-on-write from a captured template VM, its state restored (see {@code CloneImage}). */
+    CLONE("clone"),
     /** The VM was never built. */
     NONE("none");
 

@@ -51,7 +51,15 @@ final class VcpuLoop
             switch (exit)
             {
                 case ExitReason.IO -> dispatchIo(run);
-                case ExitReason.MMIO -> dispatchMmio(run);
+                case ExitReason.MMIO ->
+                {
+                    dispatchMmio(run);
+                    if (vm.captureRequested())
+                    {
+                        // A clone template's guest reached its ready point: captured here, it never runs on.
+                        return vm.captureTemplate();
+                    }
+                }
                 case ExitReason.INTR ->
                 {
                     // A kick: the loop head picks up the stop request; any other signal just re-enters.

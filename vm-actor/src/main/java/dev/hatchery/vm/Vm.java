@@ -11,6 +11,7 @@ import dev.hatchery.config.VmSpec;
 import dev.hatchery.devices.BootCompleteDevice;
 import dev.hatchery.devices.BootMilestonePort;
 import dev.hatchery.devices.Bus;
+import dev.hatchery.devices.CloneIdentityDevice;
 import dev.hatchery.devices.ConsoleLog;
 import dev.hatchery.devices.I8042;
 import dev.hatchery.devices.Serial8250;
@@ -18,6 +19,8 @@ import dev.hatchery.kernel.PreparedKernel;
 import dev.hatchery.kvm.GuestMemory;
 import dev.hatchery.kvm.Kvm;
 import dev.hatchery.kvm.KvmVcpu;
+import dev.hatchery.kvm.ExitReason;
+import dev.hatchery.kvm.KvmRun;
 import dev.hatchery.kvm.KvmVm;
 import dev.hatchery.kvm.VcpuKick;
 
@@ -66,9 +69,30 @@ final class Vm implements VmControl, AutoCloseable
     private ScheduledFuture<?> watchdog;
     private boolean releasing;
     private final BuildFaults faults;
+    private final Serial8250 serial;
+    private final I8042 i8042;
+    /** Null unless this VM is a clone template: then it is captured when its guest reaches the ready point. */
+    private final CloneCapture capture;
+    private volatile boolean captureRequested;
+
+    /** What part a VM plays in cloning, and what that needs: none, the template to capture, or a clone to restore. */
+    record CloneRole(CloneCapture capture, CloneImage restoredFrom, CloneIdentityDevice.Identity identity)
+    {
+        static final CloneRole NONE = new CloneRole(null, null, null);
+
+        static CloneRole template(final CloneCapture capture)
+        {
+            return new CloneRole(capture, null, null);
+        }
+
+        static CloneRole clone(final CloneImage image, final CloneIdentityDevice.Identity identity)
+        {
+            return new CloneRole(null, image, identity);
+        }
+    }
 
     private Vm(final String id, final VmSpec spec, final Timeline timeline, final VmShell shell, final SpawnPath spawnPath,
-        final TapLease lease, final NetEventLoop sharedLoop, final boolean offloads, final BuildFaults faults)
+        final TapLease lease, final NetEventLoop sharedLoop, final boolean offloads, final BuildFaults faults, final CloneRole role)
     {
         this.faults = faults;
         this.id = id;
@@ -83,16 +107,32 @@ final class Vm implements VmControl, AutoCloseable
 
         final Bus portIo = Bus.portIo();
         final Bus mmio = Bus.mmio();
-        portIo.register(Serial8250.COM1_PORT, Serial8250.PORT_COUNT, new Serial8250(console, () ->
+        this.serial = new Serial8250(console, () ->
         {
             // The 8250 sits on an edge-triggered ISA line: a pulse delivers one interrupt.
             kvmVm.irqLine(Serial8250.IRQ, 1);
             kvmVm.irqLine(Serial8250.IRQ, 0);
-        }));
-        portIo.register(I8042.BASE_PORT, I8042.PORT_COUNT, new I8042(() -> resetRequested = true));
+        });
+        this.i8042 = new I8042(() -> resetRequested = true);
+        this.capture = role.capture();
+        final CloneIdentityDevice identity;
+        if (role.restoredFrom() != null)
+        {
+            serial.restore(role.restoredFrom().serial());
+            i8042.restore(role.restoredFrom().i8042());
+            identity = CloneIdentityDevice.clone(role.identity());
+        }
+        else
+        {
+            identity = capture != null ? CloneIdentityDevice.template(() -> captureRequested = true) : CloneIdentityDevice.none();
+        }
+        portIo.register(Serial8250.COM1_PORT, Serial8250.PORT_COUNT, serial);
+        portIo.register(I8042.BASE_PORT, I8042.PORT_COUNT, i8042);
         this.milestones = new BootMilestonePort(this::onMilestone);
         portIo.register(BootMilestonePort.PORT, BootMilestonePort.LENGTH, milestones);
-        mmio.register(spec.bootDeviceAddress(), BootCompleteDevice.LENGTH, new BootCompleteDevice(this::onBootComplete));
+        // One 4 KiB window: the boot-complete signal in its lower half, the clone identity registers in its upper half.
+        mmio.register(spec.bootDeviceAddress(), CloneIdentityDevice.OFFSET_IN_BOOT_WINDOW, new BootCompleteDevice(this::onBootComplete));
+        mmio.register(spec.bootDeviceAddress() + CloneIdentityDevice.OFFSET_IN_BOOT_WINDOW, CloneIdentityDevice.LENGTH, identity);
         this.lease = lease;
         this.network = lease == null ? null : VmNetwork.open(id, spec, lease, memory, kvmVm, mmio, sharedLoop, offloads);
         try
@@ -126,6 +166,14 @@ final class Vm implements VmControl, AutoCloseable
     static Vm build(final String id, final Kvm kvm, final BootCpu bootCpu, final PreparedKernel kernel, final VmSpec spec,
         final Timeline timeline, final TapLease lease, final NetEventLoop sharedLoop, final boolean offloads, final VmShell readyShell,
         final BuildFaults faults)
+    {
+        return build(id, kvm, bootCpu, kernel, spec, timeline, lease, sharedLoop, offloads, readyShell, faults, null);
+    }
+
+    /** As above; with a {@code capture}, the VM is a clone template, captured when its guest reaches the ready point. */
+    static Vm build(final String id, final Kvm kvm, final BootCpu bootCpu, final PreparedKernel kernel, final VmSpec spec,
+        final Timeline timeline, final TapLease lease, final NetEventLoop sharedLoop, final boolean offloads, final VmShell readyShell,
+        final BuildFaults faults, final CloneCapture capture)
     {
         if (spec.network() != (lease != null))
         {
@@ -177,7 +225,8 @@ final class Vm implements VmControl, AutoCloseable
             timeline.mark(Phase.VCPU_READY);
 
             final SpawnPath path = readyShell == null ? SpawnPath.DIRECT : readyShell.recycled() ? SpawnPath.RECYCLED : SpawnPath.SHELL;
-            return new Vm(id, spec, timeline, shell, path, lease, sharedLoop, offloads, faults);
+            return new Vm(id, spec, timeline, shell, path, lease, sharedLoop, offloads, faults,
+                capture == null ? CloneRole.NONE : CloneRole.template(capture));
         }
         catch (final RuntimeException | Error ex)
         {
@@ -190,6 +239,43 @@ final class Vm implements VmControl, AutoCloseable
                 closeQuietly(memory);
             }
             closeQuietly(lease);
+            throw ex;
+        }
+    }
+
+    /**
+     * Builds a clone of {@code image}: fresh RAM replaced by a copy-on-write mapping of the template's memory, a new
+     * VM with vCPU 0, and every state of the template restored (interrupt controllers, PIT and clock first, then the
+     * vCPU, whose CPUID is the boot CPUID the template ran with), devices as the template left them, and the
+     * identity device telling the guest {@code identity}. Only {@code spec} equal to the template's is accepted.
+     * Anything opened is closed again if a later step fails.
+     */
+    static Vm buildClone(final String id, final Kvm kvm, final BootCpu bootCpu, final CloneImage image, final VmSpec spec,
+        final Timeline timeline, final CloneIdentityDevice.Identity identity, final BuildFaults faults)
+    {
+        image.checkFits(id, spec);
+        GuestMemory memory = null;
+        VmShell shell = null;
+        try
+        {
+            memory = GuestMemory.anonymous(spec.memBytes(), spec.hugePages());
+            memory.mapTemplate(image.memory());
+            faults.at(BuildStep.MEMORY);
+            timeline.mark(Phase.MEMORY_READY);
+            timeline.mark(Phase.KERNEL_LOADED);
+            final GuestMemory fresh = memory;
+            memory = null;
+            shell = VmShell.over(kvm, VmShell.Shape.of(spec, image.kernel()), fresh);
+            faults.at(BuildStep.VM);
+            timeline.mark(Phase.VM_CREATED);
+            shell.restoreClone(bootCpu, image);
+            faults.at(BuildStep.VCPU);
+            timeline.mark(Phase.VCPU_READY);
+            return new Vm(id, spec, timeline, shell, SpawnPath.CLONE, null, null, false, faults, CloneRole.clone(image, identity));
+        }
+        catch (final RuntimeException | Error ex)
+        {
+            closeQuietly(shell != null ? shell : memory);
             throw ex;
         }
     }
@@ -335,6 +421,39 @@ final class Vm implements VmControl, AutoCloseable
         return resetRequested;
     }
 
+    /** True once a template's guest wrote READY: the vCPU loop then captures the VM instead of running it on. */
+    boolean captureRequested()
+    {
+        return captureRequested;
+    }
+
+    /**
+     * On the vCPU thread, right after the exit of the guest's READY store: completes that store without running the
+     * guest further (KVM_RUN with immediate_exit: KVM finishes a pending MMIO exit before it looks at the flag, and
+     * only then is the vCPU's state consistent to read), captures the VM into a {@link CloneImage}, and ends the VM.
+     */
+    VmOutcome captureTemplate()
+    {
+        try
+        {
+            final KvmRun run = vcpu.kvmRun();
+            run.immediateExit(true);
+            final int exit = vcpu.run();
+            run.immediateExit(false);
+            if (exit != ExitReason.INTR)
+            {
+                throw new IllegalStateException("completing the ready store ran the guest on to exit " + ExitReason.name(exit));
+            }
+            capture.take(shell, serial.state(), i8042.state(), console.text());
+            return VmOutcome.booted("captured as clone template");
+        }
+        catch (final RuntimeException ex)
+        {
+            capture.fail(ex);
+            return VmOutcome.of(new VmFailure.HostError("clone template capture failed", String.valueOf(ex.getMessage())));
+        }
+    }
+
     private void onBootComplete(final long nanos)
     {
         timeline.mark(Phase.BOOT_COMPLETE, nanos);
@@ -403,6 +522,11 @@ final class Vm implements VmControl, AutoCloseable
             LOG.debug("vm.milestones_ignored vm={} writes={} last_code={}", id, milestones.ignoredWrites(), milestones.lastIgnoredCode());
         }
         endedAs = outcome;
+        if (capture != null)
+        {
+            // A template that ended before (or without) its capture: whoever waits for the image learns why.
+            capture.ended(outcome, console.text());
+        }
         result.complete(new VmResult(id, outcome, timeline, console.text(), loop.exits(), spawnPath));
         try
         {
@@ -437,7 +561,8 @@ final class Vm implements VmControl, AutoCloseable
             meter.measure(shell.memory());
         }
         final VmOutcome outcome = endedAs;
-        if (recycler == null || outcome == null || !recycler.recycle(shell, outcome, network != null))
+        // A clone's shell maps its template's memory, not the kernel's: it cannot be reset to a fresh shell.
+        if (recycler == null || outcome == null || spawnPath == SpawnPath.CLONE || !recycler.recycle(shell, outcome, network != null))
         {
             closeQuietly(shell);
         }

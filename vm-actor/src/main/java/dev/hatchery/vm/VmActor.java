@@ -111,9 +111,10 @@ public final class VmActor extends AbstractBehavior<VmActor.Command>
      * @param stopAtBootComplete stop the VM as soon as the guest signals boot-complete (batches)
      * @param stopTimeout        how long a stopped VM's vCPU may take to return before the VM is reported stuck
      * @param timeline           started when the request arrived: the origin of every phase
+     * @param cloneTemplate      what the VM is cloned from when its spec says spawn=clone (held by the caller), else null
      */
     public record Settings(String batchId, String vmId, PreparedKernel kernel, VmSpec spec, boolean stopAtBootComplete,
-                           Duration stopTimeout, Timeline timeline)
+                           Duration stopTimeout, Timeline timeline, CloneTemplate cloneTemplate)
     {
         public Settings
         {
@@ -121,6 +122,11 @@ public final class VmActor extends AbstractBehavior<VmActor.Command>
             Objects.requireNonNull(kernel, "kernel");
             Objects.requireNonNull(spec, "spec");
             Objects.requireNonNull(timeline, "timeline");
+            if ((spec.spawn() == dev.hatchery.config.SpawnMode.CLONE) != (cloneTemplate != null))
+            {
+                throw new IllegalArgumentException("a clone template goes with spawn=clone, and only with it: vm=" + vmId + " spawn="
+                    + spec.spawn() + " template=" + (cloneTemplate != null));
+            }
             if (stopTimeout.isNegative() || stopTimeout.isZero())
             {
                 throw new IllegalArgumentException("stop timeout must be positive: vm=" + vmId + " stopTimeout=" + stopTimeout);
@@ -158,7 +164,9 @@ public final class VmActor extends AbstractBehavior<VmActor.Command>
     public static Behavior<Command> create(final VmHost host, final Settings settings, final ActorRef<Report> parent)
     {
         return create(settings.batchId(), settings.vmId(), settings.stopAtBootComplete(), settings.stopTimeout(), settings.timeline(),
-            () -> host.launch(settings.vmId(), settings.kernel(), settings.spec(), settings.timeline()), parent);
+            () -> settings.cloneTemplate() != null
+                ? host.launchClone(settings.vmId(), settings.cloneTemplate(), settings.spec(), settings.timeline())
+                : host.launch(settings.vmId(), settings.kernel(), settings.spec(), settings.timeline()), parent);
     }
 
     /** With any way to launch the VM: {@link Vm} in production, a scripted one in unit tests. */

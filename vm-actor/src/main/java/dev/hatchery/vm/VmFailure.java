@@ -87,6 +87,31 @@ public sealed interface VmFailure
         }
     }
 
+    /**
+     * The template VM that clones are made from did not reach its ready point (it timed out, crashed, stopped, or
+     * its guest has no clone protocol), or could not be captured; {@code cause} says which, with the template's console tail.
+     */
+    record CloneTemplate(String cause) implements VmFailure
+    {
+        @Override
+        public String code()
+        {
+            return "clone_template";
+        }
+
+        @Override
+        public String summary()
+        {
+            return "clone template could not be made: " + cause;
+        }
+
+        @Override
+        public Stage stage()
+        {
+            return Stage.PREPARATION;
+        }
+    }
+
     /** The tap pool or the network event loops could not be made. */
     record NetworkPreparation(String cause) implements VmFailure
     {

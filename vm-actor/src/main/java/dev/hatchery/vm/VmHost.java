@@ -10,6 +10,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import dev.hatchery.config.VmSpec;
+import dev.hatchery.devices.CloneIdentityDevice;
 import dev.hatchery.kernel.PreparedKernel;
 import dev.hatchery.kvm.Kvm;
 import dev.hatchery.kvm.VcpuKick;
@@ -48,6 +49,13 @@ public final class VmHost implements AutoCloseable
     private List<NetEventLoop> netLoops = List.of();
     private boolean closed;
     private int liveVms;
+    private final CloneTemplates cloneTemplates;
+    private final java.util.concurrent.atomic.AtomicLong cloneNumbers = new java.util.concurrent.atomic.AtomicLong();
+    private final java.util.concurrent.atomic.AtomicLong templateNumbers = new java.util.concurrent.atomic.AtomicLong();
+    /** Each clone's own entropy for its guest's random-number generator (the host's, non-blocking). */
+    private final java.security.SecureRandom entropy = new java.security.SecureRandom();
+    /** Extra wait, beyond a template's boot timeout, for its VM to end once its watchdog stopped it. */
+    private static final Duration TEMPLATE_STOP_WAIT = Duration.ofSeconds(30);
 
     /** How long closing the host waits for VMs whose vCPUs have not returned yet. */
     private static final Duration RELEASE_WAIT = Duration.ofSeconds(30);
@@ -69,6 +77,7 @@ public final class VmHost implements AutoCloseable
         this.teardown = new ThreadPoolExecutor(settings.teardownThreads(), settings.teardownThreads(), 0, TimeUnit.MILLISECONDS,
             new LinkedBlockingQueue<>(), namedDaemon("vm-teardown"));
         // Started now, so that neither the first spawn nor the first teardown starts a thread.
+        this.cloneTemplates = new CloneTemplates(settings.maxCloneTemplates(), this::makeCloneImage);
         filler.prestartAllCoreThreads();
         teardown.prestartAllCoreThreads();
         requestFill();
@@ -283,6 +292,11 @@ public final class VmHost implements AutoCloseable
      */
     Vm launch(final String id, final PreparedKernel kernel, final VmSpec spec, final Timeline timeline)
     {
+        return launch(id, kernel, spec, timeline, null);
+    }
+
+    private Vm launch(final String id, final PreparedKernel kernel, final VmSpec spec, final Timeline timeline, final CloneCapture capture)
+    {
         final TapLease lease = spec.network() ? taps().lease() : null;
         NetEventLoop sharedLoop = null;
         final boolean offloads;
@@ -306,12 +320,79 @@ public final class VmHost implements AutoCloseable
         final Vm vm;
         try
         {
-            vm = Vm.build(id, kvm, bootCpu, kernel, spec, timeline, lease, sharedLoop, offloads, shell, faults);
+            vm = Vm.build(id, kvm, bootCpu, kernel, spec, timeline, lease, sharedLoop, offloads, shell, faults, capture);
         }
         finally
         {
             requestFill();
         }
+        return start(vm);
+    }
+
+    /**
+     * The template for clones of {@code cloneSpec}, held until the caller closes it: made now, the first time, by
+     * booting a template VM from {@code kernel} (prepared for {@link VmSpec#cloneTemplateSpec()}) to its ready point
+     * and capturing it; blocks meanwhile. Fails with why it could not be made (e.g. the guest never got ready).
+     */
+    public CloneTemplate acquireCloneTemplate(final VmSpec cloneSpec, final PreparedKernel kernel)
+    {
+        return cloneTemplates.acquire(cloneSpec, kernel);
+    }
+
+    /** Clone templates kept, and the bytes their memory holds: {count, bytes}. */
+    public long[] cloneTemplateHoldings()
+    {
+        return cloneTemplates.countAndBytes();
+    }
+
+    private CloneImage makeCloneImage(final VmSpec cloneSpec, final PreparedKernel kernel)
+    {
+        final VmSpec templateSpec = cloneSpec.cloneTemplateSpec();
+        final String id = "clone-template-" + templateNumbers.incrementAndGet();
+        final CloneCapture capture = new CloneCapture(id, cloneSpec, kernel, kvm.msrIndexList());
+        final Vm vm = launch(id, kernel, templateSpec, Timeline.startingNow(), capture);
+        try
+        {
+            final CloneImage image = capture.image().get(templateSpec.bootTimeout().plus(TEMPLATE_STOP_WAIT).toMillis(), TimeUnit.MILLISECONDS);
+            LOG.info("clone_template.captured id={} captured_bytes={} prepare_ms={} msrs={} kvmclock_ns={}", id, image.capturedBytes(),
+                image.prepareNanos() / 1_000_000, image.vcpu().msrCount(), image.clock().nanos());
+            return image;
+        }
+        catch (final java.util.concurrent.ExecutionException ex)
+        {
+            throw new IllegalStateException(String.valueOf(ex.getCause().getMessage()), ex.getCause());
+        }
+        catch (final java.util.concurrent.TimeoutException ex)
+        {
+            vm.stop();
+            throw new IllegalStateException("template VM " + id + " neither reached the clone ready point nor ended within "
+                + templateSpec.bootTimeout().plus(TEMPLATE_STOP_WAIT).toMillis() + " ms", ex);
+        }
+        catch (final InterruptedException ex)
+        {
+            vm.stop();
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while template VM " + id + " booted", ex);
+        }
+    }
+
+    /**
+     * Builds a clone of {@code template} and starts its vCPU: it resumes where the template's guest was captured, told
+     * its own clone number and fresh entropy. {@code spec} must be the template's. Only a {@link VmActor} (and this
+     * module's tests) holds the VM that comes back.
+     */
+    Vm launchClone(final String id, final CloneTemplate template, final VmSpec spec, final Timeline timeline)
+    {
+        final byte[] seed = new byte[CloneIdentityDevice.ENTROPY_BYTES];
+        entropy.nextBytes(seed);
+        final Vm vm = Vm.buildClone(id, kvm, bootCpu, template.image(), spec, timeline,
+            new CloneIdentityDevice.Identity(cloneNumbers.incrementAndGet(), seed), faults);
+        return start(vm);
+    }
+
+    /** Counts a built VM as live until it is released and starts its vCPU; a VM that cannot start is released here. */
+    private Vm start(final Vm vm)
+    {
         synchronized (this)
         {
             liveVms++;
@@ -369,6 +450,7 @@ public final class VmHost implements AutoCloseable
             Thread.currentThread().interrupt();
         }
         shells.close();
+        cloneTemplates.close();
         vcpuThreads.close();
         memoryMeter.close();
         synchronized (this)

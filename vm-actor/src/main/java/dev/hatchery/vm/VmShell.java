@@ -120,6 +120,24 @@ final class VmShell implements AutoCloseable
     }
 
     /**
+     * Creates vCPU 0 as a copy of {@code image}'s: the boot CPUID (the template ran with it), then the VM-wide state
+     * (interrupt controllers, PIT, kvmclock) and the vCPU's whole state as captured. The memory must map the image's
+     * memory already.
+     */
+    void restoreClone(final BootCpu bootCpu, final CloneImage image)
+    {
+        if (vcpu != null)
+        {
+            throw new IllegalStateException("shell has its vCPU already");
+        }
+        vcpu = kvmVm.createVcpu(0);
+        bootCpu.applyCpuid(vcpu);
+        image.chips().restore(kvmVm);
+        image.clock().restore(kvmVm);
+        image.vcpu().restore(vcpu);
+    }
+
+    /**
      * Makes this shell, whose VM has ended, like a fresh one: vCPU and interrupt controllers back in the state a
      * fresh shell's had ({@code pristine}, captured from one), the vCPU at this shape's kernel entry, then every
      * page the guest wrote dropped, so the memory reads as the template (or zeros) again, the kernel copied in again

@@ -35,6 +35,29 @@ record ProcessResources(long fds, long threads, long mappings)
         return previous;
     }
 
+    /** What each open file descriptor points at ("fd -> target"), sorted: names the descriptor a failed count comparison found. */
+    static java.util.List<String> fdTargets()
+    {
+        try (Stream<Path> entries = Files.list(Path.of("/proc/self/fd")))
+        {
+            return entries.map(fd ->
+            {
+                try
+                {
+                    return fd.getFileName() + " -> " + Files.readSymbolicLink(fd);
+                }
+                catch (final IOException ex)
+                {
+                    return fd.getFileName() + " -> (closed)";
+                }
+            }).sorted().toList();
+        }
+        catch (final IOException ex)
+        {
+            throw new UncheckedIOException(ex);
+        }
+    }
+
     /** Mappings of VMs only: KVM's vCPU pages (anon_inode:kvm-vcpu), kernel templates (memfd:hatchery-*) and guest RAM of {@code ramBytes}. */
     static long vmMappings(final long ramBytes)
     {

@@ -8,6 +8,7 @@ import java.util.regex.Pattern;
 
 import dev.hatchery.config.InvalidSpecException;
 import dev.hatchery.config.MemoryMode;
+import dev.hatchery.config.SpawnMode;
 import dev.hatchery.config.VmSpec;
 import dev.hatchery.orchestrator.BatchRequest;
 import dev.hatchery.orchestrator.KernelCatalog;
@@ -30,8 +31,9 @@ final class RequestBodies
     static final int DEFAULT_BATCH_CONCURRENCY = 8;
     private static final Pattern KERNEL_NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,63}");
     private static final List<String> BATCH_FIELDS = List.of("kernel", "count", "concurrency", "memMib", "bootTimeoutMs", "memory",
-        "network", "console");
-    private static final List<String> VM_FIELDS = List.of("kernel", "memMib", "bootTimeoutMs", "memory", "network", "console", "wait");
+        "network", "console", "spawn");
+    private static final List<String> VM_FIELDS = List.of("kernel", "memMib", "bootTimeoutMs", "memory", "network", "console", "wait",
+        "spawn");
 
     private RequestBodies()
     {
@@ -65,11 +67,12 @@ final class RequestBodies
         final int memMib = integer(json, "memMib", DEFAULT_MEM_MIB, VmSpec.MIN_MEM_MIB, VmSpec.MAX_MEM_MIB);
         final long bootTimeoutMs = integer(json, "bootTimeoutMs", (int)DEFAULT_BOOT_TIMEOUT_MS, 1, (int)MAX_BOOT_TIMEOUT_MS);
         final String memory = choice(json, "memory", "template", List.of("template", "copy"));
+        final String spawn = choice(json, "spawn", "boot", List.of("boot", "clone"));
         try
         {
             return catalog.specFor(kernel, bool(json, "console", consoleByDefault)).memMib(memMib)
                 .bootTimeout(Duration.ofMillis(bootTimeoutMs)).memoryMode(MemoryMode.valueOf(memory.toUpperCase(Locale.ROOT)))
-                .network(bool(json, "network", false)).conclude();
+                .network(bool(json, "network", false)).spawn(SpawnMode.valueOf(spawn.toUpperCase(Locale.ROOT))).conclude();
         }
         catch (final InvalidSpecException ex)
         {

@@ -63,6 +63,7 @@ public final class BatchRecorder
     private final Map<List<String>, FailureGroup> failures = new HashMap<>();
     private final EnumMap<SpawnPath, Integer> spawnPaths = new EnumMap<>(SpawnPath.class);
     private boolean started;
+    private CloneTemplateSummary cloneTemplate;
     private long wallStartNanos;
     private Instant startedAt;
     private int recorded;
@@ -127,6 +128,12 @@ public final class BatchRecorder
     }
 
     /** Builds the report; the recorder may go on recording and finish again later (e.g. for a progress report). */
+    /** The batch's VMs are clones of this template (spawn=clone): the report shows it apart from the clones. */
+    public void cloneTemplate(final CloneTemplateSummary template)
+    {
+        cloneTemplate = template;
+    }
+
     public BatchReport finish(final long wallEndNanos, final ResourceUsage usage)
     {
         if (!started)
@@ -167,7 +174,9 @@ public final class BatchRecorder
             spawnPathCounts(),
             settings.lab(),
             settings.environment(),
-            startedAt.toString());
+            startedAt.toString(),
+            cloneTemplate == null ? "boot" : "clone",
+            cloneTemplate);
     }
 
     private void recordTimings(final Timeline timeline)

@@ -38,10 +38,13 @@ import java.util.List;
  *                            stacks, the JVM's own growth), at least 0; -1 if unknown
  * @param failures            VMs that did not boot, grouped by failure code and summary, largest group first
  * @param spawnPaths          VMs built per spawn path, keyed by {@link dev.hatchery.vm.SpawnPath#jsonKey()} ({@code shell}: from a
- *                            shell made ahead; {@code direct}: every step on the spawn path); VMs never built are not counted
+ *                            shell made ahead; {@code recycled}: a shell reset after an earlier VM; {@code direct}: every
+ *                            step on the spawn path; {@code clone}: restored from a clone template); VMs never built are not counted
  * @param lab                 true when timings come from an emulated lab, not KVM
  * @param environment         where it ran, e.g. "native KVM" or "lab (emulated ...)"
  * @param startedAt           ISO-8601 instant the batch started
+ * @param spawn               how the VMs came to be: {@code boot} or {@code clone}
+ * @param cloneTemplate       with spawn=clone, the template the clones were made from; else null
  */
 public record BatchReport(
     String kernel,
@@ -66,7 +69,9 @@ public record BatchReport(
     Map<String, Integer> spawnPaths,
     boolean lab,
     String environment,
-    String startedAt)
+    String startedAt,
+    String spawn,
+    CloneTemplateSummary cloneTemplate)
 {
     public BatchReport
     {
@@ -75,5 +80,6 @@ public record BatchReport(
         spans = spans == null ? Map.of() : Collections.unmodifiableMap(new LinkedHashMap<>(spans));
         failures = failures == null ? List.of() : List.copyOf(failures);
         spawnPaths = spawnPaths == null ? Map.of() : Collections.unmodifiableMap(new LinkedHashMap<>(spawnPaths));
+        spawn = spawn == null ? "boot" : spawn;
     }
 }

@@ -38,6 +38,11 @@ public final class TerminalReport
         {
             fact(out, "spawn paths", Units.spawnPaths(report.spawnPaths()));
         }
+        if (report.cloneTemplate() != null)
+        {
+            fact(out, "clone template", String.format(Locale.ROOT, "made in %.1f ms (boot to the ready point and capture; not in any clone's latency), %s captured",
+                report.cloneTemplate().prepareMillis(), Units.mib(report.cloneTemplate().capturedBytes())));
+        }
         out.append(System.lineSeparator());
         latencyTable(out, report);
         out.append(System.lineSeparator());

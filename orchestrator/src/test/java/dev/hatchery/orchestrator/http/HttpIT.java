@@ -122,6 +122,40 @@ class HttpIT
     }
 
     @Test
+    void shouldRunABatchOfLinuxClonesAndASingleCloneOverHttp() throws Exception
+    {
+        final HttpResponse<String> submitted = client.post("/v1/batches",
+            "{\"kernel\":\"linux\",\"count\":20,\"concurrency\":4,\"spawn\":\"clone\",\"bootTimeoutMs\":300000}");
+        assertEquals(202, submitted.statusCode(), submitted.body());
+        final String id = ApiClient.json(submitted).get("id").asText();
+        client.events("/v1/batches/" + id + "/events", null);
+        final JsonNode report = ApiClient.json(client.get("/v1/batches/" + id)).get("report");
+
+        assertEquals(20, report.get("booted").asInt(), report.toString());
+        assertEquals("clone", report.get("spawn").asText());
+        assertEquals(20, report.get("spawnPaths").get("clone").asInt(), report.toString());
+        assertTrue(report.get("cloneTemplate").get("capturedBytes").asLong() > 0, report.toString());
+        assertTrue(report.get("cloneTemplate").get("prepareMillis").asDouble() > 0, report.toString());
+        System.out.printf("http.clone_batch lab=%s count=20 p50_us=%.0f p99_us=%.0f template_ms=%.0f captured_bytes=%d%n",
+            report.get("lab").asBoolean(), report.get("latencyMicros").get("p50").asDouble(), report.get("latencyMicros").get("p99").asDouble(),
+            report.get("cloneTemplate").get("prepareMillis").asDouble(), report.get("cloneTemplate").get("capturedBytes").asLong());
+
+        final HttpResponse<String> single = client.post("/v1/vms", "{\"kernel\":\"linux\",\"wait\":true,\"spawn\":\"clone\",\"bootTimeoutMs\":300000}");
+        assertEquals(201, single.statusCode(), single.body());
+        final String vmId = ApiClient.json(single).get("id").asText();
+        hatchery.vm(vmId).orElseThrow().ended().toCompletableFuture().get(120, java.util.concurrent.TimeUnit.SECONDS);
+        final JsonNode ended = ApiClient.json(client.get("/v1/vms/" + vmId));
+        assertEquals("booted", ended.get("outcome").asText(), ended.toString());
+        final String console = client.get("/v1/vms/" + vmId + "/console").body();
+        assertTrue(console.contains("hatchery-init: clone="), console);
+        assertTrue(!console.contains("Linux version"), "a clone's console starts at its resume: " + console);
+
+        final HttpResponse<String> networked = client.post("/v1/vms", "{\"kernel\":\"linux\",\"spawn\":\"clone\",\"network\":true}");
+        assertEquals(400, networked.statusCode(), networked.body());
+        assertTrue(networked.body().contains("networked clones are not supported yet"), networked.body());
+    }
+
+    @Test
     void shouldSpawnALinuxVmWaitForItsBootAndReadItsConsole() throws Exception
     {
         final HttpResponse<String> response = client.post("/v1/vms",

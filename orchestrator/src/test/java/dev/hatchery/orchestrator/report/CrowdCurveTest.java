@@ -22,7 +22,7 @@ class CrowdCurveTest
         phases.put("vcpuReady", Reports.latency(200, p50 / 2, p50 / 2, p50, p50, p50));
         return new BatchReport("flat", 200, 1, "template", 200, 0, 0, 0, 10.0, 20.0, Reports.latency(200, p50, p99, p99, p99, p99),
             phases, Map.of(), 1.0, 100L << 20, 1L << 20, 1L << 18, 3L << 18, List.of(), Map.of("shell", 200), lab, lab ? "lab (emulated)" : "native KVM",
-            "2026-11-30T00:00:00Z");
+            "2026-11-30T00:00:00Z", "boot", null);
     }
 
     @Test

@@ -29,7 +29,7 @@ class FloorReportTest
         phases.put("bootComplete", Reports.latency(10, bootP50, bootP99, bootP99, bootP99, bootP99));
         return new BatchReport("flat", 10, 1, "template", 10, 0, 0, 0, 10 / throughput, throughput,
             Reports.latency(10, bootP50, bootP99, bootP99, bootP99, bootP99), phases, Map.of(), -1, -1, -1, -1, -1, List.of(), Map.of(), true, "lab (emulated)",
-            "2025-01-02T03:04:05Z");
+            "2025-01-02T03:04:05Z", "boot", null);
     }
 
     private static FloorReport report()

@@ -40,13 +40,13 @@ final class Reports
         spans.put("init", latency(997, 134, 145, 156, 167, 178));
         return new BatchReport("linux", 1000, 64, "private", 997, 2, 1, 0, 12.5, 79.76,
             latency(997, 1234, 2345, 3456, 4567, 5678), phases, spans, 20.25, 512 * MIB, 4 * MIB, MIB / 4, 3 * MIB + 3 * MIB / 4, failures, Map.of("shell", 990, "direct", 10), lab,
-            lab ? "lab (emulated by TCG)" : "native KVM", "2025-01-02T03:04:05Z");
+            lab ? "lab (emulated by TCG)" : "native KVM", "2025-01-02T03:04:05Z", "boot", null);
     }
 
     /** Nobody booted: empty latency, no phases. */
     static BatchReport nothingBooted()
     {
         return new BatchReport("flat", 2, 2, "private", 0, 0, 2, 0, 1.0, 0.0, LatencySummary.empty(), Map.of(), Map.of(),
-            -1, -1, -1, -1, -1, List.of(new FailureGroup("boot_timeout", "timeout", "no boot-complete within 100 ms", 2, "vm-0", "")), Map.of(), false, "native KVM", "2025-01-02T03:04:05Z");
+            -1, -1, -1, -1, -1, List.of(new FailureGroup("boot_timeout", "timeout", "no boot-complete within 100 ms", 2, "vm-0", "")), Map.of(), false, "native KVM", "2025-01-02T03:04:05Z", "boot", null);
     }
 }

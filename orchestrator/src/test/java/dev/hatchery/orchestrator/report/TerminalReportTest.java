@@ -62,7 +62,7 @@ class TerminalReportTest
             sample.throughputPerSecond(), sample.latencyMicros(), Map.of("pciProbed", sample.latencyMicros()),
             Map.of("firmware", sample.latencyMicros()),
             sample.hostCpuSeconds(), sample.peakRssBytes(), sample.memoryPerVmBytes(), sample.guestMemoryPerVmBytes(), sample.hostOverheadPerVmBytes(), sample.failures(), sample.spawnPaths(), sample.lab(),
-            sample.environment(), sample.startedAt());
+            sample.environment(), sample.startedAt(), sample.spawn(), sample.cloneTemplate());
 
         assertTrue(TerminalReport.render(newer).contains("\n  pciProbed                1.234"), TerminalReport.render(newer));
         assertTrue(TerminalReport.render(newer).contains("\n  firmware                 1.234"), TerminalReport.render(newer));
