@@ -31,7 +31,9 @@
  * the host's wall clock), feeds the entropy to the kernel's CRNG and forces a
  * reseed (so no two clones share random numbers), sets the wall clock, and
  * reports on the console:
- *   hatchery-init: clone=<n> random=<64 hex> monotonic_ns=<before>,<after>
+ *   hatchery-init: clone=<n> random=<64 hex> monotonic_ns=<before>,<after> ip=<a.b.c.d|none>
+ * A networked clone also takes its own MAC, IPv4 address and netmask on eth0
+ * (the template's are replaced; its echo services start after this).
  * (CLOCK_MONOTONIC before the ready point and after resume: the clock must
  * neither run backwards nor stand still across the clone).
  *
@@ -61,8 +63,13 @@
 #define IDENTITY_CLONE       0x04	/* read: this clone's number */
 #define IDENTITY_TIME_SEC    0x08	/* read: wall clock, seconds (latched) */
 #define IDENTITY_TIME_NSEC   0x0c	/* read: wall clock, nanoseconds */
+#define IDENTITY_NET_FLAGS   0x10	/* read: 1 = the clone has a network of its own */
+#define IDENTITY_IPV4        0x14	/* read: its IPv4 address (network order) */
+#define IDENTITY_NETMASK     0x18	/* read: its netmask (network order) */
+#define IDENTITY_PEER        0x1c	/* read: the host end of its tap (network order) */
 #define IDENTITY_ENTROPY     0x20	/* read: 32 bytes of fresh entropy */
 #define IDENTITY_ENTROPY_LEN 32
+#define IDENTITY_MAC         0x40	/* read: its MAC, 6 bytes */
 
 /* linux/random.h, spelled out: its header clashes with nolibc's types. */
 #define RNDADDENTROPY_  0x40085203UL	/* _IOW('R', 0x03, int[2]) */
@@ -300,6 +307,66 @@ static void say_number(long value)
 	say(num);
 }
 
+/* ioctls of <linux/sockios.h> and the ifreq layout, spelled out (the UAPI
+ * socket headers clash with nolibc's types). */
+#define SIOCSIFADDR_    0x8916
+#define SIOCSIFNETMASK_ 0x891c
+#define SIOCSIFHWADDR_  0x8924
+#define ARPHRD_ETHER_   1
+
+struct ifreq_addr {
+	char name[16];
+	unsigned short family;
+	unsigned char data[14];	/* sockaddr_in: port (2), address (4); or the MAC */
+	unsigned char pad[8];	/* the rest of the ifreq union */
+};
+
+/* One SIOCSIF* ioctl on eth0 with family and the given bytes at data+offset. */
+static int set_eth0(int fd, unsigned long request, unsigned short family, const unsigned char *bytes, int offset, int len)
+{
+	struct ifreq_addr req;
+
+	memset(&req, 0, sizeof(req));
+	memcpy(req.name, "eth0", 5);
+	req.family = family;
+	memcpy(req.data + offset, bytes, len);
+	return ioctl(fd, request, &req);
+}
+
+/* A clone's own network (identity device): its MAC, then its address and netmask,
+ * which replace the template's on eth0 (the connected route follows). */
+static void apply_network(const unsigned char *mac, const unsigned char *ipv4, const unsigned char *netmask)
+{
+	long fd = my_syscall3(__NR_socket, AF_INET_, SOCK_DGRAM_, 0);
+
+	if (fd < 0) {
+		errno = -fd;
+		fail("socket (network identity)");
+		return;
+	}
+	if (set_eth0(fd, SIOCSIFHWADDR_, ARPHRD_ETHER_, mac, 0, 6) < 0)
+		fail("SIOCSIFHWADDR eth0");
+	if (set_eth0(fd, SIOCSIFADDR_, AF_INET_, ipv4, 2, 4) < 0)
+		fail("SIOCSIFADDR eth0");
+	if (set_eth0(fd, SIOCSIFNETMASK_, AF_INET_, netmask, 2, 4) < 0)
+		fail("SIOCSIFNETMASK eth0");
+	close(fd);
+}
+
+/* "a.b.c.d" of 4 bytes in network order, into out[16]. */
+static void format_ipv4(const unsigned char *ip, char *out)
+{
+	char *end = out;
+
+	for (int i = 0; i < 4; i++) {
+		ltoa_r(ip[i], end);
+		end += strlen(end);
+		if (i < 3)
+			*end++ = '.';
+	}
+	*end = 0;
+}
+
 /* The clone ready point and what each clone does after it (see the top). */
 static void become_clone(void)
 {
@@ -327,16 +394,36 @@ static void become_clone(void)
 	identity[IDENTITY_READY / 4] = 1;
 
 	long after = monotonic_ns();
+	/* 64-bit loads where registers pair up: every MMIO access is one exit to
+	 * the VMM, and a clone's resume should cost as few as possible. */
+	volatile unsigned long *identity64 = (volatile unsigned long *)identity;
 	unsigned int clone = identity[IDENTITY_CLONE / 4];
+	unsigned long time = identity64[IDENTITY_TIME_SEC / 8];	/* latches the time */
+	unsigned long net[3];	/* flags+IPv4, netmask+peer, MAC */
 
-	ts[0] = identity[IDENTITY_TIME_SEC / 4];	/* latches the time */
-	ts[1] = identity[IDENTITY_TIME_NSEC / 4];
-	for (int i = 0; i < IDENTITY_ENTROPY_LEN / 4; i++) {
-		unsigned int word = identity[IDENTITY_ENTROPY / 4 + i];
+	ts[0] = (unsigned int)time;
+	ts[1] = (unsigned int)(time >> 32);
+	for (int i = 0; i < IDENTITY_ENTROPY_LEN / 8; i++) {
+		unsigned long word = identity64[IDENTITY_ENTROPY / 8 + i];
 
-		memcpy(pool.buf + 4 * i, &word, 4);
+		memcpy(pool.buf + 8 * i, &word, 8);
+	}
+	net[0] = identity64[IDENTITY_NET_FLAGS / 8];
+	int networked = net[0] & 1;
+	if (networked) {
+		net[1] = identity64[IDENTITY_NETMASK / 8];
+		net[2] = identity64[IDENTITY_MAC / 8];
 	}
 	munmap(page, 4096);
+	char address[16] = "none";
+
+	if (networked) {
+		unsigned char *bytes = (unsigned char *)net;
+
+		/* IPv4 at +4 of the first word, netmask at +0 of the second, MAC in the third. */
+		apply_network(bytes + 16, bytes + 4, bytes + 8);
+		format_ipv4(bytes + 4, address);
+	}
 
 	pool.entropy_count = 8 * IDENTITY_ENTROPY_LEN;
 	pool.buf_size = IDENTITY_ENTROPY_LEN;
@@ -380,6 +467,8 @@ static void become_clone(void)
 	say_number(before);
 	say(",");
 	say_number(after);
+	say(" ip=");
+	say(address);
 	say("\n");
 }
 

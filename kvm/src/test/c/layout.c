@@ -142,6 +142,11 @@ static void kvm_vcpu(void)
     CONST(KVM_GET_XCRS);
     CONST(KVM_GET_CLOCK);
     CONST(KVM_SET_CLOCK);
+    CONST(KVM_SET_DEVICE_ATTR);
+    CONST(KVM_GET_DEVICE_ATTR);
+    CONST(KVM_HAS_DEVICE_ATTR);
+    CONST(KVM_VCPU_TSC_CTRL);
+    CONST(KVM_VCPU_TSC_OFFSET);
     CONST(KVM_SET_XCRS);
     SIZE(struct kvm_mp_state);
     SIZE(struct kvm_vcpu_events);
@@ -150,6 +155,10 @@ static void kvm_vcpu(void)
     SIZE(struct kvm_xcrs);
     SIZE(struct kvm_clock_data);
     OFFSET(struct kvm_clock_data, flags);
+    SIZE(struct kvm_device_attr);
+    OFFSET(struct kvm_device_attr, group);
+    OFFSET(struct kvm_device_attr, attr);
+    OFFSET(struct kvm_device_attr, addr);
     SIZE(struct kvm_signal_mask);
     OFFSET(struct kvm_signal_mask, sigset);
 

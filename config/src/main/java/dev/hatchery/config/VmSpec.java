@@ -345,10 +345,10 @@ public final class VmSpec
             {
                 throw new InvalidSpecException(SpecField.SPAWN, "missing", "choose boot or clone");
             }
-            if (spawn == SpawnMode.CLONE && network)
+            if (spawn == SpawnMode.CLONE && mac != null)
             {
-                throw new InvalidSpecException(SpecField.SPAWN, "spawn=clone with network on",
-                    "networked clones are not supported yet (each clone needs its own tap and address on resume); use spawn=boot for networked VMs");
+                throw new InvalidSpecException(SpecField.MAC, "mac=" + mac + " with spawn=clone",
+                    "leave it out: every clone gets a MAC of its own, derived from its VM id");
             }
             if (spawn == SpawnMode.CLONE && hugePages != HugePages.OFF)
             {

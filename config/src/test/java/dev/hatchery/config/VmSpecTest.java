@@ -79,9 +79,8 @@ class VmSpecTest
             Arguments.of((UnaryOperator<VmSpec.Builder>)b -> b.network(true).cmdline("console=ttyS0 ip=dhcp"),
                 "invalid cmdline: ip=dhcp: must not set ip= with network on: Hatchery adds it per VM from the tap lease"),
             Arguments.of((UnaryOperator<VmSpec.Builder>)b -> b.spawn(null), "invalid spawn: missing: choose boot or clone"),
-            Arguments.of((UnaryOperator<VmSpec.Builder>)b -> b.spawn(SpawnMode.CLONE).network(true),
-                "invalid spawn: spawn=clone with network on: networked clones are not supported yet (each clone needs its own tap and"
-                    + " address on resume); use spawn=boot for networked VMs"),
+            Arguments.of((UnaryOperator<VmSpec.Builder>)b -> b.spawn(SpawnMode.CLONE).network(true).mac("02:00:00:00:00:01"),
+                "invalid mac: mac=02:00:00:00:00:01 with spawn=clone: leave it out: every clone gets a MAC of its own, derived from its VM id"),
             Arguments.of((UnaryOperator<VmSpec.Builder>)b -> b.spawn(SpawnMode.CLONE).hugePages(HugePages.TRANSPARENT),
                 "invalid spawn: spawn=clone with huge-pages=transparent: clones map their template's memory copy-on-write in 4 KiB"
                     + " pages; use huge-pages=off with spawn=clone"),

@@ -17,8 +17,13 @@ import org.agrona.concurrent.UnsafeBuffer;
  *   <li>{@code 0x04} CLONE (read): this clone's number.</li>
  *   <li>{@code 0x08} TIME_SEC, {@code 0x0c} TIME_NSEC (read): the host's wall clock, latched when TIME_SEC is read,
  *       so the guest's clock, frozen in the template, is set to now.</li>
+ *   <li>{@code 0x10} NET_FLAGS (read): 1 when the clone has a network of its own (the rest of the network block is
+ *       then valid), else 0.</li>
+ *   <li>{@code 0x14} IPV4, {@code 0x18} NETMASK, {@code 0x1c} PEER (read): the clone's IPv4 address, its netmask and
+ *       the host end of its tap, each four bytes in network order, as the guest stores them.</li>
  *   <li>{@code 0x20..0x3f} ENTROPY (read): 32 bytes of this clone's own entropy, for the guest's random-number
  *       generator, which every clone would otherwise continue from the template's state.</li>
+ *   <li>{@code 0x40..0x45} MAC (read): the clone's MAC address, six bytes.</li>
  * </ul>
  * Every other read returns zeros; a VM that is neither template nor clone has the device with nothing to tell.
  */
@@ -33,21 +38,49 @@ public final class CloneIdentityDevice implements Device
     static final int CLONE = 0x04;
     static final int TIME_SEC = 0x08;
     static final int TIME_NSEC = 0x0c;
+    static final int NET_FLAGS = 0x10;
+    static final int IPV4 = 0x14;
+    static final int NETMASK = 0x18;
+    static final int PEER = 0x1c;
     static final int ENTROPY = 0x20;
-    private static final int REGISTERS = ENTROPY + ENTROPY_BYTES;
+    static final int MAC = 0x40;
+    private static final int MAC_BYTES = 6;
+    private static final int REGISTERS = MAC + 8;
 
-    /** What one clone is told: its number and its entropy. */
-    public record Identity(long cloneNumber, byte[] entropy)
+    /** A clone's own network: its address, netmask and the host's end of its tap (4 bytes each), and its MAC. */
+    public record Network(byte[] ipv4, byte[] netmask, byte[] peer, byte[] mac)
+    {
+        public Network
+        {
+            ipv4 = exactly(ipv4, 4, "IPv4 address");
+            netmask = exactly(netmask, 4, "netmask");
+            peer = exactly(peer, 4, "peer address");
+            mac = exactly(mac, MAC_BYTES, "MAC");
+        }
+    }
+
+    /** What one clone is told: its number, its entropy and, when it has one, its network (else null). */
+    public record Identity(long cloneNumber, byte[] entropy, Network network)
     {
         public Identity
         {
-            Objects.requireNonNull(entropy, "entropy");
-            if (entropy.length != ENTROPY_BYTES)
-            {
-                throw new IllegalArgumentException("a clone's entropy is " + ENTROPY_BYTES + " bytes: got " + entropy.length);
-            }
-            entropy = entropy.clone();
+            entropy = exactly(entropy, ENTROPY_BYTES, "entropy");
         }
+
+        public Identity(final long cloneNumber, final byte[] entropy)
+        {
+            this(cloneNumber, entropy, null);
+        }
+    }
+
+    private static byte[] exactly(final byte[] bytes, final int length, final String what)
+    {
+        Objects.requireNonNull(bytes, what);
+        if (bytes.length != length)
+        {
+            throw new IllegalArgumentException("a clone's " + what + " is " + length + " bytes: got " + bytes.length);
+        }
+        return bytes.clone();
     }
 
     private final Runnable onReady;
@@ -63,6 +96,15 @@ public final class CloneIdentityDevice implements Device
         {
             registers.putInt(CLONE, (int)identity.cloneNumber());
             registers.putBytes(ENTROPY, identity.entropy());
+            final Network network = identity.network();
+            if (network != null)
+            {
+                registers.putInt(NET_FLAGS, 1);
+                registers.putBytes(IPV4, network.ipv4());
+                registers.putBytes(NETMASK, network.netmask());
+                registers.putBytes(PEER, network.peer());
+                registers.putBytes(MAC, network.mac());
+            }
         }
     }
 

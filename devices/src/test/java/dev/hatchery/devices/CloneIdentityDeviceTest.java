@@ -79,7 +79,8 @@ class CloneIdentityDeviceTest
         final CloneIdentityDevice clone = CloneIdentityDevice.clone(new CloneIdentityDevice.Identity(7, entropy()));
         final CloneIdentityDevice none = CloneIdentityDevice.none();
 
-        assertEquals(0, readWord(clone, 0x40));
+        assertEquals(0, readWord(clone, 0x48));
+        assertEquals(0, readWord(clone, CloneIdentityDevice.NET_FLAGS), "no network");
         assertEquals(0, readWord(clone, 0x7fc));
         assertEquals(0, readWord(none, CloneIdentityDevice.CLONE));
         assertEquals(0, readWord(none, CloneIdentityDevice.ENTROPY));
@@ -98,6 +99,26 @@ class CloneIdentityDeviceTest
 
         assertEquals(0x201f1e1d, data.getInt(0));
         assertEquals(0, data.getInt(4));
+    }
+
+    @Test
+    void shouldTellANetworkedCloneItsAddressNetmaskPeerAndMacInNetworkOrder()
+    {
+        final CloneIdentityDevice.Network network = new CloneIdentityDevice.Network(new byte[] {10, (byte)200, 0, 6},
+            new byte[] {(byte)255, (byte)255, (byte)255, (byte)252}, new byte[] {10, (byte)200, 0, 5}, new byte[] {2, 0, 0, 0, 0, 9});
+        final CloneIdentityDevice device = CloneIdentityDevice.clone(new CloneIdentityDevice.Identity(3, entropy(), network));
+        final byte[] seen = new byte[8];
+
+        assertEquals(1, readWord(device, CloneIdentityDevice.NET_FLAGS));
+        data.putInt(0, readWord(device, CloneIdentityDevice.IPV4));
+        data.getBytes(0, seen, 0, 4);
+        data.putInt(0, readWord(device, CloneIdentityDevice.PEER));
+        data.getBytes(0, seen, 4, 4);
+        assertArrayEquals(new byte[] {10, (byte)200, 0, 6, 10, (byte)200, 0, 5}, seen);
+        data.putInt(0, readWord(device, CloneIdentityDevice.NETMASK));
+        assertEquals(0xfcffffff, data.getInt(0));
+        device.read(CloneIdentityDevice.MAC, data, 0, 8);
+        assertArrayEquals(new byte[] {2, 0, 0, 0, 0, 9, 0, 0}, java.util.Arrays.copyOf(data.byteArray(), 8));
     }
 
     @Test

@@ -94,6 +94,21 @@ public final class GuestMemory implements AutoCloseable
     }
 
     /**
+     * Replaces the whole RAM with fresh anonymous memory, at the same address (MAP_FIXED): undoes a {@link #mapTemplate}
+     * that covered more than a kernel's template (a clone's memory), so the RAM can take a kernel again. A KVM memory slot
+     * over it stays valid, as with {@link #discard}. Only for 4 KiB-page memory.
+     */
+    public void replaceWithAnonymous()
+    {
+        if (closed)
+        {
+            throw new IllegalStateException("guest memory is closed");
+        }
+        Syscalls.mmap(hostAddress, size, LibC.PROT_READ | LibC.PROT_WRITE, LibC.MAP_PRIVATE | LibC.MAP_ANONYMOUS | LibC.MAP_NORESERVE
+            | LibC.MAP_FIXED, -1, 0);
+    }
+
+    /**
      * Drops every page the guest made its own (MADV_DONTNEED over the whole RAM), giving the memory back to the
      * host: anonymous RAM reads as zeros again and a template mapping ({@link #mapTemplate}) as the template's bytes,
      * since a private file mapping refills from its file. The mapping itself stays, so a KVM memory slot over it stays

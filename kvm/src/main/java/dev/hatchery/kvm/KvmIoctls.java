@@ -25,6 +25,9 @@ final class KvmIoctls
     static final long KVM_SET_PIT2 = 0x4070aea0L;
     static final long KVM_SET_CLOCK = 0x4030ae7bL;
     static final long KVM_GET_CLOCK = 0x8030ae7cL;
+    static final long KVM_SET_DEVICE_ATTR = 0x4018aee1L;
+    static final long KVM_GET_DEVICE_ATTR = 0x4018aee2L;
+    static final long KVM_HAS_DEVICE_ATTR = 0x4018aee3L;
 
     static final long KVM_RUN = 0xae80L;
     static final long KVM_GET_REGS = 0x8090ae81L;

@@ -32,6 +32,13 @@ public final class VcpuState
         KvmIoctls.KVM_SET_DEBUGREGS);
     private final Lapic lapic = new Lapic();
     private final Msrs msrs;
+    /**
+     * The same without IA32_TSC, made on the first restore that sets the TSC through its offset ({@link TscOffset});
+     * restores on several threads may each make it, alike.
+     */
+    private volatile Msrs msrsButTsc;
+    /** Whether this kernel sets a vCPU's TSC offset directly: asked once per process. */
+    private static volatile Boolean tscOffsetSupported;
     private final NativeBlock events = new NativeBlock("VCPU_EVENTS", VCPU_EVENTS_SIZE, KvmIoctls.KVM_GET_VCPU_EVENTS,
         KvmIoctls.KVM_SET_VCPU_EVENTS);
 
@@ -127,7 +134,12 @@ public final class VcpuState
         return list;
     }
 
-    /** Writes this state into {@code vcpu}, which must not be running; fails on the first ioctl KVM refuses. */
+    /**
+     * Writes this state into {@code vcpu}, which must not be running; fails on the first ioctl KVM refuses. The TSC
+     * becomes exactly the captured one: set through the vCPU's TSC offset where KVM allows it (a host write of
+     * IA32_TSC close to what KVM expects is taken as a request to keep TSCs in step, and the value written is lost),
+     * before the MSRs, whose TSC deadline KVM turns into a timer against the TSC at that moment.
+     */
     public void restore(final KvmVcpu vcpu)
     {
         final int fd = vcpu.fd();
@@ -139,8 +151,60 @@ public final class VcpuState
         xcrs.set(fd, facts);
         debugRegs.set(fd, facts);
         vcpu.setLapic(lapic);
-        vcpu.setMsrs(msrs);
+        final int tscEntry = entryOf(MSR_IA32_TSC);
+        if (tscEntry >= 0 && tscOffsetSupported(vcpu))
+        {
+            setTsc(vcpu, msrs.value(tscEntry));
+            Msrs rest = msrsButTsc;
+            if (rest == null)
+            {
+                rest = msrs.without(tscEntry);
+                msrsButTsc = rest;
+            }
+            vcpu.setMsrs(rest);
+        }
+        else
+        {
+            vcpu.setMsrs(msrs);
+        }
         events.set(fd, facts);
+    }
+
+    /** Guest TSC = host TSC + offset: the host TSC now is the guest's now less its offset now. */
+    private static void setTsc(final KvmVcpu vcpu, final long guestTsc)
+    {
+        final TscOffset offset = new TscOffset();
+        final Msrs now = new Msrs(1).add(MSR_IA32_TSC, 0);
+        final long offsetBefore = offset.get(vcpu.fd(), vcpu.id());
+        if (vcpu.getMsrs(now) != 1)
+        {
+            throw new KvmException("KVM_GET_MSRS", "vcpu=" + vcpu.id() + " msr=IA32_TSC", Errno.EINVAL);
+        }
+        final long hostTsc = now.value(0) - offsetBefore;
+        offset.set(vcpu.fd(), vcpu.id(), guestTsc - hostTsc);
+    }
+
+    private static boolean tscOffsetSupported(final KvmVcpu vcpu)
+    {
+        Boolean supported = tscOffsetSupported;
+        if (supported == null)
+        {
+            supported = new TscOffset().supported(vcpu.fd());
+            tscOffsetSupported = supported;
+        }
+        return supported;
+    }
+
+    private int entryOf(final int index)
+    {
+        for (int i = 0; i < msrs.count(); i++)
+        {
+            if (msrs.index(i) == index)
+            {
+                return i;
+            }
+        }
+        return -1;
     }
 
     /** How many MSRs this state holds. */

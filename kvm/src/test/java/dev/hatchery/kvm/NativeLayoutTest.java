@@ -168,7 +168,8 @@ class NativeLayoutTest
             "KVM_GET_LAPIC", "KVM_SET_LAPIC", "KVM_SET_CPUID2", "KVM_SET_SIGNAL_MASK",
             "KVM_GET_MSR_INDEX_LIST", "KVM_GET_IRQCHIP", "KVM_SET_IRQCHIP", "KVM_GET_PIT2", "KVM_SET_PIT2", "KVM_GET_MSRS",
             "KVM_GET_MP_STATE", "KVM_SET_MP_STATE", "KVM_GET_VCPU_EVENTS", "KVM_SET_VCPU_EVENTS", "KVM_GET_DEBUGREGS",
-            "KVM_SET_DEBUGREGS", "KVM_GET_XSAVE", "KVM_SET_XSAVE", "KVM_GET_XCRS", "KVM_SET_XCRS", "KVM_GET_CLOCK", "KVM_SET_CLOCK");
+            "KVM_SET_DEBUGREGS", "KVM_GET_XSAVE", "KVM_SET_XSAVE", "KVM_GET_XCRS", "KVM_SET_XCRS", "KVM_GET_CLOCK", "KVM_SET_CLOCK",
+            "KVM_SET_DEVICE_ATTR", "KVM_GET_DEVICE_ATTR", "KVM_HAS_DEVICE_ATTR");
         c.field(Kvm.class, "API_VERSION", "KVM_API_VERSION");
         c.field(Kvm.class, "MSR_LIST_NMSRS_OFFSET", offset("struct kvm_msr_list", "nmsrs"));
         c.field(Kvm.class, "MSR_LIST_INDICES_OFFSET", offset("struct kvm_msr_list", "indices"));
@@ -182,6 +183,11 @@ class NativeLayoutTest
         c.sameName(ChipState.class, "KVM_IRQCHIP_PIC_MASTER", "KVM_IRQCHIP_PIC_SLAVE", "KVM_IRQCHIP_IOAPIC");
         c.field(GuestClock.class, "CLOCK_DATA_SIZE", size("struct kvm_clock_data"));
         c.field(GuestClock.class, "FLAGS_OFFSET", offset("struct kvm_clock_data", "flags"));
+        c.field(TscOffset.class, "DEVICE_ATTR_SIZE", size("struct kvm_device_attr"));
+        c.field(TscOffset.class, "GROUP_OFFSET", offset("struct kvm_device_attr", "group"));
+        c.field(TscOffset.class, "ATTR_OFFSET", offset("struct kvm_device_attr", "attr"));
+        c.field(TscOffset.class, "ADDR_OFFSET", offset("struct kvm_device_attr", "addr"));
+        c.sameName(TscOffset.class, "KVM_VCPU_TSC_CTRL", "KVM_VCPU_TSC_OFFSET");
         for (final KvmCapability capability : KvmCapability.values())
         {
             c.value(capability.name(), "KvmCapability." + capability.name() + ".number()", capability.number(), Integer.SIZE);

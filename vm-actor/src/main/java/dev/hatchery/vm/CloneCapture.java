@@ -5,6 +5,7 @@ import java.util.concurrent.CompletableFuture;
 import dev.hatchery.config.VmSpec;
 import dev.hatchery.devices.I8042;
 import dev.hatchery.devices.Serial8250;
+import dev.hatchery.devices.virtio.VirtioMmioTransport;
 import dev.hatchery.kernel.PreparedKernel;
 import dev.hatchery.kvm.ChipState;
 import dev.hatchery.kvm.GuestClock;
@@ -40,18 +41,27 @@ final class CloneCapture
     }
 
     /** On the template's vCPU thread, which is stopped and consistent: everything a clone restores. */
-    void take(final VmShell shell, final Serial8250.State serial, final I8042.State i8042, final String console)
+    void take(final VmShell shell, final Serial8250.State serial, final I8042.State i8042, final VmNetwork network, final String console)
     {
         final VcpuState vcpu = VcpuState.capture(shell.vcpu(), msrIndices);
         final ChipState chips = shell.kvmVm().captureChips();
         final GuestClock clock = shell.kvmVm().captureClock();
-        final CloneImage.Captured memory = CloneImage.captureMemory("hatchery-clone-" + templateId, shell.memory());
-        final CloneImage captured = new CloneImage(cloneSpec, kernel, memory.memory(), vcpu, chips, clock, serial, i8042, memory.bytes(),
-            System.nanoTime() - startNanos, console);
+        final String name = "hatchery-clone-" + templateId;
+        // With a network, the device's event loop could move a frame into guest memory while it is copied: both are taken
+        // while the device is quiet, so the queues' positions match the rings in the copy.
+        final NetworkAndMemory taken = network == null
+            ? new NetworkAndMemory(null, CloneImage.captureMemory(name, shell.memory()))
+            : network.whileQuiet(transport -> new NetworkAndMemory(transport, CloneImage.captureMemory(name, shell.memory())));
+        final CloneImage captured = new CloneImage(cloneSpec, kernel, taken.memory().memory(), vcpu, chips, clock, serial, i8042,
+            taken.network(), taken.memory().bytes(), System.nanoTime() - startNanos, console);
         if (!image.complete(captured))
         {
             captured.close();
         }
+    }
+
+    private record NetworkAndMemory(VirtioMmioTransport.State network, CloneImage.Captured memory)
+    {
     }
 
     void fail(final Throwable cause)

@@ -5,6 +5,7 @@ import java.util.Objects;
 import dev.hatchery.config.VmSpec;
 import dev.hatchery.devices.I8042;
 import dev.hatchery.devices.Serial8250;
+import dev.hatchery.devices.virtio.VirtioMmioTransport;
 import dev.hatchery.kernel.PreparedKernel;
 import dev.hatchery.kvm.ChipState;
 import dev.hatchery.kvm.GuestClock;
@@ -23,12 +24,14 @@ import org.agrona.concurrent.UnsafeBuffer;
  *
  * @param spec          the spec clones must have (spawn=clone); a clone of any other spec is refused
  * @param kernel        the kernel the template booted (the clones' shells are described by it)
+ * @param network       the virtio-net transport and queues as the template's guest left them; null without network
  * @param capturedBytes bytes of the template's RAM that were not zero, i.e. what the memfd holds
  * @param prepareNanos  from launching the template VM to the end of the capture
  * @param templateConsole what the template's guest printed up to the ready point
  */
 record CloneImage(VmSpec spec, PreparedKernel kernel, MemoryTemplate memory, VcpuState vcpu, ChipState chips, GuestClock clock,
-    Serial8250.State serial, I8042.State i8042, long capturedBytes, long prepareNanos, String templateConsole) implements AutoCloseable
+    Serial8250.State serial, I8042.State i8042, VirtioMmioTransport.State network, long capturedBytes, long prepareNanos,
+    String templateConsole) implements AutoCloseable
 {
     private static final int PAGE = 4096;
 
@@ -43,6 +46,11 @@ record CloneImage(VmSpec spec, PreparedKernel kernel, MemoryTemplate memory, Vcp
         Objects.requireNonNull(serial, "serial");
         Objects.requireNonNull(i8042, "i8042");
         Objects.requireNonNull(templateConsole, "templateConsole");
+        if ((network != null) != spec.network())
+        {
+            throw new IllegalArgumentException("a networked template has a network state, and only one: spec=" + spec + " network_state="
+                + (network != null));
+        }
     }
 
     /**

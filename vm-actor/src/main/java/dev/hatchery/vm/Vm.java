@@ -134,7 +134,8 @@ final class Vm implements VmControl, AutoCloseable
         mmio.register(spec.bootDeviceAddress(), CloneIdentityDevice.OFFSET_IN_BOOT_WINDOW, new BootCompleteDevice(this::onBootComplete));
         mmio.register(spec.bootDeviceAddress() + CloneIdentityDevice.OFFSET_IN_BOOT_WINDOW, CloneIdentityDevice.LENGTH, identity);
         this.lease = lease;
-        this.network = lease == null ? null : VmNetwork.open(id, spec, lease, memory, kvmVm, mmio, sharedLoop, offloads);
+        this.network = lease == null ? null : VmNetwork.open(id, spec, lease, memory, kvmVm, mmio, sharedLoop, offloads,
+            role.restoredFrom() == null ? null : role.restoredFrom().network());
         try
         {
             faults.at(BuildStep.DEVICES);
@@ -253,29 +254,60 @@ final class Vm implements VmControl, AutoCloseable
     static Vm buildClone(final String id, final Kvm kvm, final BootCpu bootCpu, final CloneImage image, final VmSpec spec,
         final Timeline timeline, final CloneIdentityDevice.Identity identity, final BuildFaults faults)
     {
-        image.checkFits(id, spec);
-        GuestMemory memory = null;
-        VmShell shell = null;
+        return buildClone(id, kvm, bootCpu, image, spec, timeline, identity, null, null, false, null, faults);
+    }
+
+    /**
+     * As above, for a networked clone with its own tap {@code lease} (closed here if the build fails), loop and offloads
+     * as for any VM, and in {@code readyShell} when one was made ahead (the template kernel's shape), else on the direct path.
+     */
+    static Vm buildClone(final String id, final Kvm kvm, final BootCpu bootCpu, final CloneImage image, final VmSpec spec,
+        final Timeline timeline, final CloneIdentityDevice.Identity identity, final TapLease lease, final NetEventLoop sharedLoop,
+        final boolean offloads, final VmShell readyShell, final BuildFaults faults)
+    {
         try
         {
-            memory = GuestMemory.anonymous(spec.memBytes(), spec.hugePages());
-            memory.mapTemplate(image.memory());
+            image.checkFits(id, spec);
+            if (spec.network() != (lease != null))
+            {
+                throw new IllegalArgumentException("a networked clone needs a tap lease, and only a networked clone takes one: vm=" + id
+                    + " network=" + spec.network() + " lease=" + lease);
+            }
+        }
+        catch (final RuntimeException ex)
+        {
+            closeQuietly(readyShell);
+            closeQuietly(lease);
+            throw ex;
+        }
+        GuestMemory memory = null;
+        VmShell shell = readyShell;
+        try
+        {
+            if (shell == null)
+            {
+                memory = GuestMemory.anonymous(spec.memBytes(), spec.hugePages());
+            }
             faults.at(BuildStep.MEMORY);
             timeline.mark(Phase.MEMORY_READY);
             timeline.mark(Phase.KERNEL_LOADED);
-            final GuestMemory fresh = memory;
-            memory = null;
-            shell = VmShell.over(kvm, VmShell.Shape.of(spec, image.kernel()), fresh);
+            if (shell == null)
+            {
+                final GuestMemory fresh = memory;
+                memory = null;
+                shell = VmShell.over(kvm, VmShell.Shape.of(spec, image.kernel()), fresh);
+            }
             faults.at(BuildStep.VM);
             timeline.mark(Phase.VM_CREATED);
             shell.restoreClone(bootCpu, image);
             faults.at(BuildStep.VCPU);
             timeline.mark(Phase.VCPU_READY);
-            return new Vm(id, spec, timeline, shell, SpawnPath.CLONE, null, null, false, faults, CloneRole.clone(image, identity));
+            return new Vm(id, spec, timeline, shell, SpawnPath.CLONE, lease, sharedLoop, offloads, faults, CloneRole.clone(image, identity));
         }
         catch (final RuntimeException | Error ex)
         {
             closeQuietly(shell != null ? shell : memory);
+            closeQuietly(lease);
             throw ex;
         }
     }
@@ -444,7 +476,7 @@ final class Vm implements VmControl, AutoCloseable
             {
                 throw new IllegalStateException("completing the ready store ran the guest on to exit " + ExitReason.name(exit));
             }
-            capture.take(shell, serial.state(), i8042.state(), console.text());
+            capture.take(shell, serial.state(), i8042.state(), network, console.text());
             return VmOutcome.booted("captured as clone template");
         }
         catch (final RuntimeException ex)
@@ -561,8 +593,7 @@ final class Vm implements VmControl, AutoCloseable
             meter.measure(shell.memory());
         }
         final VmOutcome outcome = endedAs;
-        // A clone's shell maps its template's memory, not the kernel's: it cannot be reset to a fresh shell.
-        if (recycler == null || outcome == null || spawnPath == SpawnPath.CLONE || !recycler.recycle(shell, outcome, network != null))
+        if (recycler == null || outcome == null || !recycler.recycle(shell, outcome, network != null))
         {
             closeQuietly(shell);
         }

@@ -385,9 +385,46 @@ public final class VmHost implements AutoCloseable
     {
         final byte[] seed = new byte[CloneIdentityDevice.ENTROPY_BYTES];
         entropy.nextBytes(seed);
-        final Vm vm = Vm.buildClone(id, kvm, bootCpu, template.image(), spec, timeline,
-            new CloneIdentityDevice.Identity(cloneNumbers.incrementAndGet(), seed), faults);
+        final TapLease lease = spec.network() ? taps().lease() : null;
+        final NetEventLoop sharedLoop;
+        final boolean offloads;
+        try
+        {
+            sharedLoop = lease == null ? null : sharedNetLoop();
+            synchronized (this)
+            {
+                offloads = netSettings.offloads();
+            }
+        }
+        catch (final RuntimeException ex)
+        {
+            if (lease != null)
+            {
+                lease.close();
+            }
+            throw ex;
+        }
+        final CloneIdentityDevice.Network network = lease == null ? null : new CloneIdentityDevice.Network(lease.guestAddress().getAddress(),
+            netmaskBytes(lease.prefixLength()), lease.hostAddress().getAddress(), VmNetwork.mac(id, spec));
+        // A shell made ahead for the template's kernel has the shape of a clone's too (same RAM, backing and kernel).
+        final VmShell shell = shells.take(VmShell.Shape.of(spec, template.image().kernel()));
+        final Vm vm;
+        try
+        {
+            vm = Vm.buildClone(id, kvm, bootCpu, template.image(), spec, timeline,
+                new CloneIdentityDevice.Identity(cloneNumbers.incrementAndGet(), seed, network), lease, sharedLoop, offloads, shell, faults);
+        }
+        finally
+        {
+            requestFill();
+        }
         return start(vm);
+    }
+
+    private static byte[] netmaskBytes(final int prefixLength)
+    {
+        final int mask = prefixLength == 0 ? 0 : -1 << (32 - prefixLength);
+        return new byte[] {(byte)(mask >>> 24), (byte)(mask >>> 16), (byte)(mask >>> 8), (byte)mask};
     }
 
     /** Counts a built VM as live until it is released and starts its vCPU; a VM that cannot start is released here. */

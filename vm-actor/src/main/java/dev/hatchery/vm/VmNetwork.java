@@ -73,6 +73,16 @@ final class VmNetwork implements AutoCloseable
     static VmNetwork open(final String vmId, final VmSpec spec, final TapLease lease, final GuestMemory memory, final KvmVm kvmVm,
         final Bus mmio, final NetEventLoop sharedLoop, final boolean offloads)
     {
+        return open(vmId, spec, lease, memory, kvmVm, mmio, sharedLoop, offloads, null);
+    }
+
+    /**
+     * As above; with {@code restoreFrom} (a clone's), the device starts as its template's was, live, over the clone's
+     * copy of the template's memory, before any event of the tap or the queues reaches it.
+     */
+    static VmNetwork open(final String vmId, final VmSpec spec, final TapLease lease, final GuestMemory memory, final KvmVm kvmVm,
+        final Bus mmio, final NetEventLoop sharedLoop, final boolean offloads, final VirtioMmioTransport.State restoreFrom)
+    {
         Tap tap = null;
         EventFd interrupt = null;
         final EventFd[] queueNotify = new EventFd[2];
@@ -82,7 +92,7 @@ final class VmNetwork implements AutoCloseable
             tap = Tap.open(lease.tapName());
             interrupt = EventFd.create();
             kvmVm.irqfd(interrupt, IRQ);
-            final byte[] mac = spec.mac() != null ? VmSpec.parseMac(spec.mac()) : VirtioNet.macFromSeed(vmId.hashCode());
+            final byte[] mac = mac(vmId, spec);
             final VirtioNet net = new VirtioNet(new TapPort(tap), mac, offloads);
             final EventFd irq = interrupt;
             final VirtioMmioTransport transport = new VirtioMmioTransport(net, memory, irq::signal);
@@ -91,6 +101,10 @@ final class VmNetwork implements AutoCloseable
             {
                 queueNotify[i] = EventFd.create();
                 kvmVm.ioeventfd(window + VirtioMmioTransport.QUEUE_NOTIFY_OFFSET, 4, i, queueNotify[i]);
+            }
+            if (restoreFrom != null)
+            {
+                transport.restore(restoreFrom);
             }
             network = new VmNetwork(tap, interrupt, queueNotify, net, transport);
             final NetEventLoop loop;
@@ -123,9 +137,27 @@ final class VmNetwork implements AutoCloseable
         }
     }
 
+    /** The VM's MAC: the spec's, or one derived from the VM id. */
+    static byte[] mac(final String vmId, final VmSpec spec)
+    {
+        return spec.mac() != null ? VmSpec.parseMac(spec.mac()) : VirtioNet.macFromSeed(vmId.hashCode());
+    }
+
     VirtioNet device()
     {
         return net;
+    }
+
+    /**
+     * Runs {@code capture} while the device is quiet: under its lock, which the event loop takes for every queue and tap
+     * event, so no frame moves into or out of guest memory meanwhile. Gives it the transport's state.
+     */
+    <T> T whileQuiet(final java.util.function.Function<VirtioMmioTransport.State, T> capture)
+    {
+        synchronized (net)
+        {
+            return capture.apply(transport.state());
+        }
     }
 
     /**

@@ -53,6 +53,8 @@ final class VmShell implements AutoCloseable
     private KvmVcpu vcpu;
     /** Reset after an earlier VM ended in it, rather than made fresh. */
     private boolean recycled;
+    /** Its RAM maps a clone template's memory, not the kernel's: a reset must lay the kernel in again. */
+    private boolean holdsClone;
 
     private VmShell(final Shape shape, final GuestMemory memory, final KvmVm kvmVm)
     {
@@ -120,21 +122,27 @@ final class VmShell implements AutoCloseable
     }
 
     /**
-     * Creates vCPU 0 as a copy of {@code image}'s: the boot CPUID (the template ran with it), then the VM-wide state
-     * (interrupt controllers, PIT, kvmclock) and the vCPU's whole state as captured. The memory must map the image's
-     * memory already.
+     * Makes this shell a clone of {@code image}: its RAM maps the image's memory copy-on-write, then vCPU 0 (created
+     * here with the boot CPUID, which the template ran with, unless the shell has it already), the kvmclock and the
+     * interrupt controllers and PIT take the captured state whole.
      */
     void restoreClone(final BootCpu bootCpu, final CloneImage image)
     {
-        if (vcpu != null)
+        // The whole RAM: the template's memory covers all of it (its zero pages are holes in the file).
+        memory.mapTemplate(image.memory());
+        holdsClone = true;
+        if (vcpu == null)
         {
-            throw new IllegalStateException("shell has its vCPU already");
+            vcpu = kvmVm.createVcpu(0);
+            bootCpu.applyCpuid(vcpu);
         }
-        vcpu = kvmVm.createVcpu(0);
-        bootCpu.applyCpuid(vcpu);
-        image.chips().restore(kvmVm);
-        image.clock().restore(kvmVm);
+        // A shell's vCPU has the boot state (and the boot CPUID, which the template ran with too): all of it is replaced.
+        vcpu.kvmRun().immediateExit(false);
+        // The vCPU first (its TSC is set exactly as captured), then the kvmclock right after it: the guest checks one
+        // clock against the other, and each starts running from its captured value when it is set.
         image.vcpu().restore(vcpu);
+        image.clock().restore(kvmVm);
+        image.chips().restore(kvmVm);
     }
 
     /**
@@ -151,10 +159,19 @@ final class VmShell implements AutoCloseable
         pristine.vcpu().restore(vcpu);
         bootCpu.enter(vcpu, shape.kernel().entry());
         vcpu.kvmRun().immediateExit(false);
-        memory.discard();
-        if (shape.memoryMode() == MemoryMode.COPY)
+        if (holdsClone)
         {
-            shape.kernel().load(memory, MemoryMode.COPY);
+            memory.replaceWithAnonymous();
+            shape.kernel().load(memory, shape.memoryMode());
+            holdsClone = false;
+        }
+        else
+        {
+            memory.discard();
+            if (shape.memoryMode() == MemoryMode.COPY)
+            {
+                shape.kernel().load(memory, MemoryMode.COPY);
+            }
         }
         shape.kernel().prefaultFirstWrittenPages(memory);
         recycled = true;

@@ -291,6 +291,71 @@ public final class VirtioMmioTransport implements Device
         }
     }
 
+    /**
+     * The transport's registers and its queues' positions: with the guest memory they point into, what a clone of a
+     * VM needs for its guest's driver to find the device as it left it, already live.
+     */
+    public record State(int status, int deviceFeaturesSel, int driverFeaturesSel, long driverFeatures, boolean driverFeaturesBeyond64,
+        long ackedFeatures, int queueSel, int interruptStatus, int configGeneration, boolean needsReset, String failureReason,
+        java.util.List<Virtqueue.State> queues)
+    {
+        public State
+        {
+            queues = java.util.List.copyOf(queues);
+        }
+    }
+
+    /** A consistent copy: taken under the device's lock, which every queue and device call holds. */
+    public State state()
+    {
+        synchronized (device)
+        {
+            final java.util.List<Virtqueue.State> queueStates = new java.util.ArrayList<>();
+            for (final Virtqueue queue : queues)
+            {
+                queueStates.add(queue.state());
+            }
+            return new State(status, deviceFeaturesSel, driverFeaturesSel, driverFeatures, driverFeaturesBeyond64, ackedFeatures, queueSel,
+                interruptStatus, configGeneration, needsReset, failureReason, queueStates);
+        }
+    }
+
+    /**
+     * Takes over {@code state} (from {@link #state()} of a transport of the same device kind, over a copy of its guest
+     * memory) before the guest runs: a device that was live is activated again, here.
+     */
+    public void restore(final State state)
+    {
+        synchronized (device)
+        {
+            if (state.queues().size() != queues.length)
+            {
+                throw new IllegalArgumentException("transport state has " + state.queues().size() + " queues, device " + device.name()
+                    + " has " + queues.length);
+            }
+            reset();
+            for (int i = 0; i < queues.length; i++)
+            {
+                queues[i].restore(state.queues().get(i));
+            }
+            status = state.status();
+            deviceFeaturesSel = state.deviceFeaturesSel();
+            driverFeaturesSel = state.driverFeaturesSel();
+            driverFeatures = state.driverFeatures();
+            driverFeaturesBeyond64 = state.driverFeaturesBeyond64();
+            ackedFeatures = state.ackedFeatures();
+            queueSel = state.queueSel();
+            interruptStatus = state.interruptStatus();
+            configGeneration = state.configGeneration();
+            needsReset = state.needsReset();
+            failureReason = state.failureReason();
+            if ((status & STATUS_DRIVER_OK) != 0 && !needsReset)
+            {
+                activate();
+            }
+        }
+    }
+
     Virtqueue queue(final int index)
     {
         return queues[index];

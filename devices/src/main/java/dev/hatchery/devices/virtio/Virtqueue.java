@@ -264,6 +264,40 @@ public final class Virtqueue
         usedRingAddress = address;
     }
 
+    /**
+     * Everything the device side of a queue holds: the driver's registers and how far the device got in the rings.
+     * The rings themselves live in guest memory; a queue restored over a copy of that memory carries on where the
+     * captured one stood.
+     */
+    public record State(int size, long descriptorTableAddress, long availRingAddress, long usedRingAddress, boolean ready,
+        boolean halted, String failureReason, int lastAvailIdx, int nextUsedIdx, boolean interruptPending)
+    {
+    }
+
+    State state()
+    {
+        return new State(size, descriptorTableAddress, availRingAddress, usedRingAddress, ready, halted, failureReason, lastAvailIdx,
+            nextUsedIdx, interruptPending);
+    }
+
+    /** Takes over {@code state} (of a queue of the same device kind); a ready queue maps its rings in this queue's memory. */
+    void restore(final State state)
+    {
+        reset();
+        size = state.size();
+        descriptorTableAddress = state.descriptorTableAddress();
+        availRingAddress = state.availRingAddress();
+        usedRingAddress = state.usedRingAddress();
+        halted = state.halted();
+        failureReason = state.failureReason();
+        if (state.ready() && enable())
+        {
+            lastAvailIdx = state.lastAvailIdx();
+            nextUsedIdx = state.nextUsedIdx();
+            interruptPending = state.interruptPending();
+        }
+    }
+
     /** QueueReady = 1: checks the registers and maps the rings; false (queue halted) if they are unusable. */
     boolean enable()
     {

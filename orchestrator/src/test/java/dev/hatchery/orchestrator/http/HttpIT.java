@@ -150,9 +150,6 @@ class HttpIT
         assertTrue(console.contains("hatchery-init: clone="), console);
         assertTrue(!console.contains("Linux version"), "a clone's console starts at its resume: " + console);
 
-        final HttpResponse<String> networked = client.post("/v1/vms", "{\"kernel\":\"linux\",\"spawn\":\"clone\",\"network\":true}");
-        assertEquals(400, networked.statusCode(), networked.body());
-        assertTrue(networked.body().contains("networked clones are not supported yet"), networked.body());
     }
 
     @Test
