@@ -53,6 +53,7 @@ class NativeLayoutTest
         Map.entry("RunSignalMask.KERNEL_SIGSET_LENGTH", "the kernel's sigset_t (64 signals) that KVM_SET_SIGNAL_MASK takes, not libc's"),
         Map.entry("VcpuState.MSR_IA32_TSC", "an architectural MSR number (Intel SDM; arch/x86/include/asm/msr-index.h is not a uapi header)"),
         Map.entry("VcpuState.MSR_IA32_TSC_DEADLINE", "an architectural MSR number (Intel SDM; arch/x86/include/asm/msr-index.h is not a uapi header)"),
+        Map.entry("TscOffset.VALUE_OFFSET", "where our buffer keeps the u64 the attribute's addr points at, right after the struct"),
         Map.entry("KvmException", "serialVersionUID"),
         Map.entry("KvmUnavailableException", "serialVersionUID"),
         Map.entry("NativeCallException", "serialVersionUID"),
