@@ -37,6 +37,9 @@
  * (CLOCK_MONOTONIC before the ready point and after resume: the clock must
  * neither run backwards nor stand still across the clone).
  *
+ * With `hatchery.stay=1`, step 4 is replaced by idling until the VMM stops
+ * the VM.
+ *
  * With `hatchery.echo=1` on the kernel command line (networked test VMs), step
  * 4 is replaced by serving the VMM's network tests until the VMM stops the VM:
  *   - UDP port 7: every datagram is sent back to its sender (RFC 862 echo);
@@ -299,13 +302,6 @@ static long monotonic_ns(void)
 	return ts[0] * 1000000000L + ts[1];
 }
 
-static void say_number(long value)
-{
-	char num[24];
-
-	ltoa_r(value, num);
-	say(num);
-}
 
 /* ioctls of <linux/sockios.h> and the ifreq layout, spelled out (the UAPI
  * socket headers clash with nolibc's types). */
@@ -335,10 +331,8 @@ static int set_eth0(int fd, unsigned long request, unsigned short family, const 
 
 /* A clone's own network (identity device): its MAC, then its address and netmask,
  * which replace the template's on eth0 (the connected route follows). */
-static void apply_network(const unsigned char *mac, const unsigned char *ipv4, const unsigned char *netmask)
+static void apply_network(long fd, const unsigned char *mac, const unsigned char *ipv4, const unsigned char *netmask)
 {
-	long fd = my_syscall3(__NR_socket, AF_INET_, SOCK_DGRAM_, 0);
-
 	if (fd < 0) {
 		errno = -fd;
 		fail("socket (network identity)");
@@ -350,7 +344,6 @@ static void apply_network(const unsigned char *mac, const unsigned char *ipv4, c
 		fail("SIOCSIFADDR eth0");
 	if (set_eth0(fd, SIOCSIFNETMASK_, AF_INET_, netmask, 2, 4) < 0)
 		fail("SIOCSIFNETMASK eth0");
-	close(fd);
 }
 
 /* "a.b.c.d" of 4 bytes in network order, into out[16]. */
@@ -367,36 +360,72 @@ static void format_ipv4(const unsigned char *ip, char *out)
 	*end = 0;
 }
 
-/* The clone ready point and what each clone does after it (see the top). */
-static void become_clone(void)
+/* Appends text to line[LINE_MAX_] at *used (truncating). */
+#define LINE_MAX_ 256
+static void append(char *line, int *used, const char *text)
+{
+	while (*text && *used < LINE_MAX_ - 1)
+		line[(*used)++] = *text++;
+	line[*used] = 0;
+}
+
+static void append_number(char *line, int *used, long value)
+{
+	char num[24];
+
+	ltoa_r(value, num);
+	append(line, used, num);
+}
+
+/*
+ * The clone ready point and what each clone does after it (see the top).
+ * Everything a clone needs that is the same in every clone (the device page
+ * mapped, /dev/urandom made and opened, a socket for eth0) is done before the
+ * ready point, in the template: a clone's first touch of each page costs an
+ * EPT fault, so its path after resume is kept to the few system calls that
+ * apply its identity, one console line, and the boot-complete store through
+ * the page it has mapped already. Returns 1 when it signalled boot-complete.
+ */
+static int become_clone(void)
 {
 	static const char hex[] = "0123456789abcdef";
 	struct { int entropy_count; int buf_size; unsigned char buf[IDENTITY_ENTROPY_LEN]; } pool;
 	unsigned char random[IDENTITY_ENTROPY_LEN];
-	char random_hex[2 * IDENTITY_ENTROPY_LEN + 1];
+	char line[LINE_MAX_];
+	int used = 0;
 	long ts[2];
 	int fd = open("/dev/mem", O_RDWR | O_SYNC, 0);
 
 	if (fd < 0) {
 		fail("open /dev/mem (identity)");
-		return;
+		return 0;
 	}
 	unsigned char *page = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, BOOT_DEVICE_ADDR);
 	close(fd);
 	if (page == MAP_FAILED) {
 		fail("mmap /dev/mem (identity)");
-		return;
+		return 0;
 	}
+	/* The initramfs has no /dev/urandom (the rest of /init needs none): made
+	 * here, char 1:9, in the kernel's device-number encoding. */
+	long made = my_syscall4(__NR_mknodat, AT_FDCWD_, "/dev/urandom", 0020600, (1 << 8) | 9);
+	if (made < 0 && made != -EEXIST) {
+		errno = -made;
+		fail("mknod /dev/urandom");
+	}
+	int urandom = open("/dev/urandom", O_RDWR, 0);
+	if (urandom < 0)
+		fail("open /dev/urandom");
+	long sock = my_syscall3(__NR_socket, AF_INET_, SOCK_DGRAM_, 0);
 	volatile unsigned int *identity = (volatile unsigned int *)(page + IDENTITY_OFFSET);
+	volatile unsigned long *identity64 = (volatile unsigned long *)identity;
 	long before = monotonic_ns();
 
 	/* The template is captured right after this store; clones go on from here. */
 	identity[IDENTITY_READY / 4] = 1;
 
 	long after = monotonic_ns();
-	/* 64-bit loads where registers pair up: every MMIO access is one exit to
-	 * the VMM, and a clone's resume should cost as few as possible. */
-	volatile unsigned long *identity64 = (volatile unsigned long *)identity;
+	/* 64-bit loads where registers pair up: every MMIO access is one exit. */
 	unsigned int clone = identity[IDENTITY_CLONE / 4];
 	unsigned long time = identity64[IDENTITY_TIME_SEC / 8];	/* latches the time */
 	unsigned long net[3];	/* flags+IPv4, netmask+peer, MAC */
@@ -410,39 +439,24 @@ static void become_clone(void)
 	}
 	net[0] = identity64[IDENTITY_NET_FLAGS / 8];
 	int networked = net[0] & 1;
-	if (networked) {
-		net[1] = identity64[IDENTITY_NETMASK / 8];
-		net[2] = identity64[IDENTITY_MAC / 8];
-	}
-	munmap(page, 4096);
 	char address[16] = "none";
 
 	if (networked) {
 		unsigned char *bytes = (unsigned char *)net;
 
+		net[1] = identity64[IDENTITY_NETMASK / 8];
+		net[2] = identity64[IDENTITY_MAC / 8];
 		/* IPv4 at +4 of the first word, netmask at +0 of the second, MAC in the third. */
-		apply_network(bytes + 16, bytes + 4, bytes + 8);
+		apply_network(sock, bytes + 16, bytes + 4, bytes + 8);
 		format_ipv4(bytes + 4, address);
 	}
-
 	pool.entropy_count = 8 * IDENTITY_ENTROPY_LEN;
 	pool.buf_size = IDENTITY_ENTROPY_LEN;
-	/* The initramfs has no /dev/urandom (the rest of /init needs none): made
-	 * here, char 1:9, in the kernel's device-number encoding. */
-	long made = my_syscall4(__NR_mknodat, AT_FDCWD_, "/dev/urandom", 0020600, (1 << 8) | 9);
-	if (made < 0 && made != -EEXIST) {
-		errno = -made;
-		fail("mknod /dev/urandom");
-	}
-	fd = open("/dev/urandom", O_RDWR, 0);
-	if (fd < 0)
-		fail("open /dev/urandom");
-	else {
-		if (ioctl(fd, RNDADDENTROPY_, &pool) < 0)
+	if (urandom >= 0) {
+		if (ioctl(urandom, RNDADDENTROPY_, &pool) < 0)
 			fail("RNDADDENTROPY");
-		if (ioctl(fd, RNDRESEEDCRNG_, 0) < 0)
+		if (ioctl(urandom, RNDRESEEDCRNG_, 0) < 0)
 			fail("RNDRESEEDCRNG");
-		close(fd);
 	}
 	long ret = my_syscall2(__NR_clock_settime, CLOCK_REALTIME_, ts);
 	if (ret < 0) {
@@ -454,22 +468,31 @@ static void become_clone(void)
 		errno = ret < 0 ? -ret : 0;
 		fail("getrandom");
 	}
+	/* Volatile: exactly one byte store, the boot-complete signal. */
+	*(volatile unsigned char *)page = BOOT_COMPLETE;
+
+	append(line, &used, "hatchery-init: clone=");
+	append_number(line, &used, clone);
+	append(line, &used, " random=");
 	for (int i = 0; i < IDENTITY_ENTROPY_LEN; i++) {
-		random_hex[2 * i] = hex[random[i] >> 4];
-		random_hex[2 * i + 1] = hex[random[i] & 15];
+		char pair[3] = { hex[random[i] >> 4], hex[random[i] & 15], 0 };
+
+		append(line, &used, pair);
 	}
-	random_hex[2 * IDENTITY_ENTROPY_LEN] = 0;
-	say("hatchery-init: clone=");
-	say_number(clone);
-	say(" random=");
-	say(random_hex);
-	say(" monotonic_ns=");
-	say_number(before);
-	say(",");
-	say_number(after);
-	say(" ip=");
-	say(address);
-	say("\n");
+	append(line, &used, " monotonic_ns=");
+	append_number(line, &used, before);
+	append(line, &used, ",");
+	append_number(line, &used, after);
+	append(line, &used, " ip=");
+	append(line, &used, address);
+	append(line, &used, "\n");
+	say(line);
+	if (urandom >= 0)
+		close(urandom);
+	if (sock >= 0)
+		close(sock);
+	munmap(page, 4096);
+	return 1;
 }
 
 
@@ -492,9 +515,8 @@ int main(void)
 
 	if (read_cmdline(cmdline, sizeof(cmdline)) == 0)
 		cmdline[0] = 0;
-	if (cmdline_has(cmdline, "hatchery.clone=1"))
-		become_clone();
-	signal_boot_complete();
+	if (!cmdline_has(cmdline, "hatchery.clone=1") || !become_clone())
+		signal_boot_complete();
 	say("hatchery-init: boot-complete signalled\n");
 
 	if (cmdline_has(cmdline, "hatchery.echo=1")) {
@@ -503,6 +525,14 @@ int main(void)
 		if (fork() == 0)
 			serve_udp_echo();
 		serve_tcp_sum();
+	}
+
+	if (cmdline_has(cmdline, "hatchery.stay=1")) {
+		/* Stay up, idle, until the VMM stops the VM (VMs kept alive to be
+		 * measured, e.g. host memory per live VM). */
+		say("hatchery-init: staying up (hatchery.stay=1)\n");
+		for (;;)
+			sleep(3600);
 	}
 
 	/* Step 4: stop the VM. Only returns on failure. */

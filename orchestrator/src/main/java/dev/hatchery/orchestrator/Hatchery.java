@@ -125,6 +125,7 @@ public final class Hatchery implements VmService, AutoCloseable
                 Environment.describe(), config.getDuration("hatchery.vm.stop-timeout"));
             final ServiceMetrics metrics = new ServiceMetrics(kernels::stats);
             metrics.addSource(limits::render);
+            metrics.addSource(sb -> ServiceMetrics.renderCloneTemplates(sb, host.cloneTemplateStats()));
             final ActorSystem<Supervisor.Command> system = ActorSystem.create(Supervisor.create(host, kernels, settings, metrics), "hatchery",
                 config);
             return new Hatchery(host, kernels, system, catalog, metrics, batches, vms);

@@ -182,6 +182,22 @@ public final class ServiceMetrics
             .append('\n');
     }
 
+    /** Prometheus lines for the VM host's clone templates (not VMs: counted apart). */
+    static void renderCloneTemplates(final StringBuilder sb, final dev.hatchery.vm.CloneTemplateStats stats)
+    {
+        sb.append("# HELP hatchery_clone_templates Booted VMs captured for cloning, kept per clone spec (not counted as VMs).\n");
+        sb.append("# TYPE hatchery_clone_templates gauge\nhatchery_clone_templates ").append(stats.kept()).append('\n');
+        sb.append("# HELP hatchery_clone_templates_held Clone templates held by requests in progress (never dropped).\n");
+        sb.append("# TYPE hatchery_clone_templates_held gauge\nhatchery_clone_templates_held ").append(stats.held()).append('\n');
+        sb.append("# HELP hatchery_clone_templates_max Clone templates kept when nobody holds them.\n");
+        sb.append("# TYPE hatchery_clone_templates_max gauge\nhatchery_clone_templates_max ").append(stats.maxKept()).append('\n');
+        sb.append("# HELP hatchery_clone_template_bytes Bytes the kept clone templates' memory files hold.\n");
+        sb.append("# TYPE hatchery_clone_template_bytes gauge\nhatchery_clone_template_bytes ").append(stats.bytes()).append('\n');
+        sb.append("# HELP hatchery_clone_template_evictions_total Clone templates dropped to fit the bound.\n");
+        sb.append("# TYPE hatchery_clone_template_evictions_total counter\nhatchery_clone_template_evictions_total ").append(stats.dropped())
+            .append('\n');
+    }
+
     private void observeBoot(final long nanos)
     {
         final double seconds = nanos / 1e9;

@@ -120,6 +120,26 @@ class BatchIT
     }
 
     @Test
+    void shouldRunLinuxClonesOfOneTemplateThroughTheFacadeReportingTheTemplateApart()
+    {
+        final dev.hatchery.config.VmSpec clones = hatchery.catalog().specFor(KernelCatalog.LINUX, false)
+            .bootTimeout(java.time.Duration.ofMinutes(5)).spawn(dev.hatchery.config.SpawnMode.CLONE).conclude();
+
+        final BatchReport first = hatchery.run(new BatchRequest(KernelCatalog.LINUX, clones, 20, 2, true));
+        final BatchReport second = hatchery.run(new BatchRequest(KernelCatalog.LINUX, clones, 10, 2, true));
+
+        assertAllBooted(first, 20);
+        assertAllBooted(second, 10);
+        assertEquals("clone", first.spawn());
+        assertEquals(java.util.Map.of("clone", 20), first.spawnPaths());
+        // Clones resume past the kernel's entry and /init's start: those milestones belong to the template.
+        assertTrue(!first.phases().containsKey("kernelEntry"), first.phases().keySet()::toString);
+        // One template for both batches: the second reuses the first's (same capture, same preparation time).
+        assertEquals(first.cloneTemplate(), second.cloneTemplate());
+        assertTrue(first.cloneTemplate().capturedBytes() > 0 && first.cloneTemplate().prepareMillis() > 0, first.cloneTemplate()::toString);
+    }
+
+    @Test
     void shouldTimeOutSilentGuestsWithoutDisturbingGoodOnesRunningAlongside() throws IOException
     {
         final Path silent = Files.write(dir.resolve("silent"), GuestFiles.elf64(0x100000, SILENT));

@@ -95,4 +95,19 @@ class ServiceMetricsTest
         assertTrue(text.contains("hatchery_boot_latency_seconds_count 3\n"), text);
         assertTrue(text.contains("hatchery_boot_latency_seconds_sum 90.003080\n"), text);
     }
+
+    @Test
+    void shouldRenderTheHostsCloneTemplatesApartFromVms()
+    {
+        final StringBuilder sb = new StringBuilder();
+
+        ServiceMetrics.renderCloneTemplates(sb, new dev.hatchery.vm.CloneTemplateStats(2, 1, 20_000_000, 4, 3));
+
+        final String text = sb.toString();
+        for (final String line : java.util.List.of("hatchery_clone_templates 2", "hatchery_clone_templates_held 1", "hatchery_clone_templates_max 4",
+            "hatchery_clone_template_bytes 20000000", "hatchery_clone_template_evictions_total 3"))
+        {
+            org.junit.jupiter.api.Assertions.assertTrue(text.contains("\n" + line + "\n"), line + " in\n" + text);
+        }
+    }
 }

@@ -107,4 +107,10 @@ record CloneImage(VmSpec spec, PreparedKernel kernel, MemoryTemplate memory, Vcp
     {
         memory.close();
     }
+
+    @Override
+    public String toString()
+    {
+        return "CloneImage{captured_bytes=" + capturedBytes + " prepare_ms=" + prepareNanos / 1_000_000 + " spec=" + spec + "}";
+    }
 }

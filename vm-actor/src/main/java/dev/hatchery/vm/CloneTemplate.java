@@ -10,14 +10,13 @@ import dev.hatchery.config.VmSpec;
  */
 public final class CloneTemplate implements AutoCloseable
 {
+    private final CloneTemplates.Hold<CloneImage> hold;
     private final CloneImage image;
-    private final Runnable release;
-    private boolean released;
 
-    CloneTemplate(final CloneImage image, final Runnable release)
+    CloneTemplate(final CloneTemplates.Hold<CloneImage> hold)
     {
-        this.image = Objects.requireNonNull(image, "image");
-        this.release = Objects.requireNonNull(release, "release");
+        this.hold = Objects.requireNonNull(hold, "hold");
+        this.image = hold.value();
     }
 
     CloneImage image()
@@ -44,12 +43,8 @@ public final class CloneTemplate implements AutoCloseable
     }
 
     @Override
-    public synchronized void close()
+    public void close()
     {
-        if (!released)
-        {
-            released = true;
-            release.run();
-        }
+        hold.release();
     }
 }

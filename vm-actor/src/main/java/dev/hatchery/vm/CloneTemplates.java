@@ -6,55 +6,92 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
-import java.util.function.BiFunction;
-
-import dev.hatchery.kernel.PreparedKernel;
-
-import dev.hatchery.config.VmSpec;
+import java.util.function.Consumer;
+import java.util.function.Function;
+import java.util.function.ToLongFunction;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The host's captured clone templates, one per clone spec, made on first use and shared by every request of that
- * spec: the first caller makes it (booting the template VM, which takes a whole boot), later callers wait for that
- * one. Each caller holds what it got until it closes its {@link CloneTemplate}. Bounded: past {@code maxTemplates},
- * the least recently used templates nobody holds are dropped (their memory files closed; clones alive keep their
- * mappings). A template that could not be made is not kept, so the next request tries again.
+ * Things made once per key and shared by every caller of that key, held while in use: the host's captured clone
+ * templates, one per clone spec. The first caller makes it (booting the template VM takes a whole boot), later
+ * callers wait for that one; each holds what it got until it closes its hold. Bounded: past {@code maxKept}, the
+ * least recently acquired entries nobody holds are dropped (closed: a template's memory file; clones alive keep their
+ * mappings). An entry that could not be made is not kept, so the next caller tries again.
+ *
+ * @param <K> the key (a clone spec)
+ * @param <V> what is made (a {@link CloneImage}); closed when dropped
  */
-final class CloneTemplates implements AutoCloseable
+final class CloneTemplates<K, V extends AutoCloseable> implements AutoCloseable
 {
     private static final Logger LOG = LoggerFactory.getLogger(CloneTemplates.class);
 
-    private final int maxTemplates;
-    private final BiFunction<VmSpec, PreparedKernel, CloneImage> maker;
+    /** Kept entries, those held now, the bytes kept ones hold, and how many were dropped to fit the bound. */
+    record Stats(int kept, int held, long bytes, long dropped, int maxKept)
+    {
+    }
+
+    private final int maxKept;
+    private final ToLongFunction<V> bytesOf;
     /** Access order: the eldest entry is the least recently acquired. */
-    private final Map<VmSpec, Entry> entries = new LinkedHashMap<>(16, 0.75f, true);
+    private final Map<K, Entry<V>> entries = new LinkedHashMap<>(16, 0.75f, true);
+    private long dropped;
     private boolean closed;
 
-    private static final class Entry
+    private static final class Entry<V>
     {
-        final CompletableFuture<CloneImage> image = new CompletableFuture<>();
+        final CompletableFuture<V> value = new CompletableFuture<>();
         int holds;
-    }
 
-    CloneTemplates(final int maxTemplates, final BiFunction<VmSpec, PreparedKernel, CloneImage> maker)
-    {
-        if (maxTemplates < 1)
+        boolean made()
         {
-            throw new IllegalArgumentException("max clone templates must be at least 1: got " + maxTemplates);
+            return value.isDone() && !value.isCompletedExceptionally();
         }
-        this.maxTemplates = maxTemplates;
-        this.maker = maker;
     }
 
-    /**
-     * The template for {@code cloneSpec}, made now from {@code kernel} (prepared for the template's spec) if there is
-     * none; blocks while it is made. Fails with why it could not be.
-     */
-    CloneTemplate acquire(final VmSpec cloneSpec, final PreparedKernel kernel)
+    /** One caller's hold: the value, and how to give the hold back (once). */
+    static final class Hold<V>
     {
-        final Entry entry;
+        private final V value;
+        private final Runnable release;
+        private boolean released;
+
+        private Hold(final V value, final Runnable release)
+        {
+            this.value = value;
+            this.release = release;
+        }
+
+        V value()
+        {
+            return value;
+        }
+
+        synchronized void release()
+        {
+            if (!released)
+            {
+                released = true;
+                release.run();
+            }
+        }
+    }
+
+    CloneTemplates(final int maxKept, final ToLongFunction<V> bytesOf)
+    {
+        if (maxKept < 1)
+        {
+            throw new IllegalArgumentException("clone templates kept must be at least 1: got " + maxKept);
+        }
+        this.maxKept = maxKept;
+        this.bytesOf = bytesOf;
+    }
+
+    /** The value for {@code key}, made now by {@code maker} if there is none; blocks while it is made. Fails with why it could not be. */
+    Hold<V> acquire(final K key, final Function<K, V> maker)
+    {
+        final Entry<V> entry;
         final boolean mine;
         synchronized (this)
         {
@@ -62,12 +99,12 @@ final class CloneTemplates implements AutoCloseable
             {
                 throw new IllegalStateException("clone templates are closed");
             }
-            final Entry existing = entries.get(cloneSpec);
+            final Entry<V> existing = entries.get(key);
             mine = existing == null;
-            entry = mine ? new Entry() : existing;
+            entry = mine ? new Entry<>() : existing;
             if (mine)
             {
-                entries.put(cloneSpec, entry);
+                entries.put(key, entry);
             }
             entry.holds++;
         }
@@ -75,99 +112,118 @@ final class CloneTemplates implements AutoCloseable
         {
             try
             {
-                entry.image.complete(maker.apply(cloneSpec, kernel));
+                entry.value.complete(maker.apply(key));
             }
             catch (final RuntimeException | Error ex)
             {
-                entry.image.completeExceptionally(ex);
+                entry.value.completeExceptionally(ex);
             }
         }
-        final CloneImage image;
+        final V value;
         try
         {
-            image = entry.image.join();
+            value = entry.value.join();
         }
         catch (final CompletionException ex)
         {
             synchronized (this)
             {
                 entry.holds--;
-                entries.remove(cloneSpec, entry);
+                entries.remove(key, entry);
             }
             throw ex.getCause() instanceof RuntimeException runtime ? runtime : ex;
         }
-        return new CloneTemplate(image, () -> release(cloneSpec, entry));
+        return new Hold<>(value, () -> release(key, entry));
     }
 
-    private void release(final VmSpec cloneSpec, final Entry entry)
+    private void release(final K key, final Entry<V> entry)
     {
-        final List<CloneImage> dropped = new ArrayList<>();
+        final List<V> drop = new ArrayList<>();
         synchronized (this)
         {
             entry.holds--;
-            if (closed && entry.holds == 0)
+            if (closed && entry.holds == 0 && entries.remove(key, entry))
             {
-                entries.remove(cloneSpec, entry);
-                dropped.add(entry.image.join());
+                drop.add(entry.value.join());
             }
-            var iterator = entries.entrySet().iterator();
-            int over = entries.size() - maxTemplates;
-            while (over > 0 && iterator.hasNext())
-            {
-                final Entry eldest = iterator.next().getValue();
-                if (eldest.holds == 0 && eldest.image.isDone() && !eldest.image.isCompletedExceptionally())
-                {
-                    iterator.remove();
-                    dropped.add(eldest.image.join());
-                    over--;
-                }
-            }
+            dropUnheldBeyondBound(drop);
         }
-        for (final CloneImage image : dropped)
-        {
-            LOG.info("clone_template.dropped captured_bytes={} spec=\"{}\"", image.capturedBytes(), image.spec());
-            image.close();
-        }
+        close(drop);
     }
 
-    /** Templates made and kept, and the bytes their memory files hold. */
-    synchronized long[] countAndBytes()
+    /** Under the lock: the least recently acquired unheld entries, until at most {@code maxKept} remain. */
+    private void dropUnheldBeyondBound(final List<V> drop)
     {
-        long bytes = 0;
-        int count = 0;
-        for (final Entry entry : entries.values())
+        int over = entries.size() - maxKept;
+        final var iterator = entries.values().iterator();
+        while (over > 0 && iterator.hasNext())
         {
-            if (entry.image.isDone() && !entry.image.isCompletedExceptionally())
+            final Entry<V> eldest = iterator.next();
+            if (eldest.holds == 0 && eldest.made())
             {
-                count++;
-                bytes += entry.image.join().capturedBytes();
+                iterator.remove();
+                drop.add(eldest.value.join());
+                dropped++;
+                over--;
             }
         }
-        return new long[] {count, bytes};
     }
 
-    /** Drops every template nobody holds; held ones go when their last hold is given back. */
+    synchronized Stats stats()
+    {
+        int kept = 0;
+        int held = 0;
+        long bytes = 0;
+        for (final Entry<V> entry : entries.values())
+        {
+            if (entry.made())
+            {
+                kept++;
+                bytes += bytesOf.applyAsLong(entry.value.join());
+                held += entry.holds > 0 ? 1 : 0;
+            }
+        }
+        return new Stats(kept, held, bytes, dropped, maxKept);
+    }
+
+    /** Drops every entry nobody holds; held ones go when their last hold is given back. */
     @Override
     public void close()
     {
-        final List<CloneImage> dropped = new ArrayList<>();
+        final List<V> drop = new ArrayList<>();
         synchronized (this)
         {
             closed = true;
-            var iterator = entries.values().iterator();
+            final var iterator = entries.values().iterator();
             while (iterator.hasNext())
             {
-                final Entry entry = iterator.next();
-                if (entry.holds == 0 && entry.image.isDone())
+                final Entry<V> entry = iterator.next();
+                if (entry.holds == 0 && entry.value.isDone())
                 {
                     iterator.remove();
-                    if (!entry.image.isCompletedExceptionally())
+                    if (entry.made())
                     {
-                        dropped.add(entry.image.join());
+                        drop.add(entry.value.join());
                     }
                 }
             }
         }
-        dropped.forEach(CloneImage::close);
+        close(drop);
+    }
+
+    private static <V extends AutoCloseable> void close(final List<V> values)
+    {
+        for (final V value : values)
+        {
+            LOG.info("clone_template.dropped what=\"{}\"", value);
+            try
+            {
+                value.close();
+            }
+            catch (final Exception ex)
+            {
+                LOG.warn("clone_template.close_failed error=\"{}\"", ex.toString());
+            }
+        }
     }
 }

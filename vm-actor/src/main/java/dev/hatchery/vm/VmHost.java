@@ -1,5 +1,6 @@
 package dev.hatchery.vm;
 
+import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -8,6 +9,7 @@ import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 
 import dev.hatchery.config.VmSpec;
 import dev.hatchery.devices.CloneIdentityDevice;
@@ -49,11 +51,11 @@ public final class VmHost implements AutoCloseable
     private List<NetEventLoop> netLoops = List.of();
     private boolean closed;
     private int liveVms;
-    private final CloneTemplates cloneTemplates;
-    private final java.util.concurrent.atomic.AtomicLong cloneNumbers = new java.util.concurrent.atomic.AtomicLong();
-    private final java.util.concurrent.atomic.AtomicLong templateNumbers = new java.util.concurrent.atomic.AtomicLong();
+    private final CloneTemplates<VmSpec, CloneImage> cloneTemplates;
+    private final AtomicLong cloneNumbers = new AtomicLong();
+    private final AtomicLong templateNumbers = new AtomicLong();
     /** Each clone's own entropy for its guest's random-number generator (the host's, non-blocking). */
-    private final java.security.SecureRandom entropy = new java.security.SecureRandom();
+    private final SecureRandom entropy = new SecureRandom();
     /** Extra wait, beyond a template's boot timeout, for its VM to end once its watchdog stopped it. */
     private static final Duration TEMPLATE_STOP_WAIT = Duration.ofSeconds(30);
 
@@ -76,8 +78,8 @@ public final class VmHost implements AutoCloseable
             new LinkedBlockingQueue<>(), namedDaemon("vm-host-filler"));
         this.teardown = new ThreadPoolExecutor(settings.teardownThreads(), settings.teardownThreads(), 0, TimeUnit.MILLISECONDS,
             new LinkedBlockingQueue<>(), namedDaemon("vm-teardown"));
+        this.cloneTemplates = new CloneTemplates<>(settings.maxCloneTemplates(), CloneImage::capturedBytes);
         // Started now, so that neither the first spawn nor the first teardown starts a thread.
-        this.cloneTemplates = new CloneTemplates(settings.maxCloneTemplates(), this::makeCloneImage);
         filler.prestartAllCoreThreads();
         teardown.prestartAllCoreThreads();
         requestFill();
@@ -336,13 +338,14 @@ public final class VmHost implements AutoCloseable
      */
     public CloneTemplate acquireCloneTemplate(final VmSpec cloneSpec, final PreparedKernel kernel)
     {
-        return cloneTemplates.acquire(cloneSpec, kernel);
+        return new CloneTemplate(cloneTemplates.acquire(cloneSpec, spec -> makeCloneImage(spec, kernel)));
     }
 
-    /** Clone templates kept, and the bytes their memory holds: {count, bytes}. */
-    public long[] cloneTemplateHoldings()
+    /** The clone templates this host keeps: how many, held, bytes, the bound, drops. */
+    public CloneTemplateStats cloneTemplateStats()
     {
-        return cloneTemplates.countAndBytes();
+        final CloneTemplates.Stats stats = cloneTemplates.stats();
+        return new CloneTemplateStats(stats.kept(), stats.held(), stats.bytes(), stats.maxKept(), stats.dropped());
     }
 
     private CloneImage makeCloneImage(final VmSpec cloneSpec, final PreparedKernel kernel)

@@ -150,6 +150,13 @@ class HttpIT
         assertTrue(console.contains("hatchery-init: clone="), console);
         assertTrue(!console.contains("Linux version"), "a clone's console starts at its resume: " + console);
 
+        // The templates are the host's, not VMs: visible apart, and bounded.
+        final String metrics = client.get("/metrics").body();
+        assertTrue(metrics.contains("\nhatchery_clone_templates_max 4\n"), metrics);
+        final java.util.regex.Matcher kept = java.util.regex.Pattern.compile("\nhatchery_clone_templates (\\d+)\n").matcher(metrics);
+        assertTrue(kept.find() && Integer.parseInt(kept.group(1)) >= 1, metrics);
+        assertTrue(metrics.contains("\nhatchery_clone_template_bytes "), metrics);
+
     }
 
     @Test
