@@ -73,4 +73,30 @@ class HatcheryCliTest
         assertEquals(2, status);
         assertTrue(err.toString().contains("--shells must be 0 (off) or more: --shells -1"), err.toString());
     }
+
+    @Test
+    void shouldRefuseAnUnknownSpawnModeNamingTheChoices()
+    {
+        final int status = run("batch", "--kernel", "/nonexistent/vmlinux", "--spawn", "fork");
+
+        assertEquals(2, status);
+        assertTrue(err.toString().contains("--spawn"), err.toString());
+        assertTrue(err.toString().contains("boot") && err.toString().contains("clone"), err.toString());
+    }
+
+    @Test
+    void shouldRefuseANetworkedCloneWithAFixedMacBeforeOpeningAnything()
+    {
+        final int status = run("boot", "--kernel", "/nonexistent/vmlinux", "--spawn", "clone", "--network", "--mac", "02:00:00:00:00:01");
+
+        assertEquals(2, status);
+        assertTrue(err.toString().contains("every clone gets a MAC of its own"), err.toString());
+    }
+
+    @Test
+    void shouldRefuseAnEmptyAliveCount()
+    {
+        assertEquals(2, run("alive", "--count", "0"));
+        assertTrue(err.toString().contains("--count must be at least 1"), err.toString());
+    }
 }
