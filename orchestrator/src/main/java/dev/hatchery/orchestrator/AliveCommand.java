@@ -130,7 +130,9 @@ final class AliveCommand implements Callable<Integer>
             }
             if (i % 50 == 0)
             {
-                spec.commandLine().getErr().println("hatchery: " + name + ": " + i + " alive");
+                final long[] now = memory();
+                spec.commandLine().getErr().println(String.format(Locale.ROOT, "hatchery: %s: %d alive, %.1f s, MemAvailable drop/VM %.2f MiB",
+                    name, i, (System.nanoTime() - start) / 1e9, (before[2] - now[2]) / (i * 1048576.0)));
             }
         }
         final double spawnSeconds = (System.nanoTime() - start) / 1e9;

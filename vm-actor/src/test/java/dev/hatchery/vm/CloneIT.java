@@ -37,7 +37,7 @@ class CloneIT
         + " i8042.dumbkbd swiotlb=noforce pci=off";
     /** What each clone's /init prints after it applied its identity (guest/init/init.c, become_clone). */
     private static final Pattern CLONE_LINE = Pattern.compile("hatchery-init: clone=(\\d+) random=([0-9a-f]{64}) monotonic_ns=(\\d+),(\\d+) ip=");
-    private static final int CLONES = 100;
+    private static final int CLONES = 1000;
     private static final int AT_ONCE = 10;
     private static final int NETWORKED_CLONES = 20;
 
@@ -83,7 +83,7 @@ class CloneIT
         final VmSpec spec = cloneSpec();
         final PreparedKernel kernel = kernels.prepare(spec.cloneTemplateSpec());
         // A first host warms up what outlives any host (JIT code, malloc arenas, JNA stubs, the entropy source); a host
-        // with its template and 100 clones, closed, must then leave exactly what the first one did. (Comparing while a host
+        // with its template and 1000 clones, closed, must then leave exactly what the first one did. (Comparing while a host
         // is open would count its pool of shells, which recycling refills at its own pace.)
         runHostWithClones(spec, kernel, AT_ONCE);
         final ProcessResources before = ProcessResources.settled(null);
