@@ -245,10 +245,9 @@ final class Vm implements VmControl, AutoCloseable
     }
 
     /**
-     * Builds a clone of {@code image}: fresh RAM replaced by a copy-on-write mapping of the template's memory, a new
-     * VM with vCPU 0, and every state of the template restored (interrupt controllers, PIT and clock first, then the
-     * vCPU, whose CPUID is the boot CPUID the template ran with), devices as the template left them, and the
-     * identity device telling the guest {@code identity}. Only {@code spec} equal to the template's is accepted.
+     * Builds a clone of {@code image}: a new VM with vCPU 0 whose RAM is a copy-on-write mapping of the template's
+     * memory, and every state of the template restored ({@link VmShell#restoreClone}), devices as the template left
+     * them, and the identity device telling the guest {@code identity}. Only {@code spec} equal to the template's is accepted.
      * Anything opened is closed again if a later step fails.
      */
     static Vm buildClone(final String id, final Kvm kvm, final BootCpu bootCpu, final CloneImage image, final VmSpec spec,
