@@ -35,6 +35,16 @@ record ProcessResources(long fds, long threads, long mappings)
         return previous;
     }
 
+    /**
+     * Threads the VM host starts (vCPU threads, shell fillers, teardown, boot watchdog, network loops), by name: the
+     * process's other threads (JIT compilers, the common pool) come and go on their own during a long test.
+     */
+    static long hostThreads()
+    {
+        return Thread.getAllStackTraces().keySet().stream().map(Thread::getName)
+            .filter(name -> name.startsWith("vcpu-") || name.startsWith("vm-") || name.startsWith("net-")).count();
+    }
+
     /** What each open file descriptor points at ("fd -> target"), sorted: names the descriptor a failed count comparison found. */
     static java.util.List<String> fdTargets()
     {
