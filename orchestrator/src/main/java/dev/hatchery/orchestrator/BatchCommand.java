@@ -84,6 +84,10 @@ final class BatchCommand implements Callable<Integer>
         {
             throw new CommandLine.ParameterException(spec.commandLine(), "--shells must be 0 (off) or more: --shells " + shells);
         }
+        if (compare && compareSpawn)
+        {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--compare and --compare-spawn each run two batches: give one of them");
+        }
         LabOutput.requireShared("--json", json, System.getenv());
         LabOutput.requireShared("--html", html, System.getenv());
         LabOutput.requireShared("--profile", profile, System.getenv());
@@ -91,24 +95,14 @@ final class BatchCommand implements Callable<Integer>
         final VmSpec vmSpec = vm.toSpec(KernelCatalog.fromEnvironment(System.getenv()), false);
         try (Hatchery hatchery = startHatchery(); FlameGraphProfile profiler = profile == null ? null : FlameGraphProfile.start(profile))
         {
-            if (compare && compareSpawn)
-            {
-                throw new CommandLine.ParameterException(spec.commandLine(), "--compare and --compare-spawn each run two batches: give one of them");
-            }
             if (compareSpawn)
             {
                 final BatchReport boot = run(hatchery, vmSpec.toBuilder().spawn(SpawnMode.BOOT).conclude());
                 final BatchReport clone = run(hatchery, vmSpec.toBuilder().spawn(SpawnMode.CLONE).conclude());
                 writeProfile(profiler, vmSpec);
-                out.println("== boot (every VM boots its kernel) ==");
-                out.print(TerminalReport.render(boot));
-                out.println("== clone (every VM a copy-on-write clone of one template VM captured at its ready point) ==");
-                out.print(TerminalReport.render(clone));
-                out.print(Comparison.renderSpawn(boot, clone));
-                write(boot, json, html, "-boot");
-                write(clone, json, html, "-clone");
-                out.flush();
-                return boot.booted() == boot.count() && clone.booted() == clone.count() ? 0 : 1;
+                return printPair(out, "boot (every VM boots its kernel)", boot, "-boot",
+                    "clone (every VM a copy-on-write clone of one template VM captured at its ready point)", clone, "-clone",
+                    Comparison.renderSpawn(boot, clone));
             }
             if (!compare)
             {
@@ -122,16 +116,24 @@ final class BatchCommand implements Callable<Integer>
             final BatchReport copy = run(hatchery, vmSpec.toBuilder().memoryMode(MemoryMode.COPY).conclude());
             final BatchReport template = run(hatchery, vmSpec.toBuilder().memoryMode(MemoryMode.TEMPLATE).conclude());
             writeProfile(profiler, vmSpec);
-            out.println("== copy path (the kernel copied into every VM) ==");
-            out.print(TerminalReport.render(copy));
-            out.println("== template path (copy-on-write mapping of the kernel's template) ==");
-            out.print(TerminalReport.render(template));
-            out.print(Comparison.render(copy, template));
-            write(copy, json, html, "-copy");
-            write(template, json, html, "-template");
-            out.flush();
-            return copy.booted() == copy.count() && template.booted() == template.count() ? 0 : 1;
+            return printPair(out, "copy path (the kernel copied into every VM)", copy, "-copy",
+                "template path (copy-on-write mapping of the kernel's template)", template, "-template", Comparison.render(copy, template));
         }
+    }
+
+    /** Two batches of one comparison: each report under its heading, the comparison, each written with its suffix. */
+    private int printPair(final PrintWriter out, final String firstHeading, final BatchReport first, final String firstSuffix,
+        final String secondHeading, final BatchReport second, final String secondSuffix, final String comparison) throws IOException
+    {
+        out.println("== " + firstHeading + " ==");
+        out.print(TerminalReport.render(first));
+        out.println("== " + secondHeading + " ==");
+        out.print(TerminalReport.render(second));
+        out.print(comparison);
+        write(first, json, html, firstSuffix);
+        write(second, json, html, secondSuffix);
+        out.flush();
+        return first.booted() == first.count() && second.booted() == second.count() ? 0 : 1;
     }
 
     /** The service with application.conf, and --shells and --recycle over hatchery.shells.* when given. */
