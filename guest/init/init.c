@@ -40,6 +40,23 @@
  * With `hatchery.stay=1`, step 4 is replaced by idling until the VMM stops
  * the VM.
  *
+ * With `hatchery.function=<address>,<capacity>` (always with hatchery.clone=1:
+ * a function's template), /init starts the function's handler, /handler, before
+ * the ready point, its stdin, stdout and stderr on pipes, so that every clone
+ * resumes with the handler loaded and waiting for input. Each clone then serves
+ * one invocation through the function mailbox (hatchery's FunctionMailbox): a
+ * region of guest RAM at <address> that the kernel leaves alone (the VMM puts
+ * memmap=<size>$<address> on the command line), laid out as
+ *   +0x0000  header, 32-bit words: REQUEST_LEN (set by the VMM), RESPONSE_LEN,
+ *            STDERR_LEN, WAIT_STATUS (the handler's, as wait4 gives it), FLAGS
+ *   +0x1000  the request, <capacity> bytes
+ *   +0x1000 + capacity      the response (the handler's stdout), <capacity> bytes
+ *   +0x1000 + 2 * capacity  the last 4 KiB of the handler's stderr
+ * /init writes the request to the handler's stdin and gathers its stdout and
+ * stderr (poll, so neither side can block the other), waits for it to exit,
+ * fills in the header and writes the mailbox's DONE register (boot device
+ * page + 0xc00), on which the VMM stops the VM and reads the reply.
+ *
  * With `hatchery.echo=1` on the kernel command line (networked test VMs), step
  * 4 is replaced by serving the VMM's network tests until the VMM stops the VM:
  *   - UDP port 7: every datagram is sent back to its sender (RFC 862 echo);
@@ -386,7 +403,9 @@ static void append_number(char *line, int *used, long value)
  * apply its identity, one console line, and the boot-complete store through
  * the page it has mapped already. Returns 1 when it signalled boot-complete.
  */
-static int become_clone(void)
+static unsigned char *device_page;	/* the boot device's page, kept mapped by a function's clone */
+
+static int become_clone(int keep_page)
 {
 	static const char hex[] = "0123456789abcdef";
 	struct { int entropy_count; int buf_size; unsigned char buf[IDENTITY_ENTROPY_LEN]; } pool;
@@ -491,10 +510,238 @@ static int become_clone(void)
 		close(urandom);
 	if (sock >= 0)
 		close(sock);
-	munmap(page, 4096);
+	if (keep_page)
+		device_page = page;
+	else
+		munmap(page, 4096);
 	return 1;
 }
 
+/* --- function mode (hatchery.function=<address>,<capacity>) ------------- */
+#define MAILBOX_HEADER_BYTES  0x1000
+#define MAILBOX_STDERR_BYTES  0x1000
+#define MB_REQUEST_LEN   0x00
+#define MB_RESPONSE_LEN  0x04
+#define MB_STDERR_LEN    0x08
+#define MB_WAIT_STATUS   0x0c
+#define MB_FLAGS         0x10
+#define MB_FLAG_RESPONSE_OVERFLOW 1	/* stdout went past the capacity: the rest was read and dropped */
+#define MB_FLAG_SETUP_FAILED      2	/* the handler never ran (stderr says why) */
+#define FUNCTION_DONE_OFFSET 0xc00	/* the mailbox's DONE register, in the boot device's page */
+#define HANDLER_PATH "/handler"
+#define F_SETFL_ 4
+
+struct function_call {
+	unsigned char *mailbox;	/* the whole region, mapped before the ready point */
+	unsigned long capacity;
+	int in, out, err;	/* our ends of the handler's stdin, stdout, stderr */
+	int pid;		/* the handler, or -1 when it could not be started */
+	char setup_error[96];	/* why not, for its stderr */
+};
+
+/* The value after "key" on the command line, or 0. */
+static const char *cmdline_value(const char *cmdline, const char *key)
+{
+	const long len = strlen(key);
+
+	for (const char *p = cmdline; *p; p++) {
+		if ((p == cmdline || p[-1] == ' ') && strncmp(p, key, len) == 0)
+			return p + len;
+	}
+	return 0;
+}
+
+static void set_nonblocking(int fd)
+{
+	my_syscall3(__NR_fcntl, fd, F_SETFL_, O_NONBLOCK);
+}
+
+/* "<step> failed: errno=<n>" into call->setup_error. */
+static void setup_failed(struct function_call *call, const char *step, int error)
+{
+	char num[24];
+	int used = 0;
+
+	ltoa_r(error, num);
+	call->setup_error[0] = 0;
+	for (const char *parts[] = { step, " failed: errno=", num, "\n", 0 }, **part = parts; *part; part++)
+		for (const char *c = *part; *c && used < (int)sizeof(call->setup_error) - 1; c++)
+			call->setup_error[used++] = *c;
+	call->setup_error[used] = 0;
+	call->pid = -1;
+	say("hatchery-init: ");
+	say(call->setup_error);
+}
+
+/*
+ * In the template, before the ready point: maps the mailbox, starts /handler on
+ * three pipes and waits until its exec has succeeded (a close-on-exec pipe
+ * reports an exec failure's errno, or EOF once the exec is done), then gives it a
+ * moment to reach its first read of stdin, so clones resume with it waiting there.
+ */
+static void start_handler(struct function_call *call, const char *spec)
+{
+	char *end;
+	unsigned long address = strtoul(spec, &end, 0);
+	int in[2], out[2], err[2], status[2];
+
+	call->capacity = *end == ',' ? strtoul(end + 1, 0, 0) : 0;
+	call->pid = -1;
+	int fd = open("/dev/mem", O_RDWR, 0);	/* not O_SYNC: the mailbox is RAM, cached */
+
+	if (fd < 0) {
+		setup_failed(call, "open /dev/mem (mailbox)", errno);
+		return;
+	}
+	call->mailbox = mmap(NULL, MAILBOX_HEADER_BYTES + 2 * call->capacity + MAILBOX_STDERR_BYTES,
+			     PROT_READ | PROT_WRITE, MAP_SHARED, fd, address);
+	close(fd);
+	if (call->mailbox == MAP_FAILED || call->capacity == 0) {
+		call->mailbox = 0;
+		setup_failed(call, "mmap mailbox", errno);
+		return;
+	}
+	if (pipe(in) < 0 || pipe(out) < 0 || pipe(err) < 0 || pipe2(status, O_CLOEXEC) < 0) {
+		setup_failed(call, "pipe", errno);
+		return;
+	}
+	int pid = fork();
+
+	if (pid == 0) {
+		char *argv[] = { "handler", 0 };
+		char *envp[] = { "PATH=/", "HATCHERY_FUNCTION=1", 0 };
+		int error;
+
+		dup2(in[0], 0);
+		dup2(out[1], 1);
+		dup2(err[1], 2);
+		for (int i = 3; i < 64; i++)
+			if (i != status[1])
+				close(i);
+		execve(HANDLER_PATH, argv, envp);
+		error = errno;
+		write(status[1], &error, sizeof(error));
+		sys_exit(127);
+	}
+	close(in[0]);
+	close(out[1]);
+	close(err[1]);
+	close(status[1]);
+	if (pid < 0) {
+		setup_failed(call, "fork", errno);
+		return;
+	}
+	int exec_errno = 0;
+
+	if (read(status[0], &exec_errno, sizeof(exec_errno)) == sizeof(exec_errno)) {
+		close(status[0]);
+		waitpid(pid, 0, 0);
+		setup_failed(call, "exec " HANDLER_PATH, exec_errno);
+		return;
+	}
+	close(status[0]);
+	call->pid = pid;
+	call->in = in[1];
+	call->out = out[0];
+	call->err = err[0];
+	set_nonblocking(call->in);
+	set_nonblocking(call->out);
+	set_nonblocking(call->err);
+	msleep(20);
+	say("hatchery-init: handler started, waiting for its invocation\n");
+}
+
+/*
+ * In a clone: one invocation. Feeds the request to the handler's stdin and
+ * gathers stdout (into the mailbox, up to its capacity) and stderr (its last
+ * 4 KiB, as a ring) until both are closed, then waits for the handler.
+ */
+static void serve_invocation(struct function_call *call)
+{
+	volatile unsigned int *header = (volatile unsigned int *)call->mailbox;
+	unsigned char *request = call->mailbox + MAILBOX_HEADER_BYTES;
+	unsigned char *response = request + call->capacity;
+	unsigned char *errors = response + call->capacity;
+	unsigned long request_len = header[MB_REQUEST_LEN / 4];
+	unsigned long sent = 0, got = 0, errors_total = 0;
+	unsigned int flags = 0;
+	int status = 0;
+
+	if (request_len > call->capacity)
+		request_len = call->capacity;
+	if (call->pid < 0) {
+		flags |= MB_FLAG_SETUP_FAILED;
+		for (const char *c = call->setup_error; *c; c++)
+			errors[errors_total++] = *c;
+	} else {
+		if (request_len == 0) {
+			close(call->in);
+			call->in = -1;
+		}
+		while (call->out >= 0 || call->err >= 0) {
+			struct pollfd fds[3];
+			int n = 0, in_at = -1, out_at = -1, err_at = -1;
+
+			if (call->in >= 0) { in_at = n; fds[n].fd = call->in; fds[n++].events = POLLOUT; }
+			if (call->out >= 0) { out_at = n; fds[n].fd = call->out; fds[n++].events = POLLIN; }
+			if (call->err >= 0) { err_at = n; fds[n].fd = call->err; fds[n++].events = POLLIN; }
+			if (poll(fds, n, -1) < 0)
+				continue;
+			if (in_at >= 0 && fds[in_at].revents) {
+				long w = write(call->in, request + sent, request_len - sent);
+
+				if (w > 0)
+					sent += w;
+				/* Done, or the handler closed its stdin (EPIPE): no more input. */
+				if (sent == request_len || (w < 0 && errno != EAGAIN && errno != EINTR)) {
+					close(call->in);
+					call->in = -1;
+				}
+			}
+			if (out_at >= 0 && fds[out_at].revents) {
+				long r = got < call->capacity ? read(call->out, response + got, call->capacity - got)
+							      : read(call->out, buf, sizeof(buf));
+
+				if (r > 0 && got < call->capacity)
+					got += r;
+				else if (r > 0)
+					flags |= MB_FLAG_RESPONSE_OVERFLOW;
+				else if (r == 0 || (errno != EAGAIN && errno != EINTR)) {
+					close(call->out);
+					call->out = -1;
+				}
+			}
+			if (err_at >= 0 && fds[err_at].revents) {
+				long r = read(call->err, buf, sizeof(buf));
+
+				for (long i = 0; i < r; i++)
+					errors[errors_total++ % MAILBOX_STDERR_BYTES] = buf[i];
+				if (r == 0 || (r < 0 && errno != EAGAIN && errno != EINTR)) {
+					close(call->err);
+					call->err = -1;
+				}
+			}
+		}
+		if (call->in >= 0)
+			close(call->in);
+		waitpid(call->pid, &status, 0);
+	}
+	if (errors_total > MAILBOX_STDERR_BYTES) {
+		/* Unroll the ring: oldest byte first. */
+		unsigned long start = errors_total % MAILBOX_STDERR_BYTES;
+
+		memcpy(buf, errors + start, MAILBOX_STDERR_BYTES - start);
+		memcpy(buf + MAILBOX_STDERR_BYTES - start, errors, start);
+		memcpy(errors, buf, MAILBOX_STDERR_BYTES);
+		errors_total = MAILBOX_STDERR_BYTES;
+	}
+	header[MB_RESPONSE_LEN / 4] = got;
+	header[MB_STDERR_LEN / 4] = errors_total;
+	header[MB_WAIT_STATUS / 4] = status;
+	header[MB_FLAGS / 4] = flags;
+	/* The VMM stops the VM on this store and reads the reply. */
+	*(volatile unsigned int *)(device_page + FUNCTION_DONE_OFFSET) = 1;
+}
 
 int main(void)
 {
@@ -515,8 +762,18 @@ int main(void)
 
 	if (read_cmdline(cmdline, sizeof(cmdline)) == 0)
 		cmdline[0] = 0;
-	if (!cmdline_has(cmdline, "hatchery.clone=1") || !become_clone())
+	const char *function = cmdline_value(cmdline, "hatchery.function=");
+	struct function_call call;
+
+	if (function)
+		start_handler(&call, function);
+	if (!cmdline_has(cmdline, "hatchery.clone=1") || !become_clone(function != 0))
 		signal_boot_complete();
+	else if (function && call.mailbox) {
+		serve_invocation(&call);
+		for (;;)
+			sleep(3600);	/* the VMM stopped the VM at DONE */
+	}
 	say("hatchery-init: boot-complete signalled\n");
 
 	if (cmdline_has(cmdline, "hatchery.echo=1")) {

@@ -18,6 +18,7 @@ public enum SpecField
     HUGE_PAGES("huge-pages", "hugePages"),
     MAC("mac", "mac"),
     SPAWN("spawn", "spawn"),
+    PAYLOAD_LIMIT("payload-limit", "payloadLimitBytes"),
     COUNT("count", "count"),
     CONCURRENCY("concurrency", "concurrency"),
     SPEC("spec", "spec");

@@ -37,6 +37,8 @@ public final class VmSpec
     private final boolean network;
     private final String mac;
     private final SpawnMode spawn;
+    /** Null unless the VM runs a function: then the mailbox its invocation's bytes cross. */
+    private final FunctionMailbox mailbox;
 
     private VmSpec(final Builder builder)
     {
@@ -54,6 +56,7 @@ public final class VmSpec
         network = builder.network;
         mac = builder.mac;
         spawn = builder.spawn;
+        mailbox = builder.payloadLimit == 0 ? null : FunctionMailbox.atTopOf((long)memMib << 20, builder.payloadLimit);
     }
 
     public static Builder builder()
@@ -146,6 +149,12 @@ public final class VmSpec
         return spawn;
     }
 
+    /** The function mailbox of a VM that runs a function (spawn=clone, its command line carries the mailbox's words), or null. */
+    public FunctionMailbox mailbox()
+    {
+        return mailbox;
+    }
+
     /** Where a networked VM's virtio-mmio window starts: the first virtio window, the page after the boot device. */
     public long virtioNetAddress()
     {
@@ -169,7 +178,8 @@ public final class VmSpec
     {
         return new Builder().kernel(kernel).initrd(initrd).cmdline(cmdline).memMib(memMib).vcpus(vcpus)
             .bootDeviceAddress(bootDeviceAddress).bootTimeout(bootTimeout).consoleBytes(consoleBytes).tripleFaultIsStop(tripleFaultIsStop)
-            .memoryMode(memoryMode).hugePages(hugePages).network(network).mac(mac).spawn(spawn);
+            .memoryMode(memoryMode).hugePages(hugePages).network(network).mac(mac).spawn(spawn)
+            .payloadLimit(mailbox == null ? 0 : mailbox.capacity());
     }
 
     @Override
@@ -177,7 +187,8 @@ public final class VmSpec
     {
         return "VmSpec{kernel=" + kernel + " initrd=" + initrd + " mem_mib=" + memMib + " vcpus=" + vcpus
             + " boot_device=0x" + Long.toHexString(bootDeviceAddress) + " boot_timeout_ms=" + bootTimeout.toMillis()
-            + " memory=" + memoryMode + " huge_pages=" + hugePages + " network=" + network + (mac == null ? "" : " mac=" + mac) + " spawn=" + spawn + " cmdline=\"" + cmdline + "\"}";
+            + " memory=" + memoryMode + " huge_pages=" + hugePages + " network=" + network + (mac == null ? "" : " mac=" + mac) + " spawn=" + spawn
+            + (mailbox == null ? "" : " payload_limit=" + mailbox.capacity()) + " cmdline=\"" + cmdline + "\"}";
     }
 
     /** Fluent setters; nothing is checked until {@link #conclude()}. */
@@ -197,6 +208,7 @@ public final class VmSpec
         private boolean network;
         private String mac;
         private SpawnMode spawn = SpawnMode.BOOT;
+        private int payloadLimit;
 
         private Builder()
         {
@@ -287,6 +299,16 @@ public final class VmSpec
             return this;
         }
 
+        /**
+         * A VM that runs a function: its request and response may be up to {@code bytes} each (0: no function). Needs
+         * spawn=clone; {@link #conclude()} adds the mailbox's words to the command line.
+         */
+        public Builder payloadLimit(final int bytes)
+        {
+            this.payloadLimit = bytes;
+            return this;
+        }
+
         /** Validates every field and returns the spec; the first problem found is thrown as {@link InvalidSpecException}. */
         public VmSpec conclude()
         {
@@ -336,6 +358,7 @@ public final class VmSpec
             }
             validateNetwork();
             validateSpawn();
+            validateMailbox();
             return new VmSpec(this);
         }
 
@@ -358,6 +381,31 @@ public final class VmSpec
             if (spawn == SpawnMode.CLONE && (" " + cmdline + " ").contains(" " + CLONE_CMDLINE_WORD + " "))
             {
                 throw new InvalidSpecException(SpecField.CMDLINE, CLONE_CMDLINE_WORD, "must not be set: Hatchery adds it to the template VM of spawn=clone");
+            }
+        }
+
+        /** A function's mailbox: a clone's; its words go on the command line here, and nobody else's may be there. */
+        private void validateMailbox()
+        {
+            final String words = payloadLimit == 0 ? "" : FunctionMailbox.atTopOf((long)memMib << 20, payloadLimit).cmdlineWords();
+            final String padded = " " + cmdline + " ";
+            // A function's template (cloneTemplateSpec) boots: it keeps the mailbox, marked by the clone word.
+            if (payloadLimit != 0 && spawn != SpawnMode.CLONE && !padded.contains(" " + CLONE_CMDLINE_WORD + " "))
+            {
+                throw new InvalidSpecException(SpecField.PAYLOAD_LIMIT, "payload-limit=" + payloadLimit + " with spawn=" + spawn,
+                    "a function runs in clones of its template: use spawn=clone");
+            }
+            final String without = payloadLimit == 0 ? padded : padded.replace(" " + words + " ", " ");
+            for (final String word : without.trim().split(" "))
+            {
+                if (FunctionMailbox.isMailboxWord(word))
+                {
+                    throw new InvalidSpecException(SpecField.CMDLINE, word, "must not be set: Hatchery adds the function mailbox's words itself");
+                }
+            }
+            if (payloadLimit != 0 && without.equals(padded))
+            {
+                cmdline = cmdline.isEmpty() ? words : cmdline + " " + words;
             }
         }
 
@@ -439,13 +487,13 @@ public final class VmSpec
             && consoleBytes == other.consoleBytes && tripleFaultIsStop == other.tripleFaultIsStop && kernel.equals(other.kernel)
             && memoryMode == other.memoryMode && hugePages == other.hugePages && network == other.network && Objects.equals(mac, other.mac)
             && Objects.equals(initrd, other.initrd) && cmdline.equals(other.cmdline) && bootTimeout.equals(other.bootTimeout)
-            && spawn == other.spawn;
+            && spawn == other.spawn && Objects.equals(mailbox, other.mailbox);
     }
 
     @Override
     public int hashCode()
     {
         return Objects.hash(kernel, initrd, cmdline, memMib, vcpus, bootDeviceAddress, bootTimeout, consoleBytes, tripleFaultIsStop,
-            memoryMode, hugePages, network, mac, spawn);
+            memoryMode, hugePages, network, mac, spawn, mailbox);
     }
 }

@@ -8,7 +8,7 @@ import org.agrona.MutableDirectBuffer;
 import org.agrona.concurrent.UnsafeBuffer;
 
 /**
- * Where a cloned guest learns who it is. It shares the boot-complete device's 4 KiB window (its upper half), so a
+ * Where a cloned guest learns who it is. It shares the boot-complete device's 4 KiB window (0x800..0xbff), so a
  * guest that maps the boot device's page reaches it too. Registers, 32-bit words at offsets from its start:
  * <ul>
  *   <li>{@code 0x00} READY (write): the guest is at its clone ready point. In the template VM the write asks the
@@ -31,7 +31,8 @@ public final class CloneIdentityDevice implements Device
 {
     /** Where the device starts inside the boot device's window, and how long it is (the rest of the window). */
     public static final int OFFSET_IN_BOOT_WINDOW = 0x800;
-    public static final int LENGTH = BootCompleteDevice.LENGTH - OFFSET_IN_BOOT_WINDOW;
+    /** Up to the function mailbox's register, which takes the window's last quarter. */
+    public static final int LENGTH = FunctionMailboxDevice.OFFSET_IN_BOOT_WINDOW - OFFSET_IN_BOOT_WINDOW;
     public static final int ENTROPY_BYTES = 32;
 
     static final int READY = 0x00;

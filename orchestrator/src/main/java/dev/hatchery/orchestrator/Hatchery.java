@@ -1,5 +1,8 @@
 package dev.hatchery.orchestrator;
 
+import dev.hatchery.orchestrator.function.Functions;
+import dev.hatchery.orchestrator.function.Invocation;
+
 import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.CompletionStage;
@@ -37,9 +40,10 @@ public final class Hatchery implements VmService, AutoCloseable
     /** Finished batches and ended VMs kept for reading back (hatchery.retention), beyond which the oldest are forgotten. */
     private final Retained<BatchHandle> batches;
     private final Retained<RunningVm> vms;
+    private final Functions functions;
 
     private Hatchery(final VmHost host, final KernelCache kernels, final ActorSystem<Supervisor.Command> system, final KernelCatalog catalog,
-        final ServiceMetrics metrics, final Retained<BatchHandle> batches, final Retained<RunningVm> vms)
+        final ServiceMetrics metrics, final Retained<BatchHandle> batches, final Retained<RunningVm> vms, final Functions.Settings functionSettings)
     {
         this.host = host;
         this.kernels = kernels;
@@ -48,7 +52,22 @@ public final class Hatchery implements VmService, AutoCloseable
         this.metrics = metrics;
         this.batches = batches;
         this.vms = vms;
+        // Invocations go to the supervisor like any VM, but are not kept for reading back as VMs (their replies can be large).
+        this.functions = new Functions(functionSettings, catalog, kernels, host, this::spawnUnretained);
         metrics.addSource(this::renderRetention);
+        metrics.addSource(functions::render);
+    }
+
+    /** Where functions are kept: hatchery.functions.dir, else the "functions" folder of the cache. */
+    static Functions.Settings functionSettings(final Config config)
+    {
+        final String configured = config.getString("hatchery.functions.dir");
+        final String cache = System.getenv("HATCHERY_CACHE");
+        final java.nio.file.Path dir = !configured.isEmpty() ? java.nio.file.Path.of(configured)
+            : (cache != null && !cache.isEmpty() ? java.nio.file.Path.of(cache) : java.nio.file.Path.of(System.getProperty("user.home"), ".cache", "hatchery"))
+                .resolve("functions");
+        return new Functions.Settings(dir, config.getInt("hatchery.functions.max-functions"),
+            config.getInt("hatchery.functions.max-concurrent-invocations"), config.getDuration("hatchery.functions.template-boot-timeout"));
     }
 
     private void renderRetention(final StringBuilder sb)
@@ -128,7 +147,7 @@ public final class Hatchery implements VmService, AutoCloseable
             metrics.addSource(sb -> ServiceMetrics.renderCloneTemplates(sb, host.cloneTemplateStats()));
             final ActorSystem<Supervisor.Command> system = ActorSystem.create(Supervisor.create(host, kernels, settings, metrics), "hatchery",
                 config);
-            return new Hatchery(host, kernels, system, catalog, metrics, batches, vms);
+            return new Hatchery(host, kernels, system, catalog, metrics, batches, vms, functionSettings(config));
         }
         catch (final RuntimeException ex)
         {
@@ -165,6 +184,12 @@ public final class Hatchery implements VmService, AutoCloseable
     public KernelCache.Stats kernelCacheStats()
     {
         return kernels.stats();
+    }
+
+    /** VMs of this process whose resources are not released yet (tests check that every clone of an invocation goes). */
+    int liveVms()
+    {
+        return host.liveVms();
     }
 
     /** Taps not leased to a VM now. */
@@ -218,6 +243,25 @@ public final class Hatchery implements VmService, AutoCloseable
                 vms.put(vm.id(), vm);
                 return vm;
             });
+    }
+
+    private CompletionStage<RunningVm> spawnUnretained(final SpawnRequest request)
+    {
+        return AskPattern.<Supervisor.Command, Supervisor.SpawnReply>ask(system, replyTo -> new Supervisor.SpawnVm(request, replyTo),
+                ASK_TIMEOUT, system.scheduler())
+            .thenApply(reply -> accepted(reply, Supervisor.VmAccepted.class).vm());
+    }
+
+    @Override
+    public Functions functions()
+    {
+        return functions;
+    }
+
+    /** Runs one invocation of a deployed function in a fresh clone (see {@link Functions#invoke}). */
+    public CompletionStage<Invocation> invoke(final String function, final byte[] request)
+    {
+        return functions.invoke(function, request);
     }
 
     @Override
@@ -276,6 +320,7 @@ public final class Hatchery implements VmService, AutoCloseable
         }
         finally
         {
+            functions.close();
             kernels.close();
             host.close();
         }

@@ -7,7 +7,7 @@ import picocli.CommandLine.Command;
 @Command(name = "hatchery", mixinStandardHelpOptions = true, version = "hatchery 0.1.0",
     description = "Boots Linux microVMs on KVM from one JVM, and measures it.",
     subcommands = {KvmCheckCommand.class, BootCommand.class, BatchCommand.class, CrowdCommand.class, FloorCommand.class, ServeCommand.class,
-        SoakCommand.class, AliveCommand.class})
+        SoakCommand.class, AliveCommand.class, FunctionCommand.class})
 public final class HatcheryCli implements Runnable
 {
     @CommandLine.Spec

@@ -346,8 +346,14 @@ public final class Supervisor extends AbstractBehavior<Supervisor.Command>
     private VmActor.Settings vmSettings(final String batchId, final String vmId, final SharedByVms shared,
         final dev.hatchery.config.VmSpec spec, final boolean stopAtBootComplete)
     {
+        return vmSettings(batchId, vmId, shared, spec, stopAtBootComplete, null);
+    }
+
+    private VmActor.Settings vmSettings(final String batchId, final String vmId, final SharedByVms shared,
+        final dev.hatchery.config.VmSpec spec, final boolean stopAtBootComplete, final dev.hatchery.vm.FunctionCall call)
+    {
         return new VmActor.Settings(batchId, vmId, shared.kernel(), spec, stopAtBootComplete, settings.stopTimeout(), Timeline.startingNow(),
-            shared.cloneTemplate());
+            shared.cloneTemplate(), call);
     }
 
     private void launch(final BatchRun run)
@@ -532,7 +538,7 @@ public final class Supervisor extends AbstractBehavior<Supervisor.Command>
                 new Timeline(), "", 0), false);
             return this;
         }
-        single.actor = getContext().spawn(VmActor.create(host, vmSettings(null, prepared.vmId(), prepared.shared(), single.request.spec(), false),
+        single.actor = getContext().spawn(VmActor.create(host, vmSettings(null, prepared.vmId(), prepared.shared(), single.request.spec(), false, single.request.call()),
             vmReports), prepared.vmId(), DispatcherSelector.fromConfig("hatchery.vm-dispatcher"));
         single.view.attach(single.actor, getContext().getSystem().scheduler());
         getContext().watchWith(single.actor, new VmActorStopped(null, prepared.vmId()));

@@ -31,6 +31,9 @@ public interface VmService
 
     ServiceMetrics metrics();
 
+    /** The deployed functions and their invocations. */
+    dev.hatchery.orchestrator.function.FunctionService functions();
+
     /** Spawns one VM and completes when it runs (its address, console and timeline are then readable). */
     default CompletionStage<RunningVm> spawn(final SpawnRequest request)
     {

@@ -29,6 +29,7 @@ public final class ScriptedVmService implements VmService, AutoCloseable
 {
     private final KernelCatalog catalog;
     private final ServiceMetrics metrics = new ServiceMetrics();
+    private final ScriptedFunctions functions = new ScriptedFunctions();
     private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor();
     private final Map<String, BatchHandle> batches = new ConcurrentHashMap<>();
     private final Map<String, RunningVm> vms = new ConcurrentHashMap<>();
@@ -83,6 +84,12 @@ public final class ScriptedVmService implements VmService, AutoCloseable
     public ServiceMetrics metrics()
     {
         return metrics;
+    }
+
+    @Override
+    public ScriptedFunctions functions()
+    {
+        return functions;
     }
 
     @Override

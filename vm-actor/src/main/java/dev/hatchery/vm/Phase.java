@@ -21,6 +21,8 @@ public enum Phase
     KERNEL_ENTRY("kernel entry", "kernelEntry"),
     INIT_STARTED("/init started", "initStarted"),
     BOOT_COMPLETE("Booted", "bootComplete"),
+    /** A function's clone wrote its mailbox's DONE: its handler's reply is in. */
+    FUNCTION_REPLIED("function replied", "functionReplied"),
     STOPPED("Stopped", "stopped");
 
     private final String label;

@@ -59,6 +59,11 @@ final class VcpuLoop
                         // A clone template's guest reached its ready point: captured here, it never runs on.
                         return vm.captureTemplate();
                     }
+                    if (vm.functionReplied())
+                    {
+                        // A function's clone has replied: it has nothing left to do, and the reply is read once it stopped.
+                        return VmOutcome.booted("function replied");
+                    }
                 }
                 case ExitReason.INTR ->
                 {

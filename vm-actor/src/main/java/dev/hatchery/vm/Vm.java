@@ -13,6 +13,8 @@ import dev.hatchery.devices.BootMilestonePort;
 import dev.hatchery.devices.Bus;
 import dev.hatchery.devices.CloneIdentityDevice;
 import dev.hatchery.devices.ConsoleLog;
+import dev.hatchery.devices.FunctionMailboxDevice;
+import dev.hatchery.devices.FunctionReply;
 import dev.hatchery.devices.I8042;
 import dev.hatchery.devices.Serial8250;
 import dev.hatchery.kernel.PreparedKernel;
@@ -74,20 +76,36 @@ final class Vm implements VmControl, AutoCloseable
     /** Null unless this VM is a clone template: then it is captured when its guest reaches the ready point. */
     private final CloneCapture capture;
     private volatile boolean captureRequested;
+    /** Null unless this VM is a function's clone serving one invocation. */
+    private final FunctionCall call;
+    private volatile boolean functionReplied;
 
-    /** What part a VM plays in cloning, and what that needs: none, the template to capture, or a clone to restore. */
-    record CloneRole(CloneCapture capture, CloneImage restoredFrom, CloneIdentityDevice.Identity identity)
+    /**
+     * What part a VM plays in cloning, and what that needs: none, the template to capture, or a clone to restore (with,
+     * for a function's clone, the invocation it serves).
+     */
+    record CloneRole(CloneCapture capture, CloneImage restoredFrom, CloneIdentityDevice.Identity identity, FunctionCall call)
     {
-        static final CloneRole NONE = new CloneRole(null, null, null);
+        static final CloneRole NONE = new CloneRole(null, null, null, null);
 
         static CloneRole template(final CloneCapture capture)
         {
-            return new CloneRole(capture, null, null);
+            return new CloneRole(capture, null, null, null);
         }
 
-        static CloneRole clone(final CloneImage image, final CloneIdentityDevice.Identity identity)
+        static CloneRole clone(final CloneImage image, final CloneIdentityDevice.Identity identity, final FunctionCall call)
         {
-            return new CloneRole(null, image, identity);
+            return new CloneRole(null, image, identity, call);
+        }
+
+        /**
+         * A function's VM that boots instead of being cloned (the cold path, measured against clones): it runs the
+         * template's spec, whose READY store is then ignored, and is told {@code identity} (the time, fresh entropy) as
+         * a clone would be before it serves {@code call}.
+         */
+        static CloneRole coldFunction(final CloneIdentityDevice.Identity identity, final FunctionCall call)
+        {
+            return new CloneRole(null, null, identity, call);
         }
     }
 
@@ -122,6 +140,10 @@ final class Vm implements VmControl, AutoCloseable
             i8042.restore(role.restoredFrom().i8042());
             identity = CloneIdentityDevice.clone(role.identity());
         }
+        else if (role.identity() != null)
+        {
+            identity = CloneIdentityDevice.clone(role.identity());
+        }
         else
         {
             identity = capture != null ? CloneIdentityDevice.template(() -> captureRequested = true) : CloneIdentityDevice.none();
@@ -130,9 +152,22 @@ final class Vm implements VmControl, AutoCloseable
         portIo.register(I8042.BASE_PORT, I8042.PORT_COUNT, i8042);
         this.milestones = new BootMilestonePort(this::onMilestone);
         portIo.register(BootMilestonePort.PORT, BootMilestonePort.LENGTH, milestones);
-        // One 4 KiB window: the boot-complete signal in its lower half, the clone identity registers in its upper half.
+        // One 4 KiB window: the boot-complete signal in its lower half, the clone identity registers in its third quarter,
+        // a function's mailbox register in its last.
         mmio.register(spec.bootDeviceAddress(), CloneIdentityDevice.OFFSET_IN_BOOT_WINDOW, new BootCompleteDevice(this::onBootComplete));
         mmio.register(spec.bootDeviceAddress() + CloneIdentityDevice.OFFSET_IN_BOOT_WINDOW, CloneIdentityDevice.LENGTH, identity);
+        this.call = role.call();
+        if (call != null)
+        {
+            if (spec.mailbox() == null)
+            {
+                throw new IllegalArgumentException("a function call needs a spec with a function mailbox (payload limit): vm=" + id);
+            }
+            FunctionMailboxDevice.writeRequest(memory.view(spec.mailbox().address(), (int)spec.mailbox().regionBytes()), spec.mailbox(),
+                call.request());
+            mmio.register(spec.bootDeviceAddress() + FunctionMailboxDevice.OFFSET_IN_BOOT_WINDOW, FunctionMailboxDevice.LENGTH,
+                new FunctionMailboxDevice(this::onFunctionReplied));
+        }
         this.lease = lease;
         this.network = lease == null ? null : VmNetwork.open(id, spec, lease, memory, kvmVm, mmio, sharedLoop, offloads,
             role.restoredFrom() == null ? null : role.restoredFrom().network());
@@ -168,13 +203,22 @@ final class Vm implements VmControl, AutoCloseable
         final Timeline timeline, final TapLease lease, final NetEventLoop sharedLoop, final boolean offloads, final VmShell readyShell,
         final BuildFaults faults)
     {
-        return build(id, kvm, bootCpu, kernel, spec, timeline, lease, sharedLoop, offloads, readyShell, faults, null);
+        return build(id, kvm, bootCpu, kernel, spec, timeline, lease, sharedLoop, offloads, readyShell, faults, CloneRole.NONE);
     }
 
     /** As above; with a {@code capture}, the VM is a clone template, captured when its guest reaches the ready point. */
     static Vm build(final String id, final Kvm kvm, final BootCpu bootCpu, final PreparedKernel kernel, final VmSpec spec,
         final Timeline timeline, final TapLease lease, final NetEventLoop sharedLoop, final boolean offloads, final VmShell readyShell,
         final BuildFaults faults, final CloneCapture capture)
+    {
+        return build(id, kvm, bootCpu, kernel, spec, timeline, lease, sharedLoop, offloads, readyShell, faults,
+            capture == null ? CloneRole.NONE : CloneRole.template(capture));
+    }
+
+    /** As above, in the given role: none, a clone template ({@link CloneRole#template}) or a cold function VM. */
+    static Vm build(final String id, final Kvm kvm, final BootCpu bootCpu, final PreparedKernel kernel, final VmSpec spec,
+        final Timeline timeline, final TapLease lease, final NetEventLoop sharedLoop, final boolean offloads, final VmShell readyShell,
+        final BuildFaults faults, final CloneRole role)
     {
         if (spec.network() != (lease != null))
         {
@@ -226,8 +270,7 @@ final class Vm implements VmControl, AutoCloseable
             timeline.mark(Phase.VCPU_READY);
 
             final SpawnPath path = readyShell == null ? SpawnPath.DIRECT : readyShell.recycled() ? SpawnPath.RECYCLED : SpawnPath.SHELL;
-            return new Vm(id, spec, timeline, shell, path, lease, sharedLoop, offloads, faults,
-                capture == null ? CloneRole.NONE : CloneRole.template(capture));
+            return new Vm(id, spec, timeline, shell, path, lease, sharedLoop, offloads, faults, role);
         }
         catch (final RuntimeException | Error ex)
         {
@@ -253,7 +296,7 @@ final class Vm implements VmControl, AutoCloseable
     static Vm buildClone(final String id, final Kvm kvm, final BootCpu bootCpu, final CloneImage image, final VmSpec spec,
         final Timeline timeline, final CloneIdentityDevice.Identity identity, final BuildFaults faults)
     {
-        return buildClone(id, kvm, bootCpu, image, spec, timeline, identity, null, null, false, null, faults);
+        return buildClone(id, kvm, bootCpu, image, spec, timeline, identity, null, null, false, null, faults, null);
     }
 
     /**
@@ -262,7 +305,7 @@ final class Vm implements VmControl, AutoCloseable
      */
     static Vm buildClone(final String id, final Kvm kvm, final BootCpu bootCpu, final CloneImage image, final VmSpec spec,
         final Timeline timeline, final CloneIdentityDevice.Identity identity, final TapLease lease, final NetEventLoop sharedLoop,
-        final boolean offloads, final VmShell readyShell, final BuildFaults faults)
+        final boolean offloads, final VmShell readyShell, final BuildFaults faults, final FunctionCall call)
     {
         try
         {
@@ -301,7 +344,7 @@ final class Vm implements VmControl, AutoCloseable
             shell.restoreClone(bootCpu, image);
             faults.at(BuildStep.VCPU);
             timeline.mark(Phase.VCPU_READY);
-            return new Vm(id, spec, timeline, shell, SpawnPath.CLONE, lease, sharedLoop, offloads, faults, CloneRole.clone(image, identity));
+            return new Vm(id, spec, timeline, shell, SpawnPath.CLONE, lease, sharedLoop, offloads, faults, CloneRole.clone(image, identity, call));
         }
         catch (final RuntimeException | Error ex)
         {
@@ -322,7 +365,10 @@ final class Vm implements VmControl, AutoCloseable
         teardown = teardownExecutor;
         meter = memoryMeter;
         recycler = shellRecycler;
-        watchdog = timers.schedule(() -> requestStop(StopCause.BOOT_TIMEOUT), spec.bootTimeout().toMillis(), TimeUnit.MILLISECONDS);
+        // A function's clone has its call's timeout, from start to reply; every other VM its boot timeout, to boot-complete.
+        watchdog = call != null
+            ? timers.schedule(() -> requestStop(StopCause.FUNCTION_TIMEOUT), call.timeout().toMillis(), TimeUnit.MILLISECONDS)
+            : timers.schedule(() -> requestStop(StopCause.BOOT_TIMEOUT), spec.bootTimeout().toMillis(), TimeUnit.MILLISECONDS);
         try
         {
             faults.at(BuildStep.START);
@@ -444,7 +490,20 @@ final class Vm implements VmControl, AutoCloseable
     VmOutcome pendingStop()
     {
         final StopCause cause = stopCause.get();
-        return cause == null ? null : cause.outcome(booted(), spec.bootTimeout().toMillis());
+        return cause == null ? null
+            : cause.outcome(booted(), cause == StopCause.FUNCTION_TIMEOUT ? call.timeout().toMillis() : spec.bootTimeout().toMillis());
+    }
+
+    /** True once a function's clone wrote DONE: the vCPU loop then ends the VM, and the reply is read at its end. */
+    boolean functionReplied()
+    {
+        return functionReplied;
+    }
+
+    private void onFunctionReplied()
+    {
+        timeline.mark(Phase.FUNCTION_REPLIED);
+        functionReplied = true;
     }
 
     boolean resetRequested()
@@ -490,7 +549,7 @@ final class Vm implements VmControl, AutoCloseable
         timeline.mark(Phase.BOOT_COMPLETE, nanos);
         bootComplete.complete(nanos);
         final ScheduledFuture<?> timer = watchdog;
-        if (timer != null)
+        if (timer != null && call == null)
         {
             timer.cancel(false);
         }
@@ -558,7 +617,7 @@ final class Vm implements VmControl, AutoCloseable
             // A template that ended before (or without) its capture: whoever waits for the image learns why.
             capture.ended(outcome, console.text());
         }
-        result.complete(new VmResult(id, outcome, timeline, console.text(), loop.exits(), spawnPath));
+        result.complete(new VmResult(id, outcome, timeline, console.text(), loop.exits(), spawnPath, readReply()));
         try
         {
             teardown.execute(this::release);
@@ -567,6 +626,20 @@ final class Vm implements VmControl, AutoCloseable
         {
             release();
         }
+    }
+
+    /**
+     * A function clone's reply, read from its mailbox now that its vCPU has returned (the guest can no longer change it),
+     * or null when the VM runs no function or ended before its handler replied.
+     */
+    private FunctionReply readReply()
+    {
+        if (call == null || !functionReplied)
+        {
+            return null;
+        }
+        final dev.hatchery.config.FunctionMailbox mailbox = spec.mailbox();
+        return FunctionMailboxDevice.readReply(shell.memory().view(mailbox.address(), (int)mailbox.regionBytes()), mailbox);
     }
 
     /**

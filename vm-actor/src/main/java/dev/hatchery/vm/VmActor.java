@@ -112,16 +112,29 @@ public final class VmActor extends AbstractBehavior<VmActor.Command>
      * @param stopTimeout        how long a stopped VM's vCPU may take to return before the VM is reported stuck
      * @param timeline           started when the request arrived: the origin of every phase
      * @param cloneTemplate      what the VM is cloned from when its spec says spawn=clone (held by the caller), else null
+     * @param call               the one invocation a function's VM serves (its spec has a mailbox): a clone, or a cold VM
+     *                           booted from the function's template spec; else null
      */
     public record Settings(String batchId, String vmId, PreparedKernel kernel, VmSpec spec, boolean stopAtBootComplete,
-                           Duration stopTimeout, Timeline timeline, CloneTemplate cloneTemplate)
+                           Duration stopTimeout, Timeline timeline, CloneTemplate cloneTemplate, FunctionCall call)
     {
+        public Settings(final String batchId, final String vmId, final PreparedKernel kernel, final VmSpec spec,
+            final boolean stopAtBootComplete, final Duration stopTimeout, final Timeline timeline, final CloneTemplate cloneTemplate)
+        {
+            this(batchId, vmId, kernel, spec, stopAtBootComplete, stopTimeout, timeline, cloneTemplate, null);
+        }
+
         public Settings
         {
             Objects.requireNonNull(vmId, "vmId");
             Objects.requireNonNull(kernel, "kernel");
             Objects.requireNonNull(spec, "spec");
             Objects.requireNonNull(timeline, "timeline");
+            if (call != null && (spec.mailbox() == null || stopAtBootComplete))
+            {
+                throw new IllegalArgumentException("a function call goes to a VM whose spec has a mailbox, run to its reply: vm=" + vmId
+                    + " mailbox=" + (spec.mailbox() != null) + " stopAtBootComplete=" + stopAtBootComplete);
+            }
             if ((spec.spawn() == dev.hatchery.config.SpawnMode.CLONE) != (cloneTemplate != null))
             {
                 throw new IllegalArgumentException("a clone template goes with spawn=clone, and only with it: vm=" + vmId + " spawn="
@@ -165,8 +178,8 @@ public final class VmActor extends AbstractBehavior<VmActor.Command>
     {
         return create(settings.batchId(), settings.vmId(), settings.stopAtBootComplete(), settings.stopTimeout(), settings.timeline(),
             () -> settings.cloneTemplate() != null
-                ? host.launchClone(settings.vmId(), settings.cloneTemplate(), settings.spec(), settings.timeline())
-                : host.launch(settings.vmId(), settings.kernel(), settings.spec(), settings.timeline()), parent);
+                ? host.launchClone(settings.vmId(), settings.cloneTemplate(), settings.spec(), settings.timeline(), settings.call())
+                : host.launch(settings.vmId(), settings.kernel(), settings.spec(), settings.timeline(), settings.call()), parent);
     }
 
     /** With any way to launch the VM: {@link Vm} in production, a scripted one in unit tests. */

@@ -328,6 +328,28 @@ public sealed interface VmFailure
         }
     }
 
+    /** A function's handler did not reply within its timeout; the clone was stopped. */
+    record FunctionTimeout(long timeoutMillis) implements VmFailure
+    {
+        @Override
+        public String code()
+        {
+            return "function_timeout";
+        }
+
+        @Override
+        public String summary()
+        {
+            return "the function did not reply within " + timeoutMillis + " ms";
+        }
+
+        @Override
+        public Stage stage()
+        {
+            return Stage.TIMEOUT;
+        }
+    }
+
     /** Stopped on request before boot-complete; {@code how} says at which point (before launch, while booting, ...). */
     record Cancelled(String how) implements VmFailure
     {

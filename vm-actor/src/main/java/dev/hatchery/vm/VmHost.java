@@ -294,10 +294,30 @@ public final class VmHost implements AutoCloseable
      */
     Vm launch(final String id, final PreparedKernel kernel, final VmSpec spec, final Timeline timeline)
     {
-        return launch(id, kernel, spec, timeline, null);
+        return launch(id, kernel, spec, timeline, Vm.CloneRole.NONE);
     }
 
-    private Vm launch(final String id, final PreparedKernel kernel, final VmSpec spec, final Timeline timeline, final CloneCapture capture)
+    /**
+     * As above; with a {@code call}, the VM is a function's, booted instead of cloned (the cold path): {@code spec} is the
+     * function's template spec, and the VM serves the call once booted.
+     */
+    Vm launch(final String id, final PreparedKernel kernel, final VmSpec spec, final Timeline timeline, final FunctionCall call)
+    {
+        if (call == null)
+        {
+            return launch(id, kernel, spec, timeline);
+        }
+        return launch(id, kernel, spec, timeline, Vm.CloneRole.coldFunction(new CloneIdentityDevice.Identity(0, freshEntropy()), call));
+    }
+
+    private byte[] freshEntropy()
+    {
+        final byte[] seed = new byte[CloneIdentityDevice.ENTROPY_BYTES];
+        entropy.nextBytes(seed);
+        return seed;
+    }
+
+    private Vm launch(final String id, final PreparedKernel kernel, final VmSpec spec, final Timeline timeline, final Vm.CloneRole role)
     {
         final TapLease lease = spec.network() ? taps().lease() : null;
         NetEventLoop sharedLoop = null;
@@ -322,7 +342,7 @@ public final class VmHost implements AutoCloseable
         final Vm vm;
         try
         {
-            vm = Vm.build(id, kvm, bootCpu, kernel, spec, timeline, lease, sharedLoop, offloads, shell, faults, capture);
+            vm = Vm.build(id, kvm, bootCpu, kernel, spec, timeline, lease, sharedLoop, offloads, shell, faults, role);
         }
         finally
         {
@@ -353,7 +373,7 @@ public final class VmHost implements AutoCloseable
         final VmSpec templateSpec = cloneSpec.cloneTemplateSpec();
         final String id = "clone-template-" + templateNumbers.incrementAndGet();
         final CloneCapture capture = new CloneCapture(id, cloneSpec, kernel, kvm.msrIndexList());
-        final Vm vm = launch(id, kernel, templateSpec, Timeline.startingNow(), capture);
+        final Vm vm = launch(id, kernel, templateSpec, Timeline.startingNow(), Vm.CloneRole.template(capture));
         try
         {
             final CloneImage image = capture.image().get(templateSpec.bootTimeout().plus(TEMPLATE_STOP_WAIT).toMillis(), TimeUnit.MILLISECONDS);
@@ -386,8 +406,13 @@ public final class VmHost implements AutoCloseable
      */
     Vm launchClone(final String id, final CloneTemplate template, final VmSpec spec, final Timeline timeline)
     {
-        final byte[] seed = new byte[CloneIdentityDevice.ENTROPY_BYTES];
-        entropy.nextBytes(seed);
+        return launchClone(id, template, spec, timeline, null);
+    }
+
+    /** As above; with a {@code call}, the clone serves that one invocation of its function and ends when it replies. */
+    Vm launchClone(final String id, final CloneTemplate template, final VmSpec spec, final Timeline timeline, final FunctionCall call)
+    {
+        final byte[] seed = freshEntropy();
         final TapLease lease = spec.network() ? taps().lease() : null;
         final NetEventLoop sharedLoop;
         final boolean offloads;
@@ -415,7 +440,7 @@ public final class VmHost implements AutoCloseable
         try
         {
             vm = Vm.buildClone(id, kvm, bootCpu, template.image(), spec, timeline,
-                new CloneIdentityDevice.Identity(cloneNumbers.incrementAndGet(), seed, network), lease, sharedLoop, offloads, shell, faults);
+                new CloneIdentityDevice.Identity(cloneNumbers.incrementAndGet(), seed, network), lease, sharedLoop, offloads, shell, faults, call);
         }
         finally
         {

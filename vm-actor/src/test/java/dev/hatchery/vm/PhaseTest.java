@@ -30,7 +30,7 @@ class PhaseTest
     {
         // The JSON contract: changing one breaks consumers of batch reports and the HTTP API.
         assertEquals(List.of("request", "memoryReady", "kernelLoaded", "vmCreated", "vcpuReady", "firstKvmRun", "kernelEntry",
-            "initStarted", "bootComplete", "stopped"), Arrays.stream(Phase.values()).map(Phase::jsonKey).toList());
+            "initStarted", "bootComplete", "functionReplied", "stopped"), Arrays.stream(Phase.values()).map(Phase::jsonKey).toList());
     }
 
     @Test

@@ -55,7 +55,9 @@ public final class ApiRoutes extends AllDirectives
     public static final List<String> ENDPOINTS = List.of(
         "GET /healthz", "GET /metrics", "GET /v1/openapi.json", "GET /v1/kernels",
         "POST /v1/batches", "GET /v1/batches/{id}", "DELETE /v1/batches/{id}", "GET /v1/batches/{id}/events",
-        "POST /v1/vms", "GET /v1/vms/{id}", "DELETE /v1/vms/{id}", "GET /v1/vms/{id}/console");
+        "POST /v1/vms", "GET /v1/vms/{id}", "DELETE /v1/vms/{id}", "GET /v1/vms/{id}/console",
+        "GET /v1/functions", "PUT /v1/functions/{name}", "GET /v1/functions/{name}", "POST /v1/functions/{name}/invocations",
+        "DELETE /v1/functions/{name}");
 
     private static final Logger LOG = LoggerFactory.getLogger(ApiRoutes.class);
     private static final Duration HEARTBEAT = Duration.ofSeconds(10);
@@ -98,7 +100,8 @@ public final class ApiRoutes extends AllDirectives
                         .withEntity(ContentTypes.APPLICATION_JSON, openApi)))),
                     path("kernels", () -> get(() -> complete(json(StatusCodes.OK, Views.kernels(service.catalog()))))),
                     pathPrefix("batches", this::batchRoutes),
-                    pathPrefix("vms", this::vmRoutes))))))))));
+                    pathPrefix("vms", this::vmRoutes),
+                    pathPrefix("functions", () -> new FunctionRoutes(service.functions(), settings, this).routes()))))))))));
     }
 
     private String metrics()
@@ -292,7 +295,37 @@ public final class ApiRoutes extends AllDirectives
         });
     }
 
-    private Route respond(final CompletionStage<HttpResponse> response)
+    /**
+     * Reads the whole body, of any type, at most {@code limit} bytes ({@code what} names that limit in the 413), then
+     * hands it on: function handlers and invocation requests.
+     */
+    Route withBytes(final long limit, final String what, final Function<byte[], Route> inner)
+    {
+        return extractRequestEntity(entity -> extractMaterializer(materializer ->
+        {
+            final CompletionStage<HttpEntity.Strict> strict = entity.withSizeLimit(limit).toStrict(settings.guards().requestBodyTimeout().toMillis(),
+                materializer);
+            return onComplete(strict, result ->
+            {
+                if (result.isFailure() && result.failed().get() instanceof java.util.concurrent.TimeoutException)
+                {
+                    throw new ProblemException(Problem.requestTimeout("the request body did not arrive within "
+                        + settings.guards().requestBodyTimeout().toMillis() + " ms (hatchery.http.request-body-timeout): send the whole body with the request"));
+                }
+                if (result.isFailure() && result.failed().get() instanceof akka.http.scaladsl.model.EntityStreamSizeException)
+                {
+                    throw new ProblemException(Problem.tooLarge(limit, what));
+                }
+                if (result.isFailure())
+                {
+                    throw result.failed().get() instanceof RuntimeException runtime ? runtime : new CompletionException(result.failed().get());
+                }
+                return inner.apply(result.get().getData().toArray());
+            });
+        }));
+    }
+
+    Route respond(final CompletionStage<HttpResponse> response)
     {
         return extractUri(uri -> completeWithFuture(response.exceptionally(error -> answer(problemFor(error), uri.path()))));
     }
@@ -314,6 +347,10 @@ public final class ApiRoutes extends AllDirectives
                 case BUSY -> Problem.busy(refusal.message(), settings.retryAfter());
                 case TOO_MANY -> Problem.tooMany(refusal.message(), settings.retryAfter());
             };
+        }
+        if (cause instanceof dev.hatchery.orchestrator.function.FunctionNotFoundException missing)
+        {
+            return Problem.notFound(missing.getMessage());
         }
         if (cause instanceof akka.http.scaladsl.model.EntityStreamSizeException)
         {
@@ -362,7 +399,7 @@ public final class ApiRoutes extends AllDirectives
             .build();
     }
 
-    private static HttpResponse json(final StatusCode status, final Object body)
+    static HttpResponse json(final StatusCode status, final Object body)
     {
         return HttpResponse.create().withStatus(status).withEntity(ContentTypes.APPLICATION_JSON, Json.bytes(body));
     }

@@ -21,8 +21,49 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
  * {@code detail}), which request field ({@code field}, when one is at fault), and the status. The one
  * place where errors become HTTP responses.
  */
-public record Problem(StatusCode status, String slug, String title, String detail, String field, List<HttpHeader> headers)
+public record Problem(StatusCode status, String slug, String title, String detail, String field, List<HttpHeader> headers,
+                      ObjectNode extensions)
 {
+    /** A problem with no members beyond the standard ones and {@code field}. */
+    public Problem(final StatusCode status, final String slug, final String title, final String detail, final String field,
+        final List<HttpHeader> headers)
+    {
+        this(status, slug, title, detail, field, headers, null);
+    }
+
+    /** A function's handler failed (502): {@code extensions} carries its exit status or signal and its stderr tail. */
+    public static Problem handlerFailed(final String detail, final ObjectNode extensions)
+    {
+        return new Problem(StatusCodes.BAD_GATEWAY, "function-failed", "The function failed", detail, null, List.of(), extensions);
+    }
+
+    /** A function's clone could not run it or broke down (502). */
+    public static Problem cloneFailed(final String detail, final ObjectNode extensions)
+    {
+        return new Problem(StatusCodes.BAD_GATEWAY, "clone-failed", "The function's VM failed", detail, null, List.of(), extensions);
+    }
+
+    /** A function did not reply within its timeout (504). */
+    public static Problem functionTimeout(final String detail, final ObjectNode extensions)
+    {
+        return new Problem(StatusCodes.GATEWAY_TIMEOUT, "function-timeout", "The function did not reply in time", detail, null, List.of(),
+            extensions);
+    }
+
+    /** Too many invocations are running (429). */
+    public static Problem tooManyInvocations(final String detail, final Duration retryAfter)
+    {
+        return new Problem(StatusCodes.TOO_MANY_REQUESTS, "too-many-invocations", "Too many invocations are running", detail, null,
+            List.of(retryAfter(retryAfter)));
+    }
+
+    /** A body over a limit other than hatchery.http.max-body-bytes: {@code what} names that limit. */
+    public static Problem tooLarge(final long limit, final String what)
+    {
+        return new Problem(StatusCodes.PAYLOAD_TOO_LARGE, "body-too-large", "The request body is too large",
+            "the body is limited to " + limit + " bytes (" + what + ")", null, List.of());
+    }
+
     public static final ContentType PROBLEM_JSON = ContentTypes.create(
         MediaTypes.applicationWithFixedCharset("problem+json", HttpCharsets.UTF_8, "json"));
 
@@ -109,6 +150,10 @@ public record Problem(StatusCode status, String slug, String title, String detai
         if (field != null)
         {
             body.put("field", field);
+        }
+        if (extensions != null)
+        {
+            body.setAll(extensions);
         }
         final List<HttpHeader> all = new ArrayList<>(headers);
         return HttpResponse.create().withStatus(status).withEntity(PROBLEM_JSON, Json.bytes(body)).addHeaders(all);

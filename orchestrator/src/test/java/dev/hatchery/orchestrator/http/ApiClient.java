@@ -73,6 +73,20 @@ public final class ApiClient
         return response;
     }
 
+    /** A request whose body is bytes (a function's handler or request), sent as application/octet-stream. */
+    public HttpResponse<String> sendBytes(final String method, final String path, final byte[] body) throws IOException, InterruptedException
+    {
+        final HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(base + path)).timeout(Duration.ofSeconds(120))
+            .method(method, HttpRequest.BodyPublishers.ofByteArray(body)).header("Content-Type", "application/octet-stream");
+        if (token != null)
+        {
+            request.header("Authorization", "Bearer " + token);
+        }
+        final HttpResponse<String> response = client.send(request.build(), HttpResponse.BodyHandlers.ofString());
+        observer.accept(new Exchange(method, path, response.statusCode()));
+        return response;
+    }
+
     public HttpResponse<String> get(final String path) throws IOException, InterruptedException
     {
         return send("GET", path, null, null);

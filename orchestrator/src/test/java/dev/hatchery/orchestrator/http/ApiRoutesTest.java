@@ -1,5 +1,7 @@
 package dev.hatchery.orchestrator.http;
 
+import dev.hatchery.orchestrator.function.TinyElf;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
@@ -87,6 +89,89 @@ class ApiRoutesTest
         guarded.close();
         service.close();
         system.terminate();
+    }
+
+    @Test
+    void shouldDeployListReadInvokeAndDeleteAFunction() throws Exception
+    {
+        final HttpResponse<String> created = client.sendBytes("PUT", "/v1/functions/echo?timeoutMs=2000", TinyElf.staticExecutable());
+        final HttpResponse<String> replaced = client.sendBytes("PUT", "/v1/functions/echo?timeoutMs=2000", TinyElf.staticExecutable());
+        final HttpResponse<String> list = client.get("/v1/functions");
+        final HttpResponse<String> one = client.get("/v1/functions/echo");
+        final HttpResponse<String> invoked = client.sendBytes("POST", "/v1/functions/echo/invocations", "hello\0bytes".getBytes(StandardCharsets.UTF_8));
+
+        assertEquals(201, created.statusCode(), created.body());
+        assertEquals("/v1/functions/echo", created.headers().firstValue("Location").orElseThrow());
+        assertEquals(200, replaced.statusCode(), replaced.body());
+        assertTrue(list.body().contains("\"name\":\"echo\""), list.body());
+        assertEquals(2000, ApiClient.json(one).get("timeoutMs").asInt());
+        assertEquals(1048576, ApiClient.json(one).get("payloadLimitBytes").asInt());
+        assertEquals(200, invoked.statusCode(), invoked.body());
+        assertEquals("hello\0bytes", invoked.body());
+        assertEquals("application/octet-stream", invoked.headers().firstValue("Content-Type").orElseThrow());
+        assertEquals("queue;dur=1.000, clone;dur=2.000, run;dur=1.500, collect;dur=0.500, total;dur=5.000",
+            invoked.headers().firstValue("Server-Timing").orElseThrow());
+        assertEquals("vm-4", invoked.headers().firstValue("Hatchery-Vm").orElseThrow());
+        assertEquals(204, client.delete("/v1/functions/echo").statusCode());
+        assertEquals(404, client.get("/v1/functions/echo").statusCode());
+        assertEquals(404, client.delete("/v1/functions/echo").statusCode());
+    }
+
+    @Test
+    void shouldAnswerAFailedHandlerWith502ATimeoutWith504AndAFullServiceWith429() throws Exception
+    {
+        client.sendBytes("PUT", "/v1/functions/probe", TinyElf.staticExecutable());
+
+        final HttpResponse<String> failed = client.sendBytes("POST", "/v1/functions/probe/invocations", "fail".getBytes(StandardCharsets.UTF_8));
+        final HttpResponse<String> crashed = client.sendBytes("POST", "/v1/functions/probe/invocations", "crash".getBytes(StandardCharsets.UTF_8));
+        final HttpResponse<String> slow = client.sendBytes("POST", "/v1/functions/probe/invocations", "sleep".getBytes(StandardCharsets.UTF_8));
+        final HttpResponse<String> busy = client.sendBytes("POST", "/v1/functions/probe/invocations", "busy".getBytes(StandardCharsets.UTF_8));
+
+        assertEquals(502, failed.statusCode(), failed.body());
+        assertEquals("application/problem+json", failed.headers().firstValue("Content-Type").orElseThrow());
+        assertEquals(3, ApiClient.json(failed).get("exitStatus").asInt());
+        assertEquals("probe: failing on purpose\n", ApiClient.json(failed).get("stderr").asText());
+        assertEquals("handler_failed", ApiClient.json(failed).get("outcome").asText());
+        assertTrue(ApiClient.json(failed).get("detail").asText().contains("exit status 3"), failed.body());
+        assertEquals(502, crashed.statusCode());
+        assertFalse(ApiClient.json(crashed).has("exitStatus"), crashed.body());
+        assertTrue(ApiClient.json(crashed).get("detail").asText().contains("signal 11"), crashed.body());
+        assertEquals(504, slow.statusCode(), slow.body());
+        assertEquals("timed_out", ApiClient.json(slow).get("outcome").asText());
+        assertEquals(429, busy.statusCode(), busy.body());
+        assertEquals("urn:hatchery:problem:too-many-invocations", ApiClient.json(busy).get("type").asText());
+        assertEquals("3", busy.headers().firstValue("Retry-After").orElseThrow());
+    }
+
+    @Test
+    void shouldRefuseBadFunctionsAndRequestsNamingWhatIsWrong() throws Exception
+    {
+        client.sendBytes("PUT", "/v1/functions/small?payloadLimitBytes=4096", TinyElf.staticExecutable());
+
+        final HttpResponse<String> script = client.sendBytes("PUT", "/v1/functions/script", "#!/bin/sh\necho hi\n".getBytes(StandardCharsets.UTF_8));
+        final HttpResponse<String> dynamic = client.sendBytes("PUT", "/v1/functions/dynamic", TinyElf.dynamicExecutable("/lib/ld.so"));
+        final HttpResponse<String> badName = client.sendBytes("PUT", "/v1/functions/Echo", TinyElf.staticExecutable());
+        final HttpResponse<String> badLimit = client.sendBytes("PUT", "/v1/functions/odd?payloadLimitBytes=5000", TinyElf.staticExecutable());
+        final HttpResponse<String> badTimeout = client.sendBytes("PUT", "/v1/functions/odd?timeoutMs=soon", TinyElf.staticExecutable());
+        final HttpResponse<String> tooBig = client.sendBytes("POST", "/v1/functions/small/invocations", new byte[4097]);
+        final HttpResponse<String> fits = client.sendBytes("POST", "/v1/functions/small/invocations", new byte[4096]);
+        final HttpResponse<String> unknown = client.sendBytes("POST", "/v1/functions/nobody/invocations", new byte[1]);
+
+        assertEquals(400, script.statusCode(), script.body());
+        assertEquals("handler", ApiClient.json(script).get("field").asText());
+        assertTrue(ApiClient.json(script).get("detail").asText().contains("not an ELF file"), script.body());
+        assertTrue(ApiClient.json(dynamic).get("detail").asText().contains("link it with -static"), dynamic.body());
+        assertEquals(400, badName.statusCode());
+        assertEquals("name", ApiClient.json(badName).get("field").asText());
+        assertEquals("payloadLimitBytes", ApiClient.json(badLimit).get("field").asText());
+        assertEquals("timeoutMs", ApiClient.json(badTimeout).get("field").asText());
+        assertEquals(413, tooBig.statusCode(), tooBig.body());
+        assertTrue(ApiClient.json(tooBig).get("detail").asText().contains("4096 bytes (the function's payload limit"), tooBig.body());
+        assertEquals(200, fits.statusCode(), fits.body());
+        assertEquals(404, unknown.statusCode());
+        assertTrue(ApiClient.json(unknown).get("detail").asText().contains("no function named 'nobody'"), unknown.body());
+        assertEquals(List.of("script", "dynamic", "odd"), List.of("script", "dynamic", "odd").stream()
+            .filter(name -> service.functions().get(name).isEmpty()).toList(), "refused functions must not be deployed");
     }
 
     @Test
@@ -431,11 +516,13 @@ class ApiRoutesTest
         {
             final String method = endpoint.substring(0, endpoint.indexOf(' '));
             final String template = endpoint.substring(endpoint.indexOf(' ') + 1);
-            final String path = template.replace("{id}", template.startsWith("/v1/batches") ? batch : vm);
+            final String path = template.replace("{id}", template.startsWith("/v1/batches") ? batch : vm).replace("{name}", "documented");
             final String body = method.equals("POST") ? "{\"kernel\":\"flat\",\"count\":1}".replace(",\"count\":1",
                 path.equals("/v1/batches") ? ",\"count\":1" : "") : null;
-            final HttpResponse<String> response = path.endsWith("/events") ? null : client.send(method, path, body == null ? null
-                : "application/json", body);
+            final HttpResponse<String> response = path.endsWith("/events") ? null
+                : method.equals("PUT") ? client.sendBytes(method, path, TinyElf.staticExecutable())
+                : path.endsWith("/invocations") ? client.sendBytes(method, path, "hello".getBytes(StandardCharsets.UTF_8))
+                : client.send(method, path, body == null ? null : "application/json", body);
             if (response != null)
             {
                 assertTrue(response.statusCode() < 300, endpoint + " answered " + response.statusCode() + ": " + response.body());

@@ -1,6 +1,7 @@
 package dev.hatchery.orchestrator.http;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.net.http.HttpResponse;
@@ -35,12 +36,28 @@ class HttpIT
     private static Hatchery hatchery;
     private static HttpServer server;
     private static ApiClient client;
+    private static java.nio.file.Path functions;
+
+    private static java.nio.file.Path createTempDirectory()
+    {
+        try
+        {
+            return java.nio.file.Files.createTempDirectory("httpit-functions");
+        }
+        catch (final java.io.IOException ex)
+        {
+            throw new java.io.UncheckedIOException(ex);
+        }
+    }
 
     @BeforeAll
     static void start()
     {
         stallWatch = dev.hatchery.kvm.StallWatch.start("HttpIT", Duration.ofMinutes(10));
-        hatchery = Hatchery.start();
+        // Functions deployed here go to a folder of this run, not to the user's cache.
+        functions = createTempDirectory();
+        hatchery = Hatchery.start(ConfigFactory.parseMap(java.util.Map.of("hatchery.functions.dir", functions.toString()))
+            .withFallback(ConfigFactory.load()), dev.hatchery.orchestrator.KernelCatalog.fromEnvironment(System.getenv()));
         final Limits limits = Limits.fromConfig(ConfigFactory.load());
         server = HttpServer.start(hatchery.actorSystem(), hatchery,
             new HttpSettings("127.0.0.1", 0, Optional.of(TOKEN), 65536, Duration.ofSeconds(2)), limits.maxBatchCount(),
@@ -59,6 +76,17 @@ class HttpIT
         if (hatchery != null)
         {
             hatchery.close();
+        }
+        if (functions != null)
+        {
+            try (java.util.stream.Stream<java.nio.file.Path> files = java.nio.file.Files.walk(functions))
+            {
+                files.sorted(java.util.Comparator.reverseOrder()).forEach(path -> path.toFile().delete());
+            }
+            catch (final java.io.IOException ex)
+            {
+                throw new java.io.UncheckedIOException(ex);
+            }
         }
     }
 
@@ -179,6 +207,28 @@ class HttpIT
         final JsonNode ended = ApiClient.json(client.get("/v1/vms/" + id));
         assertEquals("ended", ended.get("state").asText());
         assertEquals("booted", ended.get("outcome").asText(), ended.toString());
+    }
+
+    @Test
+    void shouldDeployAFunctionAndInvokeItOverHttp() throws Exception
+    {
+        final String examples = System.getenv("HATCHERY_EXAMPLE_FUNCTIONS");
+        assertNotNull(examples, "HATCHERY_EXAMPLE_FUNCTIONS is not set: run the tests through ./hatchery test");
+        final byte[] echo = java.nio.file.Files.readAllBytes(java.nio.file.Path.of(examples, "echo"));
+
+        final HttpResponse<String> deployed = client.sendBytes("PUT", "/v1/functions/echo?timeoutMs=60000", echo);
+        final HttpResponse<String> invoked = client.sendBytes("POST", "/v1/functions/echo/invocations",
+            "hello over http".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        final HttpResponse<String> listed = client.get("/v1/functions");
+
+        assertEquals(201, deployed.statusCode(), deployed.body());
+        assertTrue(ApiClient.json(deployed).get("ready").asBoolean(), deployed.body());
+        assertEquals(200, invoked.statusCode(), invoked.body());
+        assertEquals("hello over http", invoked.body());
+        assertTrue(invoked.headers().firstValue("Server-Timing").orElseThrow().contains("clone;dur="), invoked.headers().toString());
+        assertTrue(listed.body().contains("\"name\":\"echo\""), listed.body());
+        assertTrue(client.get("/metrics").body().contains("hatchery_function_invocations_ended_total{status=\"succeeded\"} 1"));
+        assertEquals(204, client.delete("/v1/functions/echo").statusCode());
     }
 
     @Test

@@ -1,0 +1,37 @@
+package dev.hatchery.orchestrator.function;
+
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletionStage;
+
+/** What callers (the HTTP routes, the CLI, an embedding program) can do with functions; {@link Functions} does it on KVM. */
+public interface FunctionService
+{
+    /**
+     * Deploys or replaces a function; completes once it is ready to be invoked. Fails with
+     * {@link dev.hatchery.orchestrator.RefusedException} for bad input or too many functions.
+     */
+    CompletionStage<FunctionInfo> deploy(FunctionDeployment deployment);
+
+    /** Every deployed function. */
+    List<FunctionInfo> list();
+
+    /** One deployed function, or empty. */
+    Optional<FunctionInfo> get(String name);
+
+    /** Removes a function; false if none of that name is deployed. */
+    boolean delete(String name);
+
+    /**
+     * One invocation in a fresh clone: completes with how it went (handler failures and timeouts included); fails with
+     * {@link FunctionNotFoundException}, or {@link dev.hatchery.orchestrator.RefusedException} when the request is over
+     * the payload limit or the service is full.
+     */
+    CompletionStage<Invocation> invoke(String name, byte[] request);
+
+    /** The payload limit of a deployed function (bytes), or empty when none of that name is deployed. */
+    default Optional<Integer> payloadLimit(final String name)
+    {
+        return get(name).map(FunctionInfo::payloadLimit);
+    }
+}
