@@ -260,6 +260,12 @@ public final class Functions implements FunctionService, AutoCloseable
     public Optional<FunctionInfo> get(final String name)
     {
         FunctionDeployment.checkName(name);
+        final CompletableFuture<Live> current = live.get(name);
+        if (current != null && current.isDone() && !current.isCompletedExceptionally())
+        {
+            // Made in this process: no need to read the store on every request.
+            return Optional.of(info(current.join().stored(), true));
+        }
         return store.load(name).map(stored -> info(stored, isReady(name)));
     }
 
@@ -366,6 +372,7 @@ public final class Functions implements FunctionService, AutoCloseable
                 final FunctionStore.Stored stored = store.load(name).orElseThrow(() -> new FunctionNotFoundException(name));
                 final byte[] handler = Files.readAllBytes(stored.handler());
                 final Path initramfs = store.writeInitramfs(name, initramfs(handler));
+                // Deleted or replaced meanwhile, this future was handed to releaseWhenDone, which releases what it makes.
                 mine.complete(prepare(stored, spec(stored.memMib(), stored.payloadLimit(), initramfs)));
             }
             catch (final IOException ex)
