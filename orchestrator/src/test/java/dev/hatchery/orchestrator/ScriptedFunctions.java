@@ -15,10 +15,11 @@ import dev.hatchery.orchestrator.function.FunctionInfo;
 import dev.hatchery.orchestrator.function.FunctionNotFoundException;
 import dev.hatchery.orchestrator.function.FunctionService;
 import dev.hatchery.orchestrator.function.Invocation;
+import dev.hatchery.orchestrator.function.TooManyFunctionsException;
 
 /**
  * A test double of {@link FunctionService} for route tests (no KVM): deployed functions are remembered, and an invocation
- * answers by its request: {@code fail} (exit status 3, a stderr line), {@code sleep} (timed out), {@code crash} (killed
+ * answers by its request (and deploying {@code one-too-many} finds the service full): {@code fail} (exit status 3, a stderr line), {@code sleep} (timed out), {@code crash} (killed
  * by signal 11), {@code busy} (refused, too many), anything else echoed back. Real functions run in FunctionIT.
  */
 public final class ScriptedFunctions implements FunctionService
@@ -29,6 +30,10 @@ public final class ScriptedFunctions implements FunctionService
     @Override
     public CompletionStage<FunctionInfo> deploy(final FunctionDeployment deployment)
     {
+        if (deployment.name().equals("one-too-many"))
+        {
+            return CompletableFuture.failedFuture(new TooManyFunctionsException(32, 32));
+        }
         final FunctionInfo info = new FunctionInfo(deployment.name(), "ab".repeat(32), deployment.handler().length, deployment.memMib(),
             deployment.timeout().toMillis(), deployment.payloadLimit(), Instant.parse("2026-12-06T00:00:00Z"), true);
         functions.put(deployment.name(), info);

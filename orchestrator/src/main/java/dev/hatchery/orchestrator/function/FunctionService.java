@@ -9,7 +9,8 @@ public interface FunctionService
 {
     /**
      * Deploys or replaces a function; completes once it is ready to be invoked. Fails with
-     * {@link dev.hatchery.orchestrator.RefusedException} for bad input or too many functions.
+     * {@link dev.hatchery.orchestrator.RefusedException} for bad input, {@link TooManyFunctionsException} when the service
+     * keeps as many as it may.
      */
     CompletionStage<FunctionInfo> deploy(FunctionDeployment deployment);
 

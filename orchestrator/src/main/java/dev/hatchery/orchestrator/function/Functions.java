@@ -121,7 +121,7 @@ public final class Functions implements FunctionService, AutoCloseable
 
     /**
      * Deploys (or replaces) a function and completes once its template is ready; fails with {@link RefusedException}
-     * for bad input or too many functions, or with why its template could not be made (nothing is then left deployed
+     * for bad input, {@link TooManyFunctionsException}, or with why its template could not be made (nothing is then left deployed
      * in its place: a replaced function stays as it was).
      */
     @Override
@@ -138,8 +138,7 @@ public final class Functions implements FunctionService, AutoCloseable
             final List<String> names = store.names();
             if (!names.contains(name) && names.size() >= settings.maxFunctions())
             {
-                throw new RefusedException(Refusal.tooMany("there are " + names.size() + " functions deployed, the most this service keeps"
-                    + " (hatchery.functions.max-functions=" + settings.maxFunctions() + "); delete one first"));
+                throw new TooManyFunctionsException(names.size(), settings.maxFunctions());
             }
             final long start = System.nanoTime();
             final Path initramfs = store.writeInitramfs(name, initramfs(deployment.handler()));

@@ -27,6 +27,7 @@ import dev.hatchery.orchestrator.function.FunctionInfo;
 import dev.hatchery.orchestrator.function.FunctionNotFoundException;
 import dev.hatchery.orchestrator.function.FunctionService;
 import dev.hatchery.orchestrator.function.Invocation;
+import dev.hatchery.orchestrator.function.TooManyFunctionsException;
 
 /**
  * {@code /v1/functions}: deploy a function (its handler executable as the body of a PUT), list, read and delete them,
@@ -85,7 +86,7 @@ final class FunctionRoutes extends AllDirectives
                     ApiRoutes.json(existed ? StatusCodes.OK : StatusCodes.CREATED, view(info))
                         .addHeader(Location.create("/v1/functions/" + name)));
                 return withRequestTimeout(scala.concurrent.duration.Duration.fromNanos(DEPLOY_WAIT.plus(MARGIN).toNanos()),
-                    () -> api.respond(answer));
+                    () -> api.respond(answer.exceptionally(this::tooManyOr)));
             }))));
     }
 
@@ -102,10 +103,14 @@ final class FunctionRoutes extends AllDirectives
         });
     }
 
-    /** 429 for an invocation refused because too many run: its own words, not the batch wording of other 429s. */
+    /** 429 for a deploy or an invocation refused as too many: their own words, not the batch wording of other 429s. */
     private HttpResponse tooManyOr(final Throwable error)
     {
         final Throwable cause = error instanceof java.util.concurrent.CompletionException && error.getCause() != null ? error.getCause() : error;
+        if (cause instanceof TooManyFunctionsException full)
+        {
+            return Problem.tooManyFunctions(full.getMessage()).toResponse(null);
+        }
         if (cause instanceof RefusedException refused && refused.refusal().kind() == Refusal.Kind.TOO_MANY)
         {
             return Problem.tooManyInvocations(refused.getMessage(), settings.retryAfter()).toResponse(null);

@@ -50,6 +50,12 @@ public record Problem(StatusCode status, String slug, String title, String detai
             extensions);
     }
 
+    /** As many functions are deployed as the service keeps (429, no Retry-After: waiting does not help, deleting does). */
+    public static Problem tooManyFunctions(final String detail)
+    {
+        return new Problem(StatusCodes.TOO_MANY_REQUESTS, "too-many-functions", "Too many functions are deployed", detail, null, List.of());
+    }
+
     /** Too many invocations are running (429). */
     public static Problem tooManyInvocations(final String detail, final Duration retryAfter)
     {

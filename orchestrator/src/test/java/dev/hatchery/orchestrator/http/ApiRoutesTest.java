@@ -138,6 +138,10 @@ class ApiRoutesTest
         assertTrue(ApiClient.json(crashed).get("detail").asText().contains("signal 11"), crashed.body());
         assertEquals(504, slow.statusCode(), slow.body());
         assertEquals("timed_out", ApiClient.json(slow).get("outcome").asText());
+        final HttpResponse<String> full = client.sendBytes("PUT", "/v1/functions/one-too-many", TinyElf.staticExecutable());
+        assertEquals(429, full.statusCode(), full.body());
+        assertEquals("urn:hatchery:problem:too-many-functions", ApiClient.json(full).get("type").asText());
+        assertTrue(ApiClient.json(full).get("detail").asText().contains("delete one first"), full.body());
         assertEquals(429, busy.statusCode(), busy.body());
         assertEquals("urn:hatchery:problem:too-many-invocations", ApiClient.json(busy).get("type").asText());
         assertEquals("3", busy.headers().firstValue("Retry-After").orElseThrow());
