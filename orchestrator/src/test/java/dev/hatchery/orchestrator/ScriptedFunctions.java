@@ -34,6 +34,12 @@ public final class ScriptedFunctions implements FunctionService
         {
             return CompletableFuture.failedFuture(new TooManyFunctionsException(32, 32));
         }
+        if (deployment.name().equals("slow"))
+        {
+            // Deploying takes a template boot: answered seconds later, on another thread.
+            return CompletableFuture.supplyAsync(() -> deployment, CompletableFuture.delayedExecutor(2, java.util.concurrent.TimeUnit.SECONDS))
+                .thenCompose(later -> deploy(new FunctionDeployment("slow-done", later.handler(), later.memMib(), later.timeout(), later.payloadLimit())));
+        }
         final FunctionInfo info = new FunctionInfo(deployment.name(), "ab".repeat(32), deployment.handler().length, deployment.memMib(),
             deployment.timeout().toMillis(), deployment.payloadLimit(), Instant.parse("2026-12-06T00:00:00Z"), true);
         functions.put(deployment.name(), info);

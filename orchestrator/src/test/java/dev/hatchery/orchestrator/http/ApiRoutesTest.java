@@ -118,6 +118,15 @@ class ApiRoutesTest
     }
 
     @Test
+    void shouldAnswerADeployThatTakesSeconds() throws Exception
+    {
+        // Bigger than hatchery.http.max-body-bytes (4096 here), which bounds JSON bodies only: handlers have their own limit.
+        final HttpResponse<String> slow = client.sendBytes("PUT", "/v1/functions/slow", java.util.Arrays.copyOf(TinyElf.staticExecutable(), 100_000));
+
+        assertEquals(201, slow.statusCode(), slow.body());
+    }
+
+    @Test
     void shouldAnswerAFailedHandlerWith502ATimeoutWith504AndAFullServiceWith429() throws Exception
     {
         client.sendBytes("PUT", "/v1/functions/probe", TinyElf.staticExecutable());
