@@ -29,10 +29,4 @@ public interface FunctionService
      * the payload limit or the service is full.
      */
     CompletionStage<Invocation> invoke(String name, byte[] request);
-
-    /** The payload limit of a deployed function (bytes), or empty when none of that name is deployed. */
-    default Optional<Integer> payloadLimit(final String name)
-    {
-        return get(name).map(FunctionInfo::payloadLimit);
-    }
 }

@@ -146,8 +146,8 @@ public final class Functions implements FunctionService, AutoCloseable
             try
             {
                 final VmSpec spec = spec(deployment.memMib(), deployment.payloadLimit(), initramfs);
-                fresh = prepare(new FunctionStore.Stored(name, null, deployment.memMib(), deployment.timeout(), deployment.payloadLimit(),
-                    FunctionStore.sha256(deployment.handler()), deployment.handler().length, Instant.now()), spec);
+                // Its stored facts come with the commit below, once the template is ready.
+                fresh = prepare(name, null, spec);
             }
             catch (final RuntimeException ex)
             {
@@ -160,7 +160,7 @@ public final class Functions implements FunctionService, AutoCloseable
             final FunctionStore.Stored stored;
             try
             {
-                stored = store.commit(deployment, initramfs, fresh.stored().deployedAt());
+                stored = store.commit(deployment, initramfs, Instant.now());
             }
             catch (final RuntimeException ex)
             {
@@ -214,7 +214,7 @@ public final class Functions implements FunctionService, AutoCloseable
     }
 
     /** Holds the kernel and makes (or finds) the template; releases the kernel again if the template cannot be made. */
-    private Live prepare(final FunctionStore.Stored stored, final VmSpec spec)
+    private Live prepare(final String name, final FunctionStore.Stored stored, final VmSpec spec)
     {
         final PreparedKernel kernel = kernels.acquire(spec.cloneTemplateSpec());
         try
@@ -224,7 +224,7 @@ public final class Functions implements FunctionService, AutoCloseable
         catch (final RuntimeException ex)
         {
             kernels.release(kernel);
-            throw new IllegalStateException("the function " + stored.name() + " could not be made ready: its template VM failed: "
+            throw new IllegalStateException("the function " + name + " could not be made ready: its template VM failed: "
                 + ex.getMessage(), ex);
         }
     }
@@ -372,7 +372,7 @@ public final class Functions implements FunctionService, AutoCloseable
                 final byte[] handler = Files.readAllBytes(stored.handler());
                 final Path initramfs = store.writeInitramfs(name, initramfs(handler));
                 // Deleted or replaced meanwhile, this future was handed to releaseWhenDone, which releases what it makes.
-                mine.complete(prepare(stored, spec(stored.memMib(), stored.payloadLimit(), initramfs)));
+                mine.complete(prepare(name, stored, spec(stored.memMib(), stored.payloadLimit(), initramfs)));
             }
             catch (final IOException ex)
             {

@@ -247,14 +247,32 @@ public final class ApiRoutes extends AllDirectives
     /** Reads the whole body, at most max-body-bytes of JSON, then hands it on. */
     private Route withBody(final Function<byte[], Route> inner)
     {
-        return extractRequestEntity(entity -> extractMaterializer(materializer ->
+        return extractRequestEntity(entity ->
         {
             if (!entity.isKnownEmpty() && !entity.getContentType().mediaType().equals(MediaTypes.APPLICATION_JSON))
             {
                 throw new ProblemException(Problem.unsupportedMediaType("send the body as Content-Type: application/json, got "
                     + entity.getContentType()));
             }
-            final CompletionStage<HttpEntity.Strict> strict = entity.withSizeLimit(settings.maxBodyBytes()).toStrict(settings.guards().requestBodyTimeout().toMillis(),
+            return strictBody(settings.maxBodyBytes(), () -> Problem.tooLarge(settings.maxBodyBytes()), inner);
+        });
+    }
+
+    /**
+     * Reads the whole body, of any type, at most {@code limit} bytes ({@code what} names that limit in the 413), then
+     * hands it on: function handlers and invocation requests.
+     */
+    Route withBytes(final long limit, final String what, final Function<byte[], Route> inner)
+    {
+        return strictBody(limit, () -> Problem.tooLarge(limit, what), inner);
+    }
+
+    /** The body, read whole within the request-body timeout and at most {@code limit} bytes (else {@code tooLarge}). */
+    private Route strictBody(final long limit, final Supplier<Problem> tooLarge, final Function<byte[], Route> inner)
+    {
+        return extractRequestEntity(entity -> extractMaterializer(materializer ->
+        {
+            final CompletionStage<HttpEntity.Strict> strict = entity.withSizeLimit(limit).toStrict(settings.guards().requestBodyTimeout().toMillis(),
                 materializer);
             return onComplete(strict, result ->
             {
@@ -263,6 +281,10 @@ public final class ApiRoutes extends AllDirectives
                     // The client announced a body and did not send it all: its fault (408), not a busy service (503).
                     throw new ProblemException(Problem.requestTimeout("the request body did not arrive within "
                         + settings.guards().requestBodyTimeout().toMillis() + " ms (hatchery.http.request-body-timeout): send the whole body with the request"));
+                }
+                if (result.isFailure() && result.failed().get() instanceof akka.http.scaladsl.model.EntityStreamSizeException)
+                {
+                    throw new ProblemException(tooLarge.get());
                 }
                 if (result.isFailure())
                 {
@@ -293,36 +315,6 @@ public final class ApiRoutes extends AllDirectives
             }
             return inner.get();
         });
-    }
-
-    /**
-     * Reads the whole body, of any type, at most {@code limit} bytes ({@code what} names that limit in the 413), then
-     * hands it on: function handlers and invocation requests.
-     */
-    Route withBytes(final long limit, final String what, final Function<byte[], Route> inner)
-    {
-        return extractRequestEntity(entity -> extractMaterializer(materializer ->
-        {
-            final CompletionStage<HttpEntity.Strict> strict = entity.withSizeLimit(limit).toStrict(settings.guards().requestBodyTimeout().toMillis(),
-                materializer);
-            return onComplete(strict, result ->
-            {
-                if (result.isFailure() && result.failed().get() instanceof java.util.concurrent.TimeoutException)
-                {
-                    throw new ProblemException(Problem.requestTimeout("the request body did not arrive within "
-                        + settings.guards().requestBodyTimeout().toMillis() + " ms (hatchery.http.request-body-timeout): send the whole body with the request"));
-                }
-                if (result.isFailure() && result.failed().get() instanceof akka.http.scaladsl.model.EntityStreamSizeException)
-                {
-                    throw new ProblemException(Problem.tooLarge(limit, what));
-                }
-                if (result.isFailure())
-                {
-                    throw result.failed().get() instanceof RuntimeException runtime ? runtime : new CompletionException(result.failed().get());
-                }
-                return inner.apply(result.get().getData().toArray());
-            });
-        }));
     }
 
     Route respond(final CompletionStage<HttpResponse> response)

@@ -92,12 +92,11 @@ final class FunctionRoutes extends AllDirectives
 
     private Route invoke(final String name)
     {
-        checked(name);
-        final int limit = functions.payloadLimit(name).orElseThrow(() -> notFound(name));
-        return api.withBytes(limit, "the function's payload limit, payloadLimitBytes", request ->
+        final FunctionInfo function = found(name);
+        return api.withBytes(function.payloadLimit(), "the function's payload limit, payloadLimitBytes", request ->
         {
             final CompletionStage<HttpResponse> answer = functions.invoke(name, request).thenApply(FunctionRoutes::answer);
-            final Duration wait = functions.get(name).map(info -> Duration.ofMillis(info.timeoutMs())).orElse(Duration.ZERO).plus(MARGIN);
+            final Duration wait = Duration.ofMillis(function.timeoutMs()).plus(MARGIN);
             return withRequestTimeout(scala.concurrent.duration.Duration.fromNanos(wait.toNanos()), () -> api.respond(answer
                 .exceptionally(error -> tooManyOr(error))));
         });

@@ -35,28 +35,12 @@ class HttpIT
     private static Hatchery hatchery;
     private static HttpServer server;
     private static ApiClient client;
-    private static java.nio.file.Path functions;
-
-    private static java.nio.file.Path createTempDirectory()
-    {
-        try
-        {
-            return java.nio.file.Files.createTempDirectory("httpit-functions");
-        }
-        catch (final java.io.IOException ex)
-        {
-            throw new java.io.UncheckedIOException(ex);
-        }
-    }
 
     @BeforeAll
     static void start()
     {
         stallWatch = dev.hatchery.kvm.StallWatch.start("HttpIT", Duration.ofMinutes(10));
-        // Functions deployed here go to a folder of this run, not to the user's cache.
-        functions = createTempDirectory();
-        hatchery = Hatchery.start(ConfigFactory.parseMap(java.util.Map.of("hatchery.functions.dir", functions.toString()))
-            .withFallback(ConfigFactory.load()), dev.hatchery.orchestrator.KernelCatalog.fromEnvironment(System.getenv()));
+        hatchery = Hatchery.start();
         final Limits limits = Limits.fromConfig(ConfigFactory.load());
         server = HttpServer.start(hatchery.actorSystem(), hatchery,
             new HttpSettings("127.0.0.1", 0, Optional.of(TOKEN), 65536, Duration.ofSeconds(2)), limits.maxBatchCount(),
@@ -75,17 +59,6 @@ class HttpIT
         if (hatchery != null)
         {
             hatchery.close();
-        }
-        if (functions != null)
-        {
-            try (java.util.stream.Stream<java.nio.file.Path> files = java.nio.file.Files.walk(functions))
-            {
-                files.sorted(java.util.Comparator.reverseOrder()).forEach(path -> path.toFile().delete());
-            }
-            catch (final java.io.IOException ex)
-            {
-                throw new java.io.UncheckedIOException(ex);
-            }
         }
     }
 
