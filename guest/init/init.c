@@ -64,6 +64,9 @@
  *     then reply 12 bytes: length (u32) and FNV-1a 64 of the bytes (u64), both
  *     big-endian, so the host checks a transfer of any size with one compare.
  * The kernel's ip= argument has configured eth0 before /init runs.
+ *
+ * With `hatchery.probe=<list>` (isolation tests), the guest first starts the
+ * traffic the list describes and reports each attempt (see run_probes).
  */
 #include "nolibc.h"
 
@@ -743,6 +746,255 @@ static void serve_invocation(struct function_call *call)
 	*(volatile unsigned int *)(device_page + FUNCTION_DONE_OFFSET) = 1;
 }
 
+/* --- network probes (hatchery.probe=..., isolation tests) ---------------
+ * Traffic this guest starts, for the host to see arrive or not: a comma-
+ * separated list, run in order once boot-complete is signalled, each reported
+ * as "hatchery-probe: <entry> -> <result>", then "hatchery-probe: done":
+ *   tcp:IP:PORT        connect (3 s): connected | failed errno=<n>
+ *   udp:IP:PORT        one datagram whose payload is the entry: sent
+ *   raw:IP:PORT        the same through a raw IPv4 socket (our own source
+ *                      address, header built here): sent
+ *   spoofip:IP:PORT:S  the same with source address S
+ *   spoofmac:IP:PORT   a datagram sent while eth0 wears another MAC
+ *                      (02:de:ad:be:ef:01; ours is put back afterwards)
+ *   flood:IP:PORT:S    64-byte datagrams as fast as the guest can send them,
+ *                      for S seconds (at most 3600): "flooding" first, then
+ *                      sent <count>
+ * The host judges arrival; a guest-side "sent" only means the kernel took it. */
+#define IPPROTO_RAW_   255
+#define SO_SNDTIMEO_   21
+#define SIOCGIFADDR_   0x8915
+#define SIOCGIFHWADDR_ 0x8927
+#define PROBE_MAX_     40
+
+/* "a.b.c.d" at *text (advanced past it) into 4 bytes; 0 on success. */
+static int parse_ipv4(const char **text, unsigned char *ip)
+{
+	const char *p = *text;
+
+	for (int i = 0; i < 4; i++) {
+		unsigned int part = 0, digits = 0;
+
+		while (*p >= '0' && *p <= '9' && digits < 3) {
+			part = part * 10 + (*p++ - '0');
+			digits++;
+		}
+		if (digits == 0 || part > 255 || (i < 3 && *p++ != '.'))
+			return -1;
+		ip[i] = part;
+	}
+	*text = p;
+	return 0;
+}
+
+static int parse_port(const char **text, unsigned short *port)
+{
+	const char *p = *text;
+	unsigned int value = 0, digits = 0;
+
+	while (*p >= '0' && *p <= '9' && digits < 5) {
+		value = value * 10 + (*p++ - '0');
+		digits++;
+	}
+	if (digits == 0 || value == 0 || value > 65535)
+		return -1;
+	*port = value;
+	*text = p;
+	return 0;
+}
+
+static void probe_report(const char *entry, const char *result, long error)
+{
+	char num[24];
+
+	say("hatchery-probe: ");
+	say(entry);
+	say(" -> ");
+	say(result);
+	if (error) {
+		ltoa_r(error, num);
+		say(" errno=");
+		say(num);
+	}
+	say("\n");
+}
+
+static struct sockaddr_in4 probe_target(const unsigned char *ip, unsigned short port)
+{
+	struct sockaddr_in4 sa = { AF_INET_, (unsigned short)((port >> 8) | (port << 8)), 0, {0} };
+
+	memcpy(&sa.addr, ip, 4);
+	return sa;
+}
+
+static void probe_tcp(const char *entry, const unsigned char *ip, unsigned short port)
+{
+	struct sockaddr_in4 sa = probe_target(ip, port);
+	long timeout[2] = { 3, 0 };	/* struct timeval: connect gives up after it */
+	long fd = my_syscall3(__NR_socket, AF_INET_, SOCK_STREAM_, 0);
+
+	if (fd < 0) {
+		probe_report(entry, "failed socket", -fd);
+		return;
+	}
+	my_syscall5(__NR_setsockopt, fd, SOL_SOCKET_, SO_SNDTIMEO_, timeout, sizeof(timeout));
+	long ret = my_syscall3(__NR_connect, fd, &sa, sizeof(sa));
+
+	probe_report(entry, ret == 0 ? "connected" : "failed", ret == 0 ? 0 : -ret);
+	close(fd);
+}
+
+static void probe_udp(const char *entry, const unsigned char *ip, unsigned short port)
+{
+	struct sockaddr_in4 sa = probe_target(ip, port);
+	/* Out of the my_syscall6() arguments: a call there would clobber the
+	 * registers the macro has already loaded. */
+	const long length = strlen(entry);
+	long fd = my_syscall3(__NR_socket, AF_INET_, SOCK_DGRAM_, 0);
+	long ret = fd < 0 ? fd : my_syscall6(__NR_sendto, fd, entry, length, 0, &sa, sizeof(sa));
+
+	probe_report(entry, ret < 0 ? "failed" : "sent", ret < 0 ? -ret : 0);
+	if (fd >= 0)
+		close(fd);
+}
+
+/* An IPv4 header (the kernel fills in the checksum, id and total length) and a
+ * UDP header without checksum, then the entry, from source. */
+static void probe_raw(const char *entry, const unsigned char *ip, unsigned short port, const unsigned char *source)
+{
+	struct sockaddr_in4 sa = probe_target(ip, port);
+	const long payload = strlen(entry);
+	const long length = 20 + 8 + payload;
+	unsigned char packet[20 + 8 + 256];
+	long fd, ret;
+
+	memset(packet, 0, 28);
+	packet[0] = 0x45;
+	packet[2] = length >> 8;
+	packet[3] = length;
+	packet[8] = 64;		/* TTL */
+	packet[9] = 17;		/* UDP */
+	memcpy(packet + 12, source, 4);
+	memcpy(packet + 16, ip, 4);
+	packet[20] = 0x9c;	/* source port 40000 */
+	packet[21] = 0x40;
+	packet[22] = port >> 8;
+	packet[23] = port;
+	packet[24] = (8 + payload) >> 8;
+	packet[25] = 8 + payload;
+	memcpy(packet + 28, entry, payload);
+	fd = my_syscall3(__NR_socket, AF_INET_, 3 /* SOCK_RAW */, IPPROTO_RAW_);
+	ret = fd < 0 ? fd : my_syscall6(__NR_sendto, fd, packet, length, 0, &sa, sizeof(sa));
+	probe_report(entry, ret < 0 ? "failed" : "sent", ret < 0 ? -ret : 0);
+	if (fd >= 0)
+		close(fd);
+}
+
+/* The transmit side of a guest that floods its shared network loop. */
+static void probe_flood(const char *entry, const unsigned char *ip, unsigned short port, unsigned int seconds)
+{
+	struct sockaddr_in4 sa = probe_target(ip, port);
+	static unsigned char datagram[64];
+	const long length = sizeof(datagram);
+	long fd = my_syscall3(__NR_socket, AF_INET_, SOCK_DGRAM_, 0);
+	long sent = 0;
+	char num[24];
+
+	if (fd < 0) {
+		probe_report(entry, "failed socket", -fd);
+		return;
+	}
+	probe_report(entry, "flooding", 0);
+	const time_t end = time(NULL) + seconds;
+
+	while (time(NULL) < end) {
+		for (int i = 0; i < 256; i++) {
+			if (my_syscall6(__NR_sendto, fd, datagram, length, 0, &sa, sizeof(sa)) > 0)
+				sent++;
+		}
+	}
+	close(fd);
+	ltoa_r(sent, num);
+	say("hatchery-probe: ");
+	say(entry);
+	say(" -> sent ");
+	say(num);
+	say("\n");
+}
+
+/* eth0's address (SIOCGIFADDR) or MAC (SIOCGIFHWADDR) into out; 0 on success. */
+static int get_eth0(long fd, unsigned long request, unsigned char *out, int offset, int len)
+{
+	struct ifreq_addr req;
+
+	memset(&req, 0, sizeof(req));
+	memcpy(req.name, "eth0", 5);
+	if (ioctl(fd, request, &req) < 0)
+		return -1;
+	memcpy(out, req.data + offset, len);
+	return 0;
+}
+
+static void run_probes(const char *list)
+{
+	static const unsigned char spoofed_mac[6] = { 0x02, 0xde, 0xad, 0xbe, 0xef, 0x01 };
+	unsigned char own_ip[4], own_mac[6];
+	long control = my_syscall3(__NR_socket, AF_INET_, SOCK_DGRAM_, 0);
+
+	if (control < 0 || get_eth0(control, SIOCGIFADDR_, own_ip, 2, 4) < 0 ||
+	    get_eth0(control, SIOCGIFHWADDR_, own_mac, 0, 6) < 0) {
+		fail("probe: eth0 address");
+		say("hatchery-probe: done\n");
+		return;
+	}
+	while (*list && *list != ' ') {
+		char entry[PROBE_MAX_ + 1];
+		int n = 0;
+
+		while (list[n] && list[n] != ',' && list[n] != ' ' && n < PROBE_MAX_) {
+			entry[n] = list[n];
+			n++;
+		}
+		entry[n] = 0;
+		list += n;
+		if (*list == ',')
+			list++;
+
+		const char *colon = strchr(entry, ':');
+		const char *p = colon ? colon + 1 : entry;
+		unsigned char ip[4], source[4];
+		unsigned short port, port_seconds;
+
+		if (!colon || parse_ipv4(&p, ip) || *p++ != ':' || parse_port(&p, &port)) {
+			probe_report(entry, "unreadable", 0);
+			continue;
+		}
+		if (strncmp(entry, "tcp:", 4) == 0 && !*p)
+			probe_tcp(entry, ip, port);
+		else if (strncmp(entry, "udp:", 4) == 0 && !*p)
+			probe_udp(entry, ip, port);
+		else if (strncmp(entry, "raw:", 4) == 0 && !*p)
+			probe_raw(entry, ip, port, own_ip);
+		else if (strncmp(entry, "spoofip:", 8) == 0 && *p++ == ':' && !parse_ipv4(&p, source) && !*p)
+			probe_raw(entry, ip, port, source);
+		else if (strncmp(entry, "flood:", 6) == 0 && *p++ == ':' && !parse_port(&p, &port_seconds) && !*p &&
+			 port_seconds <= 3600)
+			probe_flood(entry, ip, port, port_seconds);
+		else if (strncmp(entry, "spoofmac:", 9) == 0 && !*p) {
+			if (set_eth0(control, SIOCSIFHWADDR_, ARPHRD_ETHER_, spoofed_mac, 0, 6) < 0) {
+				probe_report(entry, "failed SIOCSIFHWADDR", errno);
+				continue;
+			}
+			probe_udp(entry, ip, port);
+			if (set_eth0(control, SIOCSIFHWADDR_, ARPHRD_ETHER_, own_mac, 0, 6) < 0)
+				fail("probe: restore MAC");
+		} else
+			probe_report(entry, "unreadable", 0);
+	}
+	close(control);
+	say("hatchery-probe: done\n");
+}
+
 int main(void)
 {
 	/* First of all, so that the timestamp is when /init started. */
@@ -775,6 +1027,11 @@ int main(void)
 			sleep(3600);	/* the VMM stopped the VM at DONE */
 	}
 	say("hatchery-init: boot-complete signalled\n");
+
+	const char *probes = cmdline_value(cmdline, "hatchery.probe=");
+
+	if (probes)
+		run_probes(probes);
 
 	if (cmdline_has(cmdline, "hatchery.echo=1")) {
 		say("hatchery-init: serving udp echo :7, tcp length+fnv1a64 :9000\n");

@@ -135,7 +135,9 @@ public final class Hatchery implements VmService, AutoCloseable
         try
         {
             host.configureTaps(new dev.hatchery.vm.TapPool.Settings(config.getString("hatchery.taps.prefix"),
-                config.getInt("hatchery.taps.size"), config.getString("hatchery.taps.subnet")));
+                config.getInt("hatchery.taps.size"), config.getString("hatchery.taps.subnet"), new dev.hatchery.vm.Isolation(
+                    config.getBoolean("hatchery.taps.isolation.enabled"), config.getStringList("hatchery.taps.isolation.host-services"),
+                    config.getStringList("hatchery.taps.isolation.allow-outbound"))));
             host.configureNetwork(new dev.hatchery.vm.NetSettings(
                 dev.hatchery.vm.NetSettings.Loop.parse(config.getString("hatchery.network.event-loop")),
                 config.getInt("hatchery.network.shared-loops"), config.getBoolean("hatchery.network.offloads")));
@@ -145,6 +147,7 @@ public final class Hatchery implements VmService, AutoCloseable
             final ServiceMetrics metrics = new ServiceMetrics(kernels::stats);
             metrics.addSource(limits::render);
             metrics.addSource(sb -> ServiceMetrics.renderCloneTemplates(sb, host.cloneTemplateStats()));
+            metrics.addSource(sb -> ServiceMetrics.renderNetLoops(sb, host.netLoopStats()));
             final ActorSystem<Supervisor.Command> system = ActorSystem.create(Supervisor.create(host, kernels, settings, metrics), "hatchery",
                 config);
             return new Hatchery(host, kernels, system, catalog, metrics, batches, vms, functionSettings(config));

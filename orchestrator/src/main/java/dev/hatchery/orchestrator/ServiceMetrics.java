@@ -198,6 +198,18 @@ public final class ServiceMetrics
             .append('\n');
     }
 
+    /** Prometheus lines for the host's shared network event loops: live ones, deaths (each replaced), VM networks lost. */
+    static void renderNetLoops(final StringBuilder sb, final dev.hatchery.vm.NetLoopStats stats)
+    {
+        sb.append("# HELP hatchery_net_loops Shared network event loops serving now (hatchery.network.shared-loops once started).\n");
+        sb.append("# TYPE hatchery_net_loops gauge\nhatchery_net_loops ").append(stats.alive()).append('\n');
+        sb.append("# HELP hatchery_net_loops_died_total Shared network event loops whose thread died; each was replaced.\n");
+        sb.append("# TYPE hatchery_net_loops_died_total counter\nhatchery_net_loops_died_total ").append(stats.died()).append('\n');
+        sb.append("# HELP hatchery_vm_networks_lost_total VMs whose network stopped being served (handler failure or dead loop).\n");
+        sb.append("# TYPE hatchery_vm_networks_lost_total counter\nhatchery_vm_networks_lost_total ").append(stats.networksLost())
+            .append('\n');
+    }
+
     private void observeBoot(final long nanos)
     {
         final double seconds = nanos / 1e9;

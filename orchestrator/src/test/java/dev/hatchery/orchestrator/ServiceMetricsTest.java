@@ -110,4 +110,19 @@ class ServiceMetricsTest
             org.junit.jupiter.api.Assertions.assertTrue(text.contains("\n" + line + "\n"), line + " in\n" + text);
         }
     }
+
+    @Test
+    void shouldRenderTheSharedNetworkLoopsTheirDeathsAndTheNetworksLost()
+    {
+        final StringBuilder sb = new StringBuilder();
+
+        ServiceMetrics.renderNetLoops(sb, new dev.hatchery.vm.NetLoopStats(4, 1, 7));
+
+        final String text = sb.toString();
+        for (final String line : java.util.List.of("hatchery_net_loops 4", "hatchery_net_loops_died_total 1",
+            "hatchery_vm_networks_lost_total 7"))
+        {
+            org.junit.jupiter.api.Assertions.assertTrue(text.contains("\n" + line + "\n"), line + " in\n" + text);
+        }
+    }
 }

@@ -1,6 +1,7 @@
 package dev.hatchery.orchestrator;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -28,6 +29,7 @@ class TapReclaimIT
     private static final String PREFIX = "hrc";
     private static final int SIZE = 8;
     private static final String SUBNET = "172.28.0.0/24";
+    private static final String TABLE = "hatchery_" + PREFIX;
     private static final long TAPS_WAIT_NANOS = TimeUnit.MINUTES.toNanos(5);
 
     @TempDir
@@ -49,7 +51,8 @@ class TapReclaimIT
         try
         {
             final long deadline = System.nanoTime() + TAPS_WAIT_NANOS;
-            while (NetDevice.list(PREFIX).size() < SIZE && batch.isAlive() && System.nanoTime() < deadline)
+            // The pool installs its firewall right after making its taps, before any VM leases one.
+            while ((NetDevice.list(PREFIX).size() < SIZE || !firewallTableExists()) && batch.isAlive() && System.nanoTime() < deadline)
             {
                 Thread.sleep(200);
             }
@@ -67,6 +70,7 @@ class TapReclaimIT
             leftovers.put(name, NetDevice.index(name));
         }
         assertEquals(SIZE, leftovers.size(), "SIGKILL left every tap behind: " + leftovers);
+        assertTrue(firewallTableExists(), "SIGKILL left the isolation firewall behind too");
 
         final List<String> made;
         final List<Integer> indexes = new ArrayList<>();
@@ -78,6 +82,7 @@ class TapReclaimIT
                 indexes.add(NetDevice.index(name));
             }
             assertEquals(made.stream().sorted().toList(), NetDevice.list(PREFIX), "exactly the new pool's taps exist");
+            assertEquals(1, countOf(nft("list", "tables"), "table inet " + TABLE), "the leftover table was replaced, not doubled");
         }
         assertEquals(List.copyOf(leftovers.keySet()).stream().sorted().toList(), made.stream().sorted().toList());
         for (int i = 0; i < made.size(); i++)
@@ -85,5 +90,41 @@ class TapReclaimIT
             assertNotEquals(leftovers.get(made.get(i)), indexes.get(i), made.get(i) + " was deleted and made anew (new interface index)");
         }
         assertEquals(List.of(), NetDevice.list(PREFIX), "the new pool deleted its taps when it closed");
+        assertFalse(firewallTableExists(), "and removed its firewall: " + nft("list", "tables"));
+    }
+
+    private static boolean firewallTableExists()
+    {
+        final String tables = nft("list", "tables");
+        return tables.contains("table inet " + TABLE + "\n") && tables.contains("table arp " + TABLE + "\n");
+    }
+
+    private static int countOf(final String text, final String line)
+    {
+        return (int)text.lines().filter(line::equals).count();
+    }
+
+    /** nft's output; the lab has the host's nft (package nftables, which the launcher installs). */
+    private static String nft(final String... args)
+    {
+        try
+        {
+            final List<String> command = new ArrayList<>(List.of("nft"));
+            command.addAll(List.of(args));
+            final Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
+            final String output = new String(process.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+            assertTrue(process.waitFor(30, TimeUnit.SECONDS), "nft finished");
+            assertEquals(0, process.exitValue(), "nft " + String.join(" ", args) + ": " + output);
+            return output;
+        }
+        catch (final java.io.IOException ex)
+        {
+            throw new AssertionError("nft did not start (install the package nftables): " + ex.getMessage(), ex);
+        }
+        catch (final InterruptedException ex)
+        {
+            Thread.currentThread().interrupt();
+            throw new AssertionError(ex);
+        }
     }
 }

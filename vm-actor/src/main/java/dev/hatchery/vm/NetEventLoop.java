@@ -1,5 +1,6 @@
 package dev.hatchery.vm;
 
+import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
@@ -18,8 +19,16 @@ import org.slf4j.LoggerFactory;
  * <p>
  * Closing a registration removes its descriptors and waits for a dispatch to it that is under way, so once
  * {@link Registration#close()} returns the handler is never called again and the owner may close the fds.
- * A handler that throws is logged and unregistered; the loop goes on serving the others.
- * The loop owns its thread and epoll; the registered descriptors stay with their owners.
+ * <p>
+ * Fair sharing: a handler does a bounded amount of work per call and says whether it has more; the loop then
+ * {@link Handler#resume() resumes} it once per round, after collecting (without waiting) the events of every other
+ * registration, so a VM that always has work gets one slice per round like everyone else and cannot hold the thread.
+ * <p>
+ * Failures: a handler that throws (an exception or an {@code Error} other than a {@link VirtualMachineError}) loses
+ * its registration and is told so ({@link Handler#onLost}); the loop goes on serving the others. A
+ * {@code VirtualMachineError}, or anything that breaks the loop itself, ends the thread: every registration is told
+ * it lost its loop, the loop refuses new registrations ({@link #isAlive()} is false) and its death listener (the
+ * host, which starts a replacement) is called. The loop owns its thread and epoll; the descriptors stay with their owners.
  */
 final class NetEventLoop implements AutoCloseable
 {
@@ -30,10 +39,26 @@ final class NetEventLoop implements AutoCloseable
     static final int MAX_SOURCES = 1 << SOURCE_BITS;
     private static final int MAX_EVENTS = 64;
 
-    /** Called on the loop thread when descriptor {@code source} (its index at registration) is ready. */
+    /** Called on the loop thread. */
     interface Handler
     {
-        void onReady(int source);
+        /**
+         * Descriptor {@code source} (its index at registration) is ready. Do a bounded amount of work.
+         *
+         * @return true when work is left (a budget was reached): {@link #resume()} follows after the others' turn
+         */
+        boolean onReady(int source);
+
+        /** Another bounded slice of the work left over; true when still more is left. */
+        default boolean resume()
+        {
+            return false;
+        }
+
+        /** This registration is no longer served (its handler failed, or the loop died); called at most once. */
+        default void onLost(final String reason)
+        {
+        }
     }
 
     private final String name;
@@ -41,14 +66,20 @@ final class NetEventLoop implements AutoCloseable
     private final Thread thread;
     private final ConcurrentHashMap<Long, Registration> registrations = new ConcurrentHashMap<>();
     private final AtomicLong nextId = new AtomicLong(1);
+    private final AtomicLong lost = new AtomicLong();
+    /** Called once, on the dying loop thread, when the loop ends for any reason but {@link #close()}. */
+    private final java.util.function.Consumer<NetEventLoop> onDeath;
     private volatile boolean closing;
+    /** Set when the thread ended without close(): register() refuses and the host replaces the loop. */
+    private volatile boolean dead;
     /** Guards the epoll fd against use after close: add/remove and close take this monitor. */
     private boolean closed;
 
-    private NetEventLoop(final String name, final Epoll epoll)
+    private NetEventLoop(final String name, final Epoll epoll, final java.util.function.Consumer<NetEventLoop> onDeath)
     {
         this.name = name;
         this.epoll = epoll;
+        this.onDeath = onDeath;
         this.thread = new Thread(this::run, name);
         thread.setDaemon(true);
     }
@@ -56,9 +87,27 @@ final class NetEventLoop implements AutoCloseable
     /** Opens the epoll and starts the loop thread, named {@code name}. */
     static NetEventLoop start(final String name)
     {
-        final NetEventLoop loop = new NetEventLoop(name, Epoll.create());
+        return start(name, loop -> { });
+    }
+
+    /** As above; {@code onDeath} hears of the loop's death (not of its close) so that its owner can replace it. */
+    static NetEventLoop start(final String name, final java.util.function.Consumer<NetEventLoop> onDeath)
+    {
+        final NetEventLoop loop = new NetEventLoop(name, Epoll.create(), Objects.requireNonNull(onDeath, "onDeath"));
         loop.thread.start();
         return loop;
+    }
+
+    /** Registrations this loop stopped serving because their handler failed or the loop died. */
+    long lost()
+    {
+        return lost.get();
+    }
+
+    /** False once the loop thread died (not closed): it serves nobody and takes no registration. */
+    boolean isAlive()
+    {
+        return !dead && !closing;
     }
 
     String name()
@@ -107,6 +156,10 @@ final class NetEventLoop implements AutoCloseable
         {
             synchronized (this)
             {
+                if (dead)
+                {
+                    throw new IllegalStateException("net event loop died: loop=" + name + " owner=" + owner);
+                }
                 if (closed)
                 {
                     throw new IllegalStateException("net event loop is closed: loop=" + name + " owner=" + owner);
@@ -129,25 +182,69 @@ final class NetEventLoop implements AutoCloseable
     private void run()
     {
         final EpollEvents events = new EpollEvents(MAX_EVENTS);
+        final java.util.ArrayDeque<Registration> pending = new java.util.ArrayDeque<>();
         try
         {
             while (!closing)
             {
-                final int count = epoll.wait(events, -1);
+                // With work left over, only collect what is ready now: the others' events come before another slice.
+                final int count = epoll.wait(events, pending.isEmpty() ? -1 : 0);
                 for (int i = 0; i < count && !closing; i++)
                 {
                     final long token = events.token(i);
                     final Registration registration = registrations.get(registrationId(token));
-                    if (registration != null)
+                    if (registration != null && registration.dispatch(source(token)))
                     {
-                        registration.dispatch(source(token));
+                        registration.queue(pending);
+                    }
+                }
+                // One slice for each registration that had work left before this round; new leftovers wait a round.
+                for (int round = pending.size(); round > 0 && !closing; round--)
+                {
+                    final Registration registration = pending.poll();
+                    registration.pending = false;
+                    if (registration.resumeWork())
+                    {
+                        registration.queue(pending);
                     }
                 }
             }
         }
         catch (final RuntimeException | Error ex)
         {
-            LOG.warn("vm.net_loop_failed loop={} registrations={} error=\"{}\"", name, registrations.size(), ex.toString());
+            if (!closing)
+            {
+                die(ex);
+            }
+        }
+    }
+
+    /** The thread is ending for {@code cause}: nobody is served any more, each registration and the owner hear of it. */
+    private void die(final Throwable cause)
+    {
+        synchronized (this)
+        {
+            // Nobody will close() a dead loop (its owner replaces it): it lets go of its epoll itself.
+            dead = true;
+            if (!closed)
+            {
+                closed = true;
+                epoll.close();
+            }
+        }
+        final String reason = "net loop " + name + " died: " + cause;
+        LOG.error("vm.net_loop_died loop={} registrations={} error=\"{}\"", name, registrations.size(), cause.toString());
+        for (final Registration registration : List.copyOf(registrations.values()))
+        {
+            registration.lose(reason);
+        }
+        try
+        {
+            onDeath.accept(this);
+        }
+        catch (final RuntimeException ex)
+        {
+            LOG.warn("vm.net_loop_replace_failed loop={} error=\"{}\"", name, ex.toString());
         }
     }
 
@@ -232,22 +329,81 @@ final class NetEventLoop implements AutoCloseable
             this.handler = handler;
         }
 
-        /** On the loop thread; the monitor makes close() wait for a call under way. */
-        private synchronized void dispatch(final int source)
+        /** Queued for a resume slice; only the loop thread touches it. */
+        private boolean pending;
+
+        /** On the loop thread; the monitor makes close() wait for a call under way. True when work is left. */
+        private synchronized boolean dispatch(final int source)
+        {
+            if (closed)
+            {
+                return false;
+            }
+            try
+            {
+                return handler.onReady(source);
+            }
+            catch (final RuntimeException | Error ex)
+            {
+                failed(ex, "source=" + source);
+                return false;
+            }
+        }
+
+        private synchronized boolean resumeWork()
+        {
+            if (closed)
+            {
+                return false;
+            }
+            try
+            {
+                return handler.resume();
+            }
+            catch (final RuntimeException | Error ex)
+            {
+                failed(ex, "resume");
+                return false;
+            }
+        }
+
+        private void queue(final java.util.ArrayDeque<Registration> queue)
+        {
+            if (!pending)
+            {
+                pending = true;
+                queue.add(this);
+            }
+        }
+
+        /** A VirtualMachineError goes on to end the loop (the thread may be in no state to go on); anything else ends only this registration. */
+        private void failed(final Throwable ex, final String during)
+        {
+            if (ex instanceof VirtualMachineError fatal)
+            {
+                throw fatal;
+            }
+            LOG.warn("vm.net_handler_failed loop={} owner={} during={} error=\"{}\"; unregistering it", name, owner, during,
+                ex.toString());
+            lose("net handler failed on loop " + name + ": " + ex);
+        }
+
+        /** Unregisters and tells the handler, once. */
+        private synchronized void lose(final String reason)
         {
             if (closed)
             {
                 return;
             }
+            unregister();
+            lost.incrementAndGet();
             try
             {
-                handler.onReady(source);
+                handler.onLost(reason);
             }
             catch (final RuntimeException ex)
             {
-                LOG.warn("vm.net_handler_failed loop={} owner={} source={} error=\"{}\"; unregistering it", name, owner, source,
-                    ex.toString());
-                unregister();
+                LOG.warn("vm.net_lost_handler_failed loop={} owner={} error=\"{}\"", name, owner, ex.toString());
             }
         }
 

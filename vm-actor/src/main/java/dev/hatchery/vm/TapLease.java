@@ -42,6 +42,12 @@ public final class TapLease implements AutoCloseable
         return guestAddress;
     }
 
+    /** Whether the pool isolates its guests: the VMM then also lets only the guest's own frames out ({@code SourceFilter}). */
+    public boolean isolated()
+    {
+        return pool.settings().isolation().enabled();
+    }
+
     public int prefixLength()
     {
         return prefixLength;

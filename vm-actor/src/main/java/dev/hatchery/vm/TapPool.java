@@ -32,8 +32,8 @@ public final class TapPool implements AutoCloseable
     static final int SLOT_PREFIX_LENGTH = 30;
     static final int SLOT_SIZE = 4;
 
-    /** How many taps, named how, addressed from which subnet. */
-    public record Settings(String prefix, int size, String subnet)
+    /** How many taps, named how, addressed from which subnet, and what their guests may reach. */
+    public record Settings(String prefix, int size, String subnet, Isolation isolation)
     {
         public static final String DEFAULT_PREFIX = "hatch";
         public static final int DEFAULT_SIZE = 64;
@@ -44,11 +44,23 @@ public final class TapPool implements AutoCloseable
             return new Settings(DEFAULT_PREFIX, DEFAULT_SIZE, DEFAULT_SUBNET);
         }
 
+        /** Isolated, nothing opened ({@link Isolation#defaults()}). */
+        public Settings(final String prefix, final int size, final String subnet)
+        {
+            this(prefix, size, subnet, Isolation.defaults());
+        }
+
+        public Settings withIsolation(final Isolation newIsolation)
+        {
+            return new Settings(prefix, size, subnet, newIsolation);
+        }
+
         /** Checks everything before any tap is touched; messages name the setting, the value and the fix. */
         public Settings
         {
             Objects.requireNonNull(prefix, "prefix");
             Objects.requireNonNull(subnet, "subnet");
+            Objects.requireNonNull(isolation, "isolation");
             if (!prefix.matches("[a-z][a-z0-9-]{0,9}"))
             {
                 throw new IllegalArgumentException("invalid tap prefix: prefix=" + prefix
@@ -152,15 +164,18 @@ public final class TapPool implements AutoCloseable
 
     private final Settings settings;
     private final TapMaker maker;
+    private final TapFirewall.Applier firewall;
     private final TapPrefixLock lock;
     private final List<TapLease> all;
     private final Deque<TapLease> free;
     private boolean closed;
 
-    private TapPool(final Settings settings, final TapMaker maker, final TapPrefixLock lock, final List<TapLease> all)
+    private TapPool(final Settings settings, final TapMaker maker, final TapFirewall.Applier firewall, final TapPrefixLock lock,
+        final List<TapLease> all)
     {
         this.settings = settings;
         this.maker = maker;
+        this.firewall = firewall;
         this.lock = lock;
         this.all = all;
         this.free = new ArrayDeque<>(all);
@@ -168,21 +183,23 @@ public final class TapPool implements AutoCloseable
 
     /**
      * Takes the prefix's lock (fails with {@link TapPrefixInUseException}, naming the holder, when another process has it),
-     * reclaims leftovers, then creates, addresses and brings up {@code settings.size()} taps. Needs CAP_NET_ADMIN (fails
-     * with {@code NetAdminRequiredException} otherwise); a failure deletes the taps made so far and releases the lock.
+     * reclaims leftovers, then creates, addresses and brings up {@code settings.size()} taps and, with isolation on,
+     * installs their {@link TapFirewall} before any VM can lease one. Needs CAP_NET_ADMIN (fails with
+     * {@code NetAdminRequiredException} otherwise) and, isolated, nft; a failure deletes the taps made so far and releases
+     * the lock.
      */
     public static TapPool create(final Settings settings)
     {
-        return create(settings, NATIVE, TapPrefixLock.DEFAULT_DIR);
+        return create(settings, NATIVE, TapFirewall.NFT, TapPrefixLock.DEFAULT_DIR);
     }
 
-    static TapPool create(final Settings settings, final TapMaker maker, final Path lockDir)
+    static TapPool create(final Settings settings, final TapMaker maker, final TapFirewall.Applier firewall, final Path lockDir)
     {
         final TapPrefixLock lock = TapPrefixLock.acquire(lockDir, settings.prefix());
         try
         {
             maker.reclaim(settings.prefix());
-            return create(settings, maker, lock);
+            return create(settings, maker, firewall, lock);
         }
         catch (final RuntimeException | Error ex)
         {
@@ -191,11 +208,12 @@ public final class TapPool implements AutoCloseable
         }
     }
 
-    private static TapPool create(final Settings settings, final TapMaker maker, final TapPrefixLock lock)
+    private static TapPool create(final Settings settings, final TapMaker maker, final TapFirewall.Applier firewall,
+        final TapPrefixLock lock)
     {
         final AddressPlan plan = AddressPlan.parse(settings.subnet());
         final List<TapLease> leases = new ArrayList<>(settings.size());
-        final TapPool pool = new TapPool(settings, maker, lock, leases);
+        final TapPool pool = new TapPool(settings, maker, firewall, lock, leases);
         try
         {
             for (int slot = 0; slot < settings.size(); slot++)
@@ -204,6 +222,14 @@ public final class TapPool implements AutoCloseable
                 maker.create(name, plan.host(slot), SLOT_PREFIX_LENGTH);
                 leases.add(new TapLease(pool, name, plan.host(slot), plan.guest(slot), SLOT_PREFIX_LENGTH));
             }
+            if (settings.isolation().enabled())
+            {
+                firewall.apply(TapFirewall.ruleset(settings.prefix(), leases, settings.isolation()));
+            }
+            else
+            {
+                removeFirewallQuietly(settings.prefix(), firewall);
+            }
         }
         catch (final RuntimeException | Error ex)
         {
@@ -211,8 +237,22 @@ public final class TapPool implements AutoCloseable
             throw ex;
         }
         pool.free.addAll(leases);
-        LOG.info("tap_pool.created prefix={} size={} subnet={}", settings.prefix(), settings.size(), settings.subnet());
+        LOG.info("tap_pool.created prefix={} size={} subnet={} {} firewall_table={}", settings.prefix(), settings.size(),
+            settings.subnet(), settings.isolation(), settings.isolation().enabled() ? TapFirewall.tableName(settings.prefix()) : "none");
         return pool;
+    }
+
+    /** A leftover table (of an isolated run before) would cut off the taps of this pool; without nft there is none to remove. */
+    private static void removeFirewallQuietly(final String prefix, final TapFirewall.Applier firewall)
+    {
+        try
+        {
+            firewall.apply(TapFirewall.removal(prefix));
+        }
+        catch (final RuntimeException ex)
+        {
+            LOG.info("tap_pool.firewall_not_removed prefix={} reason=\"{}\"", prefix, ex.getMessage());
+        }
     }
 
     /** Deletes persistent taps named {@code <prefix><number>} (a crashed run's); one still open elsewhere is only logged. */
@@ -299,6 +339,10 @@ public final class TapPool implements AutoCloseable
                 LOG.warn("tap_pool.closing_with_leases prefix={} leased={}", settings.prefix(), all.size() - free.size());
             }
             all.forEach(lease -> deleteQuietly(maker, lease.tapName()));
+            if (settings.isolation().enabled())
+            {
+                removeFirewallQuietly(settings.prefix(), firewall);
+            }
             free.clear();
             lock.close();
         }

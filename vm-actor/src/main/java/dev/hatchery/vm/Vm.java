@@ -435,7 +435,7 @@ final class Vm implements VmControl, AutoCloseable
     @Override
     public VmAddress address()
     {
-        return lease == null ? null : VmAddress.of(lease);
+        return lease == null ? null : VmAddress.of(lease, network == null ? null : network.lostReason());
     }
 
     /** The guest's RAM, for tests that check what the guest sees and writes; valid until the VM is released. */

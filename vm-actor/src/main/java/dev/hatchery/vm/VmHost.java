@@ -47,8 +47,8 @@ public final class VmHost implements AutoCloseable
     private TapPool.Settings tapSettings = TapPool.Settings.defaults();
     private TapPool taps;
     private NetSettings netSettings = NetSettings.defaults();
-    /** Shared mode: started with the first networked VM, closed with the host. */
-    private List<NetEventLoop> netLoops = List.of();
+    /** Shared mode: made with the first networked VM, closed with the host. */
+    private SharedNetLoops netLoops;
     private boolean closed;
     private int liveVms;
     private final CloneTemplates<VmSpec, CloneImage> cloneTemplates;
@@ -221,39 +221,24 @@ public final class VmHost implements AutoCloseable
         return netSettings;
     }
 
-    /** The shared loop serving the fewest VMs (started on first use), or null in per-VM mode. */
+    /** The live shared loop serving the fewest VMs (started on first use), or null in per-VM mode. */
     private synchronized NetEventLoop sharedNetLoop()
     {
         if (netSettings.loop() != NetSettings.Loop.SHARED)
         {
             return null;
         }
-        if (netLoops.isEmpty())
+        if (netLoops == null)
         {
-            final List<NetEventLoop> loops = new ArrayList<>();
-            try
-            {
-                for (int i = 0; i < netSettings.sharedLoops(); i++)
-                {
-                    loops.add(NetEventLoop.start("net-loop-" + i));
-                }
-            }
-            catch (final RuntimeException ex)
-            {
-                loops.forEach(NetEventLoop::close);
-                throw ex;
-            }
-            netLoops = List.copyOf(loops);
+            netLoops = new SharedNetLoops(netSettings.sharedLoops());
         }
-        NetEventLoop least = netLoops.get(0);
-        for (final NetEventLoop loop : netLoops)
-        {
-            if (loop.registrations() < least.registrations())
-            {
-                least = loop;
-            }
-        }
-        return least;
+        return netLoops.leastBusy();
+    }
+
+    /** The shared loops now: how many serve, how many died (each replaced), and VM networks lost. */
+    public synchronized NetLoopStats netLoopStats()
+    {
+        return netLoops == null ? new NetLoopStats(0, 0, 0) : netLoops.stats();
     }
 
     /**
@@ -522,8 +507,10 @@ public final class VmHost implements AutoCloseable
         {
             closed = true;
             // A VM still running loses its loop here (its registration is dropped); the host outlives its VMs.
-            netLoops.forEach(NetEventLoop::close);
-            netLoops = List.of();
+            if (netLoops != null)
+            {
+                netLoops.close();
+            }
             if (taps != null)
             {
                 taps.close();

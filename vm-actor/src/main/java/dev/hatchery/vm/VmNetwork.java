@@ -7,6 +7,7 @@ import dev.hatchery.config.GuestPhysicalMap;
 import dev.hatchery.config.VmSpec;
 import dev.hatchery.devices.Bus;
 import dev.hatchery.devices.virtio.PacketPort;
+import dev.hatchery.devices.virtio.SourceFilter;
 import dev.hatchery.devices.virtio.VirtioMmioTransport;
 import dev.hatchery.devices.virtio.VirtioNet;
 import dev.hatchery.kvm.Epoll;
@@ -39,15 +40,19 @@ final class VmNetwork implements AutoCloseable
     private final EventFd[] queueNotify;
     private final VirtioNet net;
     private final VirtioMmioTransport transport;
+    private final String vmId;
+    /** Set once, on the loop thread, when the loop stops serving this VM. */
+    private volatile String lostReason;
     /** Null while open() is still wiring things up. */
     private NetEventLoop.Registration registration;
     /** This VM's own loop (per-VM mode), or null on a shared loop, which the host owns. */
     private NetEventLoop ownLoop;
     private boolean closed;
 
-    private VmNetwork(final Tap tap, final EventFd interrupt, final EventFd[] queueNotify, final VirtioNet net,
+    private VmNetwork(final String vmId, final Tap tap, final EventFd interrupt, final EventFd[] queueNotify, final VirtioNet net,
         final VirtioMmioTransport transport)
     {
+        this.vmId = vmId;
         this.tap = tap;
         this.interrupt = interrupt;
         this.queueNotify = queueNotify;
@@ -93,7 +98,8 @@ final class VmNetwork implements AutoCloseable
             interrupt = EventFd.create();
             kvmVm.irqfd(interrupt, IRQ);
             final byte[] mac = mac(vmId, spec);
-            final VirtioNet net = new VirtioNet(new TapPort(tap), mac, offloads);
+            final SourceFilter sourceFilter = lease.isolated() ? new SourceFilter(mac, lease.guestAddress()) : null;
+            final VirtioNet net = new VirtioNet(new TapPort(tap), mac, offloads, sourceFilter);
             final EventFd irq = interrupt;
             final VirtioMmioTransport transport = new VirtioMmioTransport(net, memory, irq::signal);
             final long window = spec.virtioNetAddress();
@@ -106,7 +112,7 @@ final class VmNetwork implements AutoCloseable
             {
                 transport.restore(restoreFrom);
             }
-            network = new VmNetwork(tap, interrupt, queueNotify, net, transport);
+            network = new VmNetwork(vmId, tap, interrupt, queueNotify, net, transport);
             final NetEventLoop loop;
             if (sharedLoop == null)
             {
@@ -119,7 +125,7 @@ final class VmNetwork implements AutoCloseable
             }
             // Edge-triggered tap: VirtioNet drains it until empty or out of guest buffers (see its docs).
             network.registration = loop.register(vmId, new int[] {queueNotify[0].fd(), queueNotify[1].fd(), tap.fd()},
-                new int[] {Epoll.EPOLLIN, Epoll.EPOLLIN, Epoll.EPOLLIN | Epoll.EPOLLET}, network::onReady);
+                new int[] {Epoll.EPOLLIN, Epoll.EPOLLIN, Epoll.EPOLLIN | Epoll.EPOLLET}, network.handler());
             mmio.register(window, VirtioMmioTransport.MMIO_WINDOW_LENGTH, transport);
             return network;
         }
@@ -135,6 +141,30 @@ final class VmNetwork implements AutoCloseable
             }
             throw ex;
         }
+    }
+
+    private NetEventLoop.Handler handler()
+    {
+        return new NetEventLoop.Handler()
+        {
+            @Override
+            public boolean onReady(final int source)
+            {
+                return VmNetwork.this.onReady(source);
+            }
+
+            @Override
+            public boolean resume()
+            {
+                return VmNetwork.this.resume();
+            }
+
+            @Override
+            public void onLost(final String reason)
+            {
+                VmNetwork.this.onLost(reason);
+            }
+        };
     }
 
     /** The VM's MAC: the spec's, or one derived from the VM id. */
@@ -176,8 +206,8 @@ final class VmNetwork implements AutoCloseable
         return transport.ackedFeatures();
     }
 
-    /** On the loop thread. */
-    private void onReady(final int source)
+    /** On the loop thread: one budgeted slice of the device's work; true when it left some (see VirtioNet#WORK_BUDGET). */
+    private boolean onReady(final int source)
     {
         if (source == TAP_SOURCE)
         {
@@ -188,6 +218,26 @@ final class VmNetwork implements AutoCloseable
             queueNotify[source].drain();
             transport.notifyQueue(source);
         }
+        return net.hasPendingWork();
+    }
+
+    private boolean resume()
+    {
+        net.resume();
+        return net.hasPendingWork();
+    }
+
+    /** The loop stopped serving this VM: its frames no longer move. Said in the VM's record; the loop counts it. */
+    private void onLost(final String reason)
+    {
+        lostReason = reason;
+        LOG.warn("vm.network_lost vm={} tap={} reason=\"{}\"", vmId, tap.name(), reason);
+    }
+
+    /** Why this VM's network stopped being served, or null while it is. */
+    String lostReason()
+    {
+        return lostReason;
     }
 
     /**

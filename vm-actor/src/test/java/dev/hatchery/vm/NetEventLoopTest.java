@@ -49,6 +49,7 @@ class NetEventLoopTest
                     mine[source].drain();
                     calls.add(owner + ":" + source);
                     done.countDown();
+                    return false;
                 });
             }
             assertEquals(vms, loop.registrations());
@@ -85,6 +86,7 @@ class NetEventLoopTest
             {
                 other.drain();
                 otherCalled.countDown();
+                return false;
             });
             registration.close();
             registration.close();
@@ -113,6 +115,7 @@ class NetEventLoopTest
             {
                 good.drain();
                 goodCalled.countDown();
+                return false;
             });
             bad.signal();
             assertTrue(badCalled.await(10, TimeUnit.SECONDS));
@@ -132,13 +135,13 @@ class NetEventLoopTest
         try (EventFd fd = EventFd.create())
         {
             final IllegalArgumentException mismatch = assertThrows(IllegalArgumentException.class,
-                () -> loop.register("vm", new int[] {fd.fd()}, LEVEL, source -> { }));
+                () -> loop.register("vm", new int[] {fd.fd()}, LEVEL, source -> false));
             assertEquals("a registration takes 1 to 16 fds, one event mask each: fds=1 events=2", mismatch.getMessage());
             assertEquals(0, loop.registrations());
 
             loop.close();
             final IllegalStateException closed = assertThrows(IllegalStateException.class,
-                () -> loop.register("vm", new int[] {fd.fd()}, new int[] {Epoll.EPOLLIN}, source -> { }));
+                () -> loop.register("vm", new int[] {fd.fd()}, new int[] {Epoll.EPOLLIN}, source -> false));
             assertEquals("net event loop is closed: loop=net-test owner=vm", closed.getMessage());
             assertEquals(0, loop.registrations());
         }
@@ -146,6 +149,148 @@ class NetEventLoopTest
         {
             loop.close();
         }
+    }
+
+    @Test
+    void shouldServeAnotherVmPromptlyWhileOneAlwaysHasWorkLeft() throws Exception
+    {
+        final java.util.concurrent.atomic.AtomicLong hogSlices = new java.util.concurrent.atomic.AtomicLong();
+        final List<Long> slicesBeforeServed = new CopyOnWriteArrayList<>();
+        try (NetEventLoop loop = NetEventLoop.start("net-test"); EventFd hog = EventFd.create(); EventFd other = EventFd.create())
+        {
+            loop.register("hog", new int[] {hog.fd()}, new int[] {Epoll.EPOLLIN}, new NetEventLoop.Handler()
+            {
+                @Override
+                public boolean onReady(final int source)
+                {
+                    hog.drain();
+                    hogSlices.incrementAndGet();
+                    return true;
+                }
+
+                @Override
+                public boolean resume()
+                {
+                    hogSlices.incrementAndGet();
+                    return true;
+                }
+            });
+            final java.util.concurrent.atomic.AtomicLong signalledAt = new java.util.concurrent.atomic.AtomicLong();
+            final java.util.concurrent.Semaphore served = new java.util.concurrent.Semaphore(0);
+            loop.register("other", new int[] {other.fd()}, new int[] {Epoll.EPOLLIN}, source ->
+            {
+                other.drain();
+                slicesBeforeServed.add(hogSlices.get() - signalledAt.get());
+                served.release();
+                return false;
+            });
+            hog.signal();
+            waitUntil(() -> hogSlices.get() > 1000);
+            for (int i = 0; i < 20; i++)
+            {
+                signalledAt.set(hogSlices.get());
+                other.signal();
+                assertTrue(served.tryAcquire(10, TimeUnit.SECONDS), "the other VM was served while the hog has work: round " + i);
+            }
+            // The hog is resumed one slice per round, and every round starts by collecting the others' events: at most
+            // the slice under way when the event came and the one before it was collected pass before it is served.
+            assertTrue(slicesBeforeServed.stream().allMatch(slices -> slices <= 2), "hog slices before the other was served: "
+                + slicesBeforeServed);
+            assertTrue(hogSlices.get() > 1000, "the hog kept getting its slices");
+        }
+    }
+
+    @Test
+    void shouldTellAVmWhoseHandlerThrowsAnErrorThatItLostItsNetworkAndKeepServingTheOthers() throws Exception
+    {
+        final List<String> lost = new CopyOnWriteArrayList<>();
+        try (NetEventLoop loop = NetEventLoop.start("net-test"); EventFd bad = EventFd.create(); EventFd good = EventFd.create())
+        {
+            loop.register("bad", new int[] {bad.fd()}, new int[] {Epoll.EPOLLIN}, new NetEventLoop.Handler()
+            {
+                @Override
+                public boolean onReady(final int source)
+                {
+                    throw new AssertionError("device bug");
+                }
+
+                @Override
+                public void onLost(final String reason)
+                {
+                    lost.add(reason);
+                }
+            });
+            final CountDownLatch goodCalled = new CountDownLatch(1);
+            loop.register("good", new int[] {good.fd()}, new int[] {Epoll.EPOLLIN}, source ->
+            {
+                good.drain();
+                goodCalled.countDown();
+                return false;
+            });
+
+            bad.signal();
+            waitUntil(() -> !lost.isEmpty());
+            good.signal();
+
+            assertTrue(goodCalled.await(10, TimeUnit.SECONDS));
+            assertEquals(List.of("net handler failed on loop net-test: java.lang.AssertionError: device bug"), lost);
+            assertTrue(loop.isAlive());
+            assertEquals(1, loop.registrations());
+            assertEquals(1, loop.lost());
+        }
+    }
+
+    @Test
+    void shouldDieOnAVirtualMachineErrorTellingEveryVmAndItsOwnerAndTakeNoNewVm() throws Exception
+    {
+        final List<String> lost = new CopyOnWriteArrayList<>();
+        final CountDownLatch ownerTold = new CountDownLatch(1);
+        final NetEventLoop loop = NetEventLoop.start("net-test-dies", dead -> ownerTold.countDown());
+        try (EventFd fatal = EventFd.create(); EventFd bystander = EventFd.create(); EventFd late = EventFd.create())
+        {
+            loop.register("fatal", new int[] {fatal.fd()}, new int[] {Epoll.EPOLLIN}, recording(lost, "fatal", () ->
+            {
+                throw new StackOverflowError("deep");
+            }));
+            loop.register("bystander", new int[] {bystander.fd()}, new int[] {Epoll.EPOLLIN}, recording(lost, "bystander", () -> { }));
+
+            fatal.signal();
+
+            assertTrue(ownerTold.await(10, TimeUnit.SECONDS), "the owner heard of the death");
+            assertEquals(List.of("bystander: net loop net-test-dies died: java.lang.StackOverflowError: deep",
+                "fatal: net loop net-test-dies died: java.lang.StackOverflowError: deep"), lost.stream().sorted().toList());
+            assertFalse(loop.isAlive());
+            assertEquals(2, loop.lost());
+            assertEquals(0, loop.registrations());
+            waitUntil(() -> !threadAlive("net-test-dies"));
+            final IllegalStateException refused = assertThrows(IllegalStateException.class,
+                () -> loop.register("late", new int[] {late.fd()}, new int[] {Epoll.EPOLLIN}, source -> false));
+            assertEquals("net event loop died: loop=net-test-dies owner=late", refused.getMessage());
+        }
+        finally
+        {
+            loop.close();
+        }
+    }
+
+    /** A handler that runs {@code onReady} and records, prefixed with its name, why it lost its network. */
+    private static NetEventLoop.Handler recording(final List<String> lost, final String name, final Runnable onReady)
+    {
+        return new NetEventLoop.Handler()
+        {
+            @Override
+            public boolean onReady(final int source)
+            {
+                onReady.run();
+                return false;
+            }
+
+            @Override
+            public void onLost(final String reason)
+            {
+                lost.add(name + ": " + reason);
+            }
+        };
     }
 
     @Test

@@ -178,7 +178,7 @@ class NetIT
      * {@link #SLOW_TRANSFER_SECONDS} prints, every as many seconds, where the device, its queues and the tap stand (the
      * lab's stall watch ends a lab whose guests make no exit for a minute; this says what they were waiting for).
      */
-    private static double tcpChecksum(final TapLease lease, final byte[] data, final Vm vm) throws java.io.IOException
+    static double tcpChecksum(final TapLease lease, final byte[] data, final Vm vm) throws java.io.IOException
     {
         final long started = System.nanoTime();
         final int length;
@@ -305,7 +305,7 @@ class NetIT
         return hash;
     }
 
-    private static void waitFor(final java.util.function.BooleanSupplier condition, final Duration timeout, final Vm vm) throws InterruptedException
+    static void waitFor(final java.util.function.BooleanSupplier condition, final Duration timeout, final Vm vm) throws InterruptedException
     {
         final long deadline = System.nanoTime() + timeout.toNanos();
         while (!condition.getAsBoolean())

@@ -53,14 +53,86 @@ class TapPoolTest
         }
     }
 
+    /** Records the rulesets the pool applies; fails when told to. */
+    private static final class FakeFirewall implements TapFirewall.Applier
+    {
+        final List<String> applied = new ArrayList<>();
+        RuntimeException failure;
+
+        @Override
+        public void apply(final String ruleset)
+        {
+            if (failure != null)
+            {
+                throw failure;
+            }
+            applied.add(ruleset);
+        }
+    }
+
     @TempDir
     Path locks;
+
+    private final FakeFirewall firewall = new FakeFirewall();
+
+    @Test
+    void shouldInstallTheFirewallForExactlyItsTapsOnceAtStartAndRemoveItAfterTheTapsAtClose()
+    {
+        final FakeMaker maker = new FakeMaker();
+        try (TapPool pool = TapPool.create(new TapPool.Settings("hatch", 2, "172.30.0.0/16"), maker, firewall, locks))
+        {
+            assertEquals(1, firewall.applied.size());
+            final String rules = firewall.applied.get(0);
+            assertTrue(rules.startsWith(TapFirewall.removal("hatch")), "leftovers of a crashed run are replaced: " + rules);
+            assertTrue(rules.contains("set taps { type ifname; elements = { \"hatch0\", \"hatch1\" } }"), rules);
+            pool.lease();
+            assertEquals(1, firewall.applied.size(), "a lease touches no rule");
+        }
+        assertEquals(List.of("hatch0", "hatch1"), maker.deleted);
+        assertEquals(2, firewall.applied.size());
+        assertEquals(TapFirewall.removal("hatch"), firewall.applied.get(1));
+    }
+
+    @Test
+    void shouldDeleteItsTapsAndReleaseThePrefixWhenTheFirewallCannotBeInstalled()
+    {
+        final FakeMaker maker = new FakeMaker();
+        firewall.failure = new IllegalStateException("network isolation needs nft");
+
+        final IllegalStateException refused = assertThrows(IllegalStateException.class,
+            () -> TapPool.create(new TapPool.Settings("hatch", 3, "172.30.0.0/16"), maker, firewall, locks));
+
+        assertEquals("network isolation needs nft", refused.getMessage());
+        assertEquals(List.of("hatch0", "hatch1", "hatch2"), maker.deleted);
+        firewall.failure = null;
+        try (TapPool again = TapPool.create(new TapPool.Settings("hatch", 1, "172.30.0.0/16"), maker, firewall, locks))
+        {
+            assertEquals(1, again.available());
+        }
+    }
+
+    @Test
+    void shouldOnlyTryToRemoveALeftoverFirewallWhenIsolationIsOff()
+    {
+        firewall.failure = new IllegalStateException("nft: not found");
+        final TapPool.Settings open = new TapPool.Settings("hatch", 1, "172.30.0.0/16").withIsolation(Isolation.off());
+        try (TapPool pool = TapPool.create(open, new FakeMaker(), firewall, locks))
+        {
+            assertEquals(1, pool.available(), "without nft there is no leftover table to remove");
+        }
+        firewall.failure = null;
+        try (TapPool pool = TapPool.create(open, new FakeMaker(), firewall, locks))
+        {
+            assertEquals(List.of(TapFirewall.removal("hatch")), firewall.applied);
+        }
+        assertEquals(1, firewall.applied.size(), "nothing to remove at close");
+    }
 
     @Test
     void shouldGiveEachTapOneSlash30WithHostDot1AndGuestDot2()
     {
         final FakeMaker maker = new FakeMaker();
-        try (TapPool pool = TapPool.create(new TapPool.Settings("hatch", 3, "172.30.0.0/16"), maker, locks))
+        try (TapPool pool = TapPool.create(new TapPool.Settings("hatch", 3, "172.30.0.0/16"), maker, firewall, locks))
         {
             assertEquals(List.of("hatch0=172.30.0.1/30", "hatch1=172.30.0.5/30", "hatch2=172.30.0.9/30"), maker.created);
             final TapLease first = pool.lease();
@@ -87,7 +159,7 @@ class TapPoolTest
     @Test
     void shouldFailAtOnceWithTheReasonWhenEveryTapIsLeased()
     {
-        try (TapPool pool = TapPool.create(new TapPool.Settings("hatch", 2, "172.30.0.0/16"), new FakeMaker(), locks))
+        try (TapPool pool = TapPool.create(new TapPool.Settings("hatch", 2, "172.30.0.0/16"), new FakeMaker(), firewall, locks))
         {
             pool.lease();
             pool.lease();
@@ -101,7 +173,7 @@ class TapPoolTest
     @Test
     void shouldTakeALeaseBackOnceHoweverOftenItIsClosed()
     {
-        try (TapPool pool = TapPool.create(new TapPool.Settings("hatch", 2, "172.30.0.0/16"), new FakeMaker(), locks))
+        try (TapPool pool = TapPool.create(new TapPool.Settings("hatch", 2, "172.30.0.0/16"), new FakeMaker(), firewall, locks))
         {
             final TapLease lease = pool.lease();
             lease.close();
@@ -121,7 +193,7 @@ class TapPoolTest
         final FakeMaker maker = new FakeMaker();
         maker.failAt = 2;
 
-        assertThrows(IllegalStateException.class, () -> TapPool.create(new TapPool.Settings("hatch", 4, "172.30.0.0/16"), maker, locks));
+        assertThrows(IllegalStateException.class, () -> TapPool.create(new TapPool.Settings("hatch", 4, "172.30.0.0/16"), maker, firewall, locks));
         assertEquals(List.of("hatch0", "hatch1"), maker.deleted);
     }
 
@@ -144,7 +216,7 @@ class TapPoolTest
     @Test
     void shouldBuildThePerVmCommandLineFromTheLease()
     {
-        try (TapPool pool = TapPool.create(new TapPool.Settings("hatch", 2, "172.30.0.0/16"), new FakeMaker(), locks))
+        try (TapPool pool = TapPool.create(new TapPool.Settings("hatch", 2, "172.30.0.0/16"), new FakeMaker(), firewall, locks))
         {
             pool.lease();
             final TapLease lease = pool.lease();
@@ -160,18 +232,18 @@ class TapPoolTest
     void shouldHoldItsPrefixSoThatASecondPoolOfThisProcessIsRefusedUntilItCloses()
     {
         final FakeMaker maker = new FakeMaker();
-        try (TapPool first = TapPool.create(new TapPool.Settings("hatch", 1, "172.30.0.0/16"), maker, locks);
-             TapPool other = TapPool.create(new TapPool.Settings("other", 1, "172.31.0.0/16"), maker, locks))
+        try (TapPool first = TapPool.create(new TapPool.Settings("hatch", 1, "172.30.0.0/16"), maker, firewall, locks);
+             TapPool other = TapPool.create(new TapPool.Settings("other", 1, "172.31.0.0/16"), maker, firewall, locks))
         {
             final TapPrefixInUseException ex = assertThrows(TapPrefixInUseException.class,
-                () -> TapPool.create(new TapPool.Settings("hatch", 1, "172.30.0.0/16"), maker, locks));
+                () -> TapPool.create(new TapPool.Settings("hatch", 1, "172.30.0.0/16"), maker, firewall, locks));
 
             assertEquals("tap prefix 'hatch' is in use by another tap pool of this process (lock " + locks.resolve("taps-hatch.lock")
                 + "): close it first, or give this one another prefix", ex.getMessage());
             assertEquals(List.of("hatch0=172.30.0.1/30", "other0=172.31.0.1/30"), maker.created, "the refused pool made no tap");
             assertEquals(List.of("hatch", "other"), maker.reclaimed, "and reclaimed nothing: reclaiming would delete the holder's taps");
         }
-        try (TapPool again = TapPool.create(new TapPool.Settings("hatch", 1, "172.30.0.0/16"), maker, locks))
+        try (TapPool again = TapPool.create(new TapPool.Settings("hatch", 1, "172.30.0.0/16"), maker, firewall, locks))
         {
             assertEquals(1, again.size());
         }
@@ -190,7 +262,7 @@ class TapPoolTest
             final FakeMaker maker = new FakeMaker();
 
             final TapPrefixInUseException ex = assertThrows(TapPrefixInUseException.class,
-                () -> TapPool.create(new TapPool.Settings("hatch", 2, "172.30.0.0/16"), maker, locks));
+                () -> TapPool.create(new TapPool.Settings("hatch", 2, "172.30.0.0/16"), maker, firewall, locks));
 
             assertTrue(ex.getMessage().startsWith("tap prefix 'hatch' is in use by another process (pid " + holder.pid() + ", since "),
                 ex.getMessage());
@@ -200,7 +272,7 @@ class TapPoolTest
             assertEquals(List.of(), maker.reclaimed);
 
             holder.destroyForcibly().waitFor();
-            try (TapPool pool = TapPool.create(new TapPool.Settings("hatch", 2, "172.30.0.0/16"), maker, locks))
+            try (TapPool pool = TapPool.create(new TapPool.Settings("hatch", 2, "172.30.0.0/16"), maker, firewall, locks))
             {
                 assertEquals(List.of("hatch"), maker.reclaimed, "the killed holder's leftovers are reclaimed first");
                 assertEquals(2, pool.size());

@@ -23,6 +23,11 @@ import dev.hatchery.kvm.Tap;
  * while the guest has buffers and leaves the rest in the tap when it has none. Register the tap fd
  * edge-triggered (EPOLLET): the device drains it until it is empty or the guest runs out of buffers,
  * and resumes on the guest's next RX notify, so a level-triggered fd would spin while the guest is slow.
+ * <p>
+ * Each call moves at most {@link #WORK_BUDGET} frames per direction, so a guest that keeps its TX queue full, or a
+ * flood into its tap, cannot hold a shared event loop: what is left is {@link #hasPendingWork() pending}, and the
+ * loop {@link #resume()}s it after the other VMs on it had their turn. Transmitted frames pass {@link VnetHeader}
+ * (offload fields the driver did not accept are refused) and, when given, a {@link SourceFilter}.
  */
 public final class VirtioNet implements VirtioDevice
 {
@@ -30,6 +35,8 @@ public final class VirtioNet implements VirtioDevice
     public static final int RX_QUEUE = 0;
     public static final int TX_QUEUE = 1;
     public static final int QUEUE_SIZE = 256;
+    /** Frames moved per direction per call before the device yields its event loop (as a NAPI poll budget does). */
+    public static final int WORK_BUDGET = 64;
 
     /** Feature bits (virtio 1.x §5.1.3). */
     public static final int VIRTIO_NET_F_CSUM = 0;
@@ -68,6 +75,8 @@ public final class VirtioNet implements VirtioDevice
 
     private final PacketPort port;
     private final long features;
+    /** Null: the guest may send any frame (no isolation). */
+    private final SourceFilter sourceFilter;
     private final UnsafeBuffer config = new UnsafeBuffer(new byte[CONFIG_LENGTH]);
     private final UnsafeBuffer rxFrame = new UnsafeBuffer(ByteBuffer.allocateDirect(MAX_FRAME_LENGTH));
     private final UnsafeBuffer txFrame = new UnsafeBuffer(ByteBuffer.allocateDirect(MAX_FRAME_LENGTH));
@@ -77,6 +86,9 @@ public final class VirtioNet implements VirtioDevice
     private VirtioContext context;
     /** rxChain was popped but no frame has been put in it yet (the tap was empty, or frames were too big). */
     private boolean rxChainHeld;
+    /** The last call stopped at WORK_BUDGET with guest buffers (TX) or tap frames (RX) perhaps left. */
+    private boolean txPending;
+    private boolean rxPending;
 
     private long rxFrames;
     private long rxBytes;
@@ -84,6 +96,8 @@ public final class VirtioNet implements VirtioDevice
     private long txFrames;
     private long txBytes;
     private long txDropped;
+    private long txBadHeaders;
+    private long txFiltered;
     private long portErrors;
 
     /**
@@ -92,6 +106,13 @@ public final class VirtioNet implements VirtioDevice
      */
     public VirtioNet(final PacketPort port, final byte[] mac, final boolean offloads)
     {
+        this(port, mac, offloads, null);
+    }
+
+    /** @param sourceFilter frames the guest may send, or null for any */
+    public VirtioNet(final PacketPort port, final byte[] mac, final boolean offloads, final SourceFilter sourceFilter)
+    {
+        this.sourceFilter = sourceFilter;
         this.port = Objects.requireNonNull(port, "port");
         Objects.requireNonNull(mac, "mac");
         if (mac.length != MAC_LENGTH || (mac[0] & 0x01) != 0)
@@ -214,6 +235,8 @@ public final class VirtioNet implements VirtioDevice
         }
         this.context = context;
         rxChainHeld = false;
+        txPending = false;
+        rxPending = false;
         port.configureOffloads(tunOffloads(context.ackedFeatures()));
     }
 
@@ -236,11 +259,32 @@ public final class VirtioNet implements VirtioDevice
         receive();
     }
 
+    /** Whether the last call left frames to move because it reached {@link #WORK_BUDGET}; then call {@link #resume()}. */
+    public synchronized boolean hasPendingWork()
+    {
+        return context != null && (txPending || rxPending);
+    }
+
+    /** Moves up to another {@link #WORK_BUDGET} frames in each direction that had some left. */
+    public synchronized void resume()
+    {
+        if (txPending)
+        {
+            transmit();
+        }
+        if (rxPending)
+        {
+            receive();
+        }
+    }
+
     @Override
     public synchronized void reset()
     {
         context = null;
         rxChainHeld = false;
+        txPending = false;
+        rxPending = false;
     }
 
     public synchronized long rxFrames()
@@ -269,10 +313,25 @@ public final class VirtioNet implements VirtioDevice
         return txBytes;
     }
 
-    /** Guest frames not sent: shorter than a vnet header, longer than {@link #MAX_FRAME_LENGTH}, or not taken by the port. */
+    /**
+     * Guest frames not sent: shorter than a vnet header, longer than {@link #MAX_FRAME_LENGTH}, refused by their header
+     * or the source filter, or not taken by the port.
+     */
     public synchronized long txDropped()
     {
         return txDropped;
+    }
+
+    /** Of {@link #txDropped()}: frames whose vnet header asked for an offload the driver had not accepted. */
+    public synchronized long txBadHeaders()
+    {
+        return txBadHeaders;
+    }
+
+    /** Of {@link #txDropped()}: frames the {@link SourceFilter} refused (another source MAC or IP, or not IPv4/ARP). */
+    public synchronized long txFiltered()
+    {
+        return txFiltered;
     }
 
     /** Exceptions from the port (I/O errors on the tap); a TX frame that hit one also counts as dropped. */
@@ -285,8 +344,8 @@ public final class VirtioNet implements VirtioDevice
     public synchronized String toString()
     {
         return "VirtioNet: mac=" + formatMac(mac()) + " active=" + (context != null) + " rx_frames=" + rxFrames
-            + " rx_dropped=" + rxDropped + " tx_frames=" + txFrames + " tx_dropped=" + txDropped + " port_errors="
-            + portErrors;
+            + " rx_dropped=" + rxDropped + " tx_frames=" + txFrames + " tx_dropped=" + txDropped + " tx_bad_headers="
+            + txBadHeaders + " tx_filtered=" + txFiltered + " port_errors=" + portErrors;
     }
 
     /** A frame from the port, or 0 when there is none or the port failed (counted, logged). */
@@ -349,11 +408,13 @@ public final class VirtioNet implements VirtioDevice
 
     private void transmit()
     {
+        txPending = false;
         if (context == null)
         {
             return;
         }
         final Virtqueue tx = context.queue(TX_QUEUE);
+        int moved = 0;
         while (tx.pop(txChain))
         {
             final int length = txChain.readableBytes();
@@ -364,30 +425,59 @@ public final class VirtioNet implements VirtioDevice
             else
             {
                 txChain.gather(txFrame, 0, length);
-                if (writeFrame(length) == length)
-                {
-                    txFrames++;
-                    txBytes += length - VNET_HDR_LENGTH;
-                }
-                else
-                {
-                    txDropped++;
-                }
+                send(length);
             }
             tx.pushUsed(txChain.head(), 0);
+            if (++moved == WORK_BUDGET)
+            {
+                txPending = true;
+                break;
+            }
         }
         tx.interruptIfNeeded();
     }
 
+    /** Sends the gathered frame if its header and source pass, counting what happened to it. */
+    private void send(final int length)
+    {
+        if (VnetHeader.sanitize(txFrame, 0, length, context.ackedFeatures()) != null)
+        {
+            txBadHeaders++;
+            txDropped++;
+        }
+        else if (sourceFilter != null && !sourceFilter.permits(txFrame, VNET_HDR_LENGTH, length - VNET_HDR_LENGTH))
+        {
+            txFiltered++;
+            txDropped++;
+        }
+        else if (writeFrame(length) == length)
+        {
+            txFrames++;
+            txBytes += length - VNET_HDR_LENGTH;
+        }
+        else
+        {
+            txDropped++;
+        }
+    }
+
     private void receive()
     {
+        rxPending = false;
         if (context == null)
         {
             return;
         }
         final Virtqueue rx = context.queue(RX_QUEUE);
+        int read = 0;
         while (!rx.isHalted())
         {
+            if (read == WORK_BUDGET)
+            {
+                // Frames dropped for size count too: a flood of them must not hold the loop either.
+                rxPending = true;
+                break;
+            }
             if (!rxChainHeld)
             {
                 if (!rx.pop(rxChain))
@@ -402,6 +492,7 @@ public final class VirtioNet implements VirtioDevice
             {
                 break;
             }
+            read++;
             if (length < VNET_HDR_LENGTH || length > rxChain.writableBytes())
             {
                 // Keep the chain for the next frame rather than hand the guest an empty buffer.

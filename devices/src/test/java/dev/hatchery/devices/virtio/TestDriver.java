@@ -54,7 +54,12 @@ final class TestDriver implements AutoCloseable
 
     TestDriver(final byte[] mac, final boolean offloads)
     {
-        net = new VirtioNet(port, mac, offloads);
+        this(mac, offloads, null);
+    }
+
+    TestDriver(final byte[] mac, final boolean offloads, final SourceFilter filter)
+    {
+        net = new VirtioNet(port, mac, offloads, filter);
         transport = new VirtioMmioTransport(net, memory, interrupts);
     }
 
@@ -185,10 +190,11 @@ final class TestDriver implements AutoCloseable
         transport.notifyQueue(VirtioNet.TX_QUEUE);
     }
 
+    /** A frame with a zero vnet header (when it is long enough for one) and then bytes that follow from the seed. */
     static byte[] frame(final int length, final int seed)
     {
         final byte[] frame = new byte[length];
-        for (int i = 0; i < length; i++)
+        for (int i = length >= VirtioNet.VNET_HDR_LENGTH ? VirtioNet.VNET_HDR_LENGTH : 0; i < length; i++)
         {
             frame[i] = (byte)(seed + i);
         }

@@ -89,6 +89,10 @@ final class Views
             a.put("host", address.hostAddress());
             a.put("prefixLength", address.prefixLength());
             a.put("tap", address.tap());
+            if (address.networkLost() != null)
+            {
+                a.put("networkLost", address.networkLost());
+            }
         });
         final ObjectNode timeline = view.putObject("timelineMicros");
         RunningVm.timelineMicros(snapshot.timeline()).forEach(timeline::put);
