@@ -7,6 +7,7 @@ import com.typesafe.config.ConfigFactory;
 
 import dev.hatchery.orchestrator.function.FunctionDeployment;
 import dev.hatchery.orchestrator.function.FunctionInfo;
+import dev.hatchery.orchestrator.function.Functions;
 
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -47,10 +48,9 @@ final class FunctionCommand implements Runnable
         public Integer call()
         {
             final PrintWriter out = spec.commandLine().getOut();
-            try (Hatchery hatchery = Hatchery.start(ConfigFactory.load(), KernelCatalog.fromEnvironment(System.getenv())))
-            {
-                hatchery.functions().list().forEach(info -> out.println(line(info)));
-            }
+            // The folder alone: listing needs no KVM and no service (the launcher runs this outside the lab).
+            Functions.listStored(Hatchery.functionSettings(ConfigFactory.load()).dir())
+                .forEach(info -> out.println(line(info)));
             out.flush();
             return 0;
         }
@@ -69,13 +69,10 @@ final class FunctionCommand implements Runnable
         public Integer call()
         {
             FunctionDeployment.checkName(name);
-            try (Hatchery hatchery = Hatchery.start(ConfigFactory.load(), KernelCatalog.fromEnvironment(System.getenv())))
+            if (!Functions.deleteStored(Hatchery.functionSettings(ConfigFactory.load()).dir(), name))
             {
-                if (!hatchery.functions().delete(name))
-                {
-                    spec.commandLine().getErr().println("hatchery: no function named '" + name + "' is deployed");
-                    return 1;
-                }
+                spec.commandLine().getErr().println("hatchery: no function named '" + name + "' is deployed");
+                return 1;
             }
             spec.commandLine().getOut().println("deleted " + name);
             spec.commandLine().getOut().flush();

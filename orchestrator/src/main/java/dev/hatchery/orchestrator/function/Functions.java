@@ -268,6 +268,33 @@ public final class Functions implements FunctionService, AutoCloseable
         return store.load(name).map(stored -> info(stored, isReady(name)));
     }
 
+    /**
+     * The functions kept in {@code dir}, read from disk alone: no KVM, no VM host (for `function list` without a service;
+     * none is {@code ready}, since this process made no template).
+     */
+    public static List<FunctionInfo> listStored(final Path dir)
+    {
+        final FunctionStore store = new FunctionStore(dir);
+        final List<FunctionInfo> infos = new ArrayList<>();
+        for (final String name : store.names())
+        {
+            store.load(name).ifPresent(stored -> infos.add(info(stored, false)));
+        }
+        return infos;
+    }
+
+    /** Deletes a function's files from {@code dir} alone (a service that holds its template keeps it until it restarts). */
+    public static boolean deleteStored(final Path dir, final String name)
+    {
+        FunctionDeployment.checkName(name);
+        final boolean existed = new FunctionStore(dir).delete(name);
+        if (existed)
+        {
+            LOG.info("function.deleted name={} dir={}", name, dir);
+        }
+        return existed;
+    }
+
     private boolean isReady(final String name)
     {
         final CompletableFuture<Live> current = live.get(name);

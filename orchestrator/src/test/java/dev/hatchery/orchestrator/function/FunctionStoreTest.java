@@ -100,4 +100,22 @@ class FunctionStoreTest
         assertEquals("payloadLimitBytes", limit.refusal().field());
         assertEquals("handler", handler.refusal().field());
     }
+
+    @Test
+    void shouldListAndDeleteStoredFunctionsFromTheFolderAloneWithoutAService()
+    {
+        final FunctionStore store = new FunctionStore(dir);
+        final java.nio.file.Path initramfs = store.writeInitramfs("echo", new byte[] {1, 2, 3});
+        store.commit(deployment("echo"), initramfs, Instant.parse("2026-12-06T01:00:00Z"));
+
+        final List<FunctionInfo> listed = Functions.listStored(dir);
+        assertEquals(List.of("echo"), listed.stream().map(FunctionInfo::name).toList());
+        assertEquals(64, listed.get(0).memMib());
+        assertFalse(listed.get(0).ready(), "this process made no template");
+
+        assertTrue(Functions.deleteStored(dir, "echo"));
+        assertFalse(Functions.deleteStored(dir, "echo"));
+        assertEquals(List.of(), Functions.listStored(dir));
+        assertThrows(RefusedException.class, () -> Functions.deleteStored(dir, "../etc"));
+    }
 }
