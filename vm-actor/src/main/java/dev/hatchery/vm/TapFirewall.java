@@ -68,7 +68,8 @@ final class TapFirewall
             text.append(" elements = { ").append(services).append(" }");
         }
         text.append(" }\n");
-        text.append("  set outbound { type ipv4_addr; flags interval;");
+        // auto-merge: overlapping networks in the setting (10.0.0.0/8 and 10.1.0.0/16) are one range, not an nft error.
+        text.append("  set outbound { type ipv4_addr; flags interval; auto-merge;");
         if (!outbound.isEmpty())
         {
             text.append(" elements = { ").append(outbound).append(" }");

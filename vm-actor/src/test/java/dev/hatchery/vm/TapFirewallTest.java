@@ -36,7 +36,7 @@ class TapFirewallTest
         final String rules = TapFirewall.ruleset("hatch", taps(1), Isolation.defaults());
 
         assertTrue(rules.contains("set host_services { type inet_proto . inet_service; }"), rules);
-        assertTrue(rules.contains("set outbound { type ipv4_addr; flags interval; }"), rules);
+        assertTrue(rules.contains("set outbound { type ipv4_addr; flags interval; auto-merge; }"), rules);
         assertTrue(rules.contains("iifname @taps meta nfproto != ipv4 drop"), rules);
         assertTrue(rules.contains("iifname @taps iifname . ip saddr != @guest_sources drop"), rules);
         assertTrue(rules.contains("iifname @taps ct state established,related accept\n"
@@ -53,7 +53,8 @@ class TapFirewallTest
             new Isolation(true, List.of("udp/53", "TCP/8080"), List.of("10.1.0.0/16", "0.0.0.0/0")));
 
         assertTrue(rules.contains("set host_services { type inet_proto . inet_service; elements = { udp . 53, tcp . 8080 } }"), rules);
-        assertTrue(rules.contains("set outbound { type ipv4_addr; flags interval; elements = { 10.1.0.0/16, 0.0.0.0/0 } }"), rules);
+        assertTrue(rules.contains("set outbound { type ipv4_addr; flags interval; auto-merge; elements = { 10.1.0.0/16, 0.0.0.0/0 } }"),
+            "overlapping networks are merged, not refused by nft: " + rules);
         assertTrue(rules.contains("iifname @taps oifname != @taps ip daddr @outbound accept"), rules);
     }
 
