@@ -59,7 +59,6 @@ public final class VirtioNet implements VirtioDevice
 
     /** virtio_net_hdr_v1: flags u8, gso_type u8, hdr_len u16, gso_size u16, csum_start u16, csum_offset u16, num_buffers u16. */
     public static final int VNET_HDR_LENGTH = 12;
-    static final int VNET_HDR_NUM_BUFFERS_OFFSET = 10;
 
     /** The header, then the largest frame a 64 KiB GSO packet makes (as Firecracker sizes it). */
     public static final int MAX_FRAME_LENGTH = VNET_HDR_LENGTH + 65550;
@@ -500,7 +499,7 @@ public final class VirtioNet implements VirtioDevice
                 continue;
             }
             // Without VIRTIO_NET_F_MRG_RXBUF a frame always takes one buffer; the tap skips this field.
-            rxFrame.putShort(VNET_HDR_NUM_BUFFERS_OFFSET, (short)1, ByteOrder.LITTLE_ENDIAN);
+            rxFrame.putShort(VnetHeader.NUM_BUFFERS_OFFSET, (short)1, ByteOrder.LITTLE_ENDIAN);
             rxChain.scatter(rxFrame, 0, length);
             rx.pushUsed(rxChain.head(), length);
             rxChainHeld = false;

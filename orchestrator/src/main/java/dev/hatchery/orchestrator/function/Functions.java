@@ -247,12 +247,7 @@ public final class Functions implements FunctionService, AutoCloseable
     @Override
     public List<FunctionInfo> list()
     {
-        final List<FunctionInfo> infos = new ArrayList<>();
-        for (final String name : store.names())
-        {
-            store.load(name).ifPresent(stored -> infos.add(info(stored, isReady(name))));
-        }
-        return infos;
+        return infos(store, this::isReady);
     }
 
     @Override
@@ -274,11 +269,16 @@ public final class Functions implements FunctionService, AutoCloseable
      */
     public static List<FunctionInfo> listStored(final Path dir)
     {
-        final FunctionStore store = new FunctionStore(dir);
+        return infos(new FunctionStore(dir), name -> false);
+    }
+
+    /** Every function in {@code store}, in name order, each ready as {@code ready} says. */
+    private static List<FunctionInfo> infos(final FunctionStore store, final java.util.function.Predicate<String> ready)
+    {
         final List<FunctionInfo> infos = new ArrayList<>();
         for (final String name : store.names())
         {
-            store.load(name).ifPresent(stored -> infos.add(info(stored, false)));
+            store.load(name).ifPresent(stored -> infos.add(info(stored, ready.test(name))));
         }
         return infos;
     }
