@@ -101,6 +101,14 @@ final class Capacity
         give(1, memBytes);
     }
 
+    /** What is not reserved now (see {@link FreeCapacity}). */
+    FreeCapacity free()
+    {
+        final long byTotal = Math.max(0, limits.maxTotalMemMib() - memMibReserved) * MIB;
+        return new FreeCapacity(Math.max(0, limits.maxVmsInFlight() - vmsReserved), Math.min(roomInBudget(), byTotal),
+            budget.perVmOverheadBytes(), Math.max(0, limits.maxActiveBatches() - activeBatches));
+    }
+
     int vmsReserved()
     {
         return vmsReserved;

@@ -219,6 +219,18 @@ public final class Hatchery implements VmService, AutoCloseable
             });
     }
 
+    /** What this node could take on now: free VM slots, memory and batch slots. */
+    public CompletionStage<FreeCapacity> freeCapacity()
+    {
+        return AskPattern.ask(system, Supervisor.QueryCapacity::new, ASK_TIMEOUT, system.scheduler());
+    }
+
+    /** Keeps a batch run elsewhere (a cluster batch this node coordinates) beside the local ones, under the same retention bound. */
+    public void retain(final BatchHandle handle)
+    {
+        batches.put(handle.id(), handle);
+    }
+
     /** The acceptance, or the refusal thrown as {@link RefusedException}. */
     private static <T> T accepted(final Object reply, final Class<T> acceptance)
     {

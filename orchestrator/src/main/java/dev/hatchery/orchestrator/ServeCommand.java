@@ -7,6 +7,8 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
+import dev.hatchery.orchestrator.cluster.ClusterHatchery;
+import dev.hatchery.orchestrator.cluster.ClusterSettings;
 import dev.hatchery.orchestrator.http.HttpServer;
 import dev.hatchery.orchestrator.http.HttpSettings;
 
@@ -35,6 +37,22 @@ final class ServeCommand implements Callable<Integer>
         + " hatchery.http.allowed-hosts); on 0.0.0.0, every name but localhost that clients use")
     private List<String> allowHosts = new ArrayList<>();
 
+    @CommandLine.Option(names = "--cluster", description = "join an Akka Cluster of Hatchery nodes (README \"Cluster\"): batches"
+        + " submitted here are split across the members by their free capacity")
+    private boolean cluster;
+
+    @CommandLine.Option(names = "--seed-nodes", split = ",", paramLabel = "HOST:PORT", description = "with --cluster: the nodes to join"
+        + " through, comma-separated; the first node of a cluster lists itself (default: hatchery.cluster.seed-nodes)")
+    private List<String> seedNodes;
+
+    @CommandLine.Option(names = "--cluster-port", description = "with --cluster: this node's cluster transport port (default:"
+        + " hatchery.cluster.port, 25520)")
+    private Integer clusterPort;
+
+    @CommandLine.Option(names = "--cluster-host", description = "with --cluster: this node's cluster transport address (default:"
+        + " hatchery.cluster.host, 127.0.0.1); anything but loopback needs hatchery.cluster.tls.*")
+    private String clusterHost;
+
     @CommandLine.Option(names = "--for-seconds", description = "stop after this many seconds (default: run until interrupted)")
     private Long forSeconds;
 
@@ -58,12 +76,23 @@ final class ServeCommand implements Callable<Integer>
             awaitQuietly(released);
         }, "hatchery-serve-stop");
         Runtime.getRuntime().addShutdownHook(hook);
-        try (Hatchery hatchery = Hatchery.start(config, KernelCatalog.fromEnvironment(System.getenv()));
-             HttpServer server = HttpServer.start(hatchery.actorSystem(), hatchery, settings, limits.maxBatchCount(),
+        final ClusterSettings clustering = clusterSettings(config);
+        final KernelCatalog catalog = KernelCatalog.fromEnvironment(System.getenv());
+        try (Node node = clustering == null ? new Node(Hatchery.start(config, catalog), null)
+                 : Node.of(ClusterHatchery.start(config, catalog, clustering));
+             HttpServer server = HttpServer.start(node.hatchery().actorSystem(), node.service(), settings, limits.maxBatchCount(),
                  limits.maxBatchConcurrency()))
         {
-            out.println("hatchery: serving http://" + settings.host() + ":" + server.address().getPort()
-                + " kernels=" + String.join(",", hatchery.catalog().names()) + " token=" + (settings.token().isPresent() ? "required" : "off"));
+            final String url = "http://" + settings.host() + ":" + server.address().getPort();
+            if (node.cluster() != null)
+            {
+                node.cluster().serveHttpAt(url);
+                // A node the Split Brain Resolver downs (or that cannot join) stops its actor system: serve no longer.
+                node.hatchery().actorSystem().getWhenTerminated().thenRun(stopped::countDown);
+            }
+            out.println("hatchery: serving " + url + " kernels=" + String.join(",", node.hatchery().catalog().names()) + " token="
+                + (settings.token().isPresent() ? "required" : "off") + (node.cluster() == null ? ""
+                    : " cluster_node=" + node.cluster().node() + " seeds=" + String.join(",", clustering.seedNodes())));
             out.flush();
             if (forSeconds != null)
             {
@@ -81,6 +110,48 @@ final class ServeCommand implements Callable<Integer>
             released.countDown();
         }
         return 0;
+    }
+
+    /** The cluster settings when --cluster (or hatchery.cluster.enabled) asks for one, else null; refuses cluster flags without it. */
+    private ClusterSettings clusterSettings(final Config config)
+    {
+        final ClusterSettings configured = ClusterSettings.fromConfig(config);
+        if (!cluster && !configured.enabled())
+        {
+            if (seedNodes != null || clusterPort != null || clusterHost != null)
+            {
+                throw new CommandLine.ParameterException(spec.commandLine(), "--seed-nodes, --cluster-port and --cluster-host need --cluster");
+            }
+            return null;
+        }
+        return configured.withCommandLine(clusterPort, clusterHost, seedNodes).validate();
+    }
+
+    /** The service this process serves: a node alone, or a cluster member (which closes its local service itself). */
+    private record Node(Hatchery hatchery, ClusterHatchery cluster) implements AutoCloseable
+    {
+        static Node of(final ClusterHatchery cluster)
+        {
+            return new Node(cluster.local(), cluster);
+        }
+
+        VmService service()
+        {
+            return cluster != null ? cluster : hatchery;
+        }
+
+        @Override
+        public void close()
+        {
+            if (cluster != null)
+            {
+                cluster.close();
+            }
+            else
+            {
+                hatchery.close();
+            }
+        }
     }
 
     private static void awaitQuietly(final CountDownLatch latch)

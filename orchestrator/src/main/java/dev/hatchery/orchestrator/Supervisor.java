@@ -65,6 +65,11 @@ public final class Supervisor extends AbstractBehavior<Supervisor.Command>
     {
     }
 
+    /** Asks what this node could take on now (for a cluster's split and {@code GET /v1/cluster}). */
+    public record QueryCapacity(ActorRef<FreeCapacity> replyTo) implements Command
+    {
+    }
+
     /** Answer to {@link StartBatch}. */
     public sealed interface StartReply
     {
@@ -180,6 +185,11 @@ public final class Supervisor extends AbstractBehavior<Supervisor.Command>
             .onMessage(CancelBatch.class, this::onCancelBatch)
             .onMessage(SpawnVm.class, this::onSpawnVm)
             .onMessage(StopVm.class, this::onStopVm)
+            .onMessage(QueryCapacity.class, query ->
+            {
+                query.replyTo().tell(capacity.free());
+                return this;
+            })
             .onMessage(KernelPrepared.class, this::onKernelPrepared)
             .onMessage(KernelPreparedForVm.class, this::onKernelPreparedForVm)
             .onMessage(FromVm.class, this::onFromVm)

@@ -34,6 +34,12 @@ public interface VmService
     /** The deployed functions and their invocations. */
     dev.hatchery.orchestrator.function.FunctionService functions();
 
+    /** The cluster this node is a member of, as {@code GET /v1/cluster} shows it; empty when the node runs alone. */
+    default CompletionStage<Optional<ClusterView>> cluster()
+    {
+        return java.util.concurrent.CompletableFuture.completedFuture(Optional.empty());
+    }
+
     /** Spawns one VM and completes when it runs (its address, console and timeline are then readable). */
     default CompletionStage<RunningVm> spawn(final SpawnRequest request)
     {

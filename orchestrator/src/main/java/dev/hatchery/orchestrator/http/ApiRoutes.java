@@ -99,6 +99,9 @@ public final class ApiRoutes extends AllDirectives
                     path("openapi.json", () -> get(() -> complete(HttpResponse.create()
                         .withEntity(ContentTypes.APPLICATION_JSON, openApi)))),
                     path("kernels", () -> get(() -> complete(json(StatusCodes.OK, Views.kernels(service.catalog()))))),
+                    path("cluster", () -> get(() -> respond(service.cluster().thenApply(view -> json(StatusCodes.OK, Json.tree(view.orElseThrow(
+                        () -> new ProblemException(Problem.notFound("this node runs alone: start it with ./hatchery serve --cluster --seed-nodes"
+                            + " HOST:PORT,... to form a cluster (README \"Cluster\")"))))))))),
                     pathPrefix("batches", this::batchRoutes),
                     pathPrefix("vms", this::vmRoutes),
                     pathPrefix("functions", () -> new FunctionRoutes(service.functions(), settings, this).routes()))))))))));

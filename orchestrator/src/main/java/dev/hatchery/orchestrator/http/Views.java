@@ -118,6 +118,10 @@ final class Views
         {
             view.put("bootMicros", event.bootMicros());
         }
+        if (event.node() != null)
+        {
+            view.put("node", event.node());
+        }
         return view;
     }
 

@@ -45,6 +45,7 @@ import java.util.List;
  * @param startedAt           ISO-8601 instant the batch started
  * @param spawn               how the VMs came to be: {@code boot} or {@code clone}
  * @param cloneTemplate       with spawn=clone, the template the clones were made from; else null
+ * @param nodes               a cluster batch's figures per node (README "Cluster"), keyed by node; empty for a batch of one node
  */
 public record BatchReport(
     String kernel,
@@ -71,8 +72,22 @@ public record BatchReport(
     String environment,
     String startedAt,
     String spawn,
-    CloneTemplateSummary cloneTemplate)
+    CloneTemplateSummary cloneTemplate,
+    Map<String, NodeFigures> nodes)
 {
+    /** A batch of one node (no per-node breakdown). */
+    public BatchReport(final String kernel, final int count, final int concurrency, final String memoryMode, final int booted, final int failed,
+        final int timedOut, final int cancelled, final double wallSeconds, final double throughputPerSecond, final LatencySummary latencyMicros,
+        final Map<String, LatencySummary> phases, final Map<String, LatencySummary> spans, final double hostCpuSeconds, final long peakRssBytes,
+        final long memoryPerVmBytes, final long guestMemoryPerVmBytes, final long hostOverheadPerVmBytes, final List<FailureGroup> failures,
+        final Map<String, Integer> spawnPaths, final boolean lab, final String environment, final String startedAt, final String spawn,
+        final CloneTemplateSummary cloneTemplate)
+    {
+        this(kernel, count, concurrency, memoryMode, booted, failed, timedOut, cancelled, wallSeconds, throughputPerSecond, latencyMicros, phases,
+            spans, hostCpuSeconds, peakRssBytes, memoryPerVmBytes, guestMemoryPerVmBytes, hostOverheadPerVmBytes, failures, spawnPaths, lab,
+            environment, startedAt, spawn, cloneTemplate, Map.of());
+    }
+
     public BatchReport
     {
         latencyMicros = latencyMicros == null ? LatencySummary.empty() : latencyMicros;
@@ -81,5 +96,6 @@ public record BatchReport(
         failures = failures == null ? List.of() : List.copyOf(failures);
         spawnPaths = spawnPaths == null ? Map.of() : Collections.unmodifiableMap(new LinkedHashMap<>(spawnPaths));
         spawn = spawn == null ? "boot" : spawn;
+        nodes = nodes == null ? Map.of() : Collections.unmodifiableMap(new LinkedHashMap<>(nodes));
     }
 }
