@@ -20,8 +20,20 @@ public interface VmService
     /** Stops a batch's running VMs and ends its unlaunched ones as cancelled; false if the id is unknown. */
     boolean cancel(String batchId);
 
-    /** Accepts one VM and returns its view at once (it is then being built); fails with {@link RefusedException}. */
+    /**
+     * Accepts one VM and returns its view at once (it is then being built); fails with {@link RefusedException}, and in a
+     * cluster with {@link PlacedElsewhereException} when another node has more free capacity.
+     */
     CompletionStage<RunningVm> submitVm(SpawnRequest request);
+
+    /**
+     * Accepts one VM on this node whatever the others have free: a request another cluster member already placed here
+     * (it would otherwise bounce). Alone, the same as {@link #submitVm}.
+     */
+    default CompletionStage<RunningVm> submitVmHere(final SpawnRequest request)
+    {
+        return submitVm(request);
+    }
 
     /** A VM spawned earlier (running, or among the most recent ended ones). */
     Optional<RunningVm> vm(String vmId);

@@ -37,6 +37,8 @@ public final class ScriptedVmService implements VmService, AutoCloseable
     private final List<String> stopped = new ArrayList<>();
     private final long vmIntervalMillis;
     private volatile Refusal refuseNext;
+    private volatile dev.hatchery.orchestrator.ClusterView cluster;
+    private volatile PlacedElsewhereException placeNext;
     private volatile CompletableFuture<Void> answerNext;
     private int nextId;
 
@@ -47,6 +49,18 @@ public final class ScriptedVmService implements VmService, AutoCloseable
     }
 
     /** The next submit or submitVm is refused with this. */
+    /** Answers GET /v1/cluster with this view from now on; null: the node runs alone (404). */
+    public void cluster(final ClusterView view)
+    {
+        cluster = view;
+    }
+
+    @Override
+    public CompletionStage<Optional<ClusterView>> cluster()
+    {
+        return CompletableFuture.completedFuture(Optional.ofNullable(cluster));
+    }
+
     public void refuseNext(final Refusal refusal)
     {
         refuseNext = refusal;
@@ -156,9 +170,28 @@ public final class ScriptedVmService implements VmService, AutoCloseable
         return batches.containsKey(batchId);
     }
 
+    /** The next single VM goes to another node, as a cluster member places one (submitVmHere still takes it). */
+    public void placeNextElsewhere(final PlacedElsewhereException placed)
+    {
+        placeNext = placed;
+    }
+
     @Override
     public synchronized CompletionStage<RunningVm> submitVm(final SpawnRequest request)
     {
+        final PlacedElsewhereException placed = placeNext;
+        placeNext = null;
+        if (placed != null)
+        {
+            return CompletableFuture.failedFuture(placed);
+        }
+        return submitVmHere(request);
+    }
+
+    @Override
+    public synchronized CompletionStage<RunningVm> submitVmHere(final SpawnRequest request)
+    {
+        placeNext = null;
         final Refusal refusal = takeRefusal();
         if (refusal != null)
         {

@@ -27,6 +27,7 @@ import dev.hatchery.orchestrator.BatchRequest;
 import dev.hatchery.orchestrator.FreeCapacity;
 import dev.hatchery.orchestrator.Hatchery;
 import dev.hatchery.orchestrator.KernelCatalog;
+import dev.hatchery.orchestrator.PlacedElsewhereException;
 import dev.hatchery.orchestrator.Refusal;
 import dev.hatchery.orchestrator.RefusedException;
 import dev.hatchery.orchestrator.RunningVm;
@@ -287,8 +288,38 @@ public final class ClusterHatchery implements VmService, AutoCloseable
         return local.catalog();
     }
 
+    /**
+     * Places one VM on the member with the most free capacity for its memory size: here (ties stay here), or fails with
+     * {@link PlacedElsewhereException} naming that node's {@code POST /v1/vms} (the HTTP API answers 307 to it).
+     */
     @Override
     public CompletionStage<RunningVm> submitVm(final SpawnRequest request)
+    {
+        final long memBytes = request.spec().memBytes();
+        return capacities().thenCompose(capacities ->
+        {
+            final NodeCapacity self = capacities.get(node);
+            final int here = self == null ? -1 : self.free().vmsOf(memBytes);
+            NodeCapacity best = null;
+            for (final NodeCapacity capacity : capacities.values())
+            {
+                if (!capacity.http().isEmpty() && capacity.free().vmsOf(memBytes) > here
+                    && (best == null || capacity.free().vmsOf(memBytes) > best.free().vmsOf(memBytes)))
+                {
+                    best = capacity;
+                }
+            }
+            if (best == null || best.node().equals(node))
+            {
+                return local.submitVm(request);
+            }
+            LOG.info("cluster.vm_placed node={} room={} here_room={}", best.node(), best.free().vmsOf(memBytes), here);
+            throw new PlacedElsewhereException(best.node(), best.http() + "/v1/vms?placed=" + node.replace(':', '-'));
+        });
+    }
+
+    @Override
+    public CompletionStage<RunningVm> submitVmHere(final SpawnRequest request)
     {
         return local.submitVm(request);
     }

@@ -53,7 +53,7 @@ public final class ApiRoutes extends AllDirectives
 {
     /** Every method and path the API serves; the OpenAPI document must list exactly these (a test checks it). */
     public static final List<String> ENDPOINTS = List.of(
-        "GET /healthz", "GET /metrics", "GET /v1/openapi.json", "GET /v1/kernels",
+        "GET /healthz", "GET /metrics", "GET /v1/openapi.json", "GET /v1/kernels", "GET /v1/cluster",
         "POST /v1/batches", "GET /v1/batches/{id}", "DELETE /v1/batches/{id}", "GET /v1/batches/{id}/events",
         "POST /v1/vms", "GET /v1/vms/{id}", "DELETE /v1/vms/{id}", "GET /v1/vms/{id}/console",
         "GET /v1/functions", "PUT /v1/functions/{name}", "GET /v1/functions/{name}", "POST /v1/functions/{name}/invocations",
@@ -160,16 +160,18 @@ public final class ApiRoutes extends AllDirectives
     private Route vmRoutes()
     {
         return concat(
-            pathEnd(() -> post(() -> withBody(body ->
+            pathEnd(() -> post(() -> parameterOptional("placed", placed -> withBody(body ->
             {
                 final RequestBodies.VmBody vm = RequestBodies.vm(body, service.catalog());
                 final Duration limit = vm.request().spec().bootTimeout().plus(WAIT_MARGIN);
-                final CompletionStage<HttpResponse> answer = service.submitVm(vm.request())
+                // ?placed=NODE: another cluster member already chose this node; it stays here rather than bounce.
+                final CompletionStage<HttpResponse> answer = (placed.isPresent() ? service.submitVmHere(vm.request())
+                    : service.submitVm(vm.request()))
                     .thenCompose(running -> vm.waitForBoot() ? running.bootedOrEnded() : CompletableFuture.completedFuture(running))
                     .thenApply(running -> json(vm.waitForBoot() ? StatusCodes.CREATED : StatusCodes.ACCEPTED,
                         Views.vm(running, running.snapshot())).addHeader(Location.create("/v1/vms/" + running.id())));
-                return withRequestTimeout(scala.concurrent.duration.Duration.fromNanos(limit.toNanos()), () -> respond(answer));
-            }))),
+                return withRequestTimeout(scala.concurrent.duration.Duration.fromNanos(limit.toNanos()), () -> respond(redirectWhenPlacedElsewhere(answer)));
+            })))),
             pathPrefix(PathMatchers.segment(), id -> concat(
                 pathEnd(() -> concat(
                     get(() ->
@@ -185,6 +187,26 @@ public final class ApiRoutes extends AllDirectives
                     }))),
                 path("console", () -> get(() -> respond(vm(id).inspect().thenApply(snapshot -> HttpResponse.create()
                     .withEntity(ContentTypes.TEXT_PLAIN_UTF8, snapshot.console()))))))));
+    }
+
+    /** In a cluster, a VM placed on another node is answered 307 to that node's {@code POST /v1/vms} (same method and body). */
+    private static CompletionStage<HttpResponse> redirectWhenPlacedElsewhere(final CompletionStage<HttpResponse> answer)
+    {
+        return answer.handle((response, error) ->
+        {
+            final Throwable cause = error instanceof java.util.concurrent.CompletionException && error.getCause() != null ? error.getCause() : error;
+            if (cause instanceof dev.hatchery.orchestrator.PlacedElsewhereException elsewhere)
+            {
+                return json(StatusCodes.TEMPORARY_REDIRECT, Json.MAPPER.createObjectNode().put("node", elsewhere.node())
+                    .put("detail", elsewhere.getMessage())).addHeader(Location.create(elsewhere.url()));
+            }
+            if (error != null)
+            {
+                throw error instanceof java.util.concurrent.CompletionException completion ? completion
+                    : new java.util.concurrent.CompletionException(error);
+            }
+            return response;
+        });
     }
 
     /** Server-sent events: one {@code vm} event per VM as it ends, then {@code done}; resumes after Last-Event-ID. */

@@ -207,6 +207,41 @@ class ApiRoutesTest
     }
 
     @Test
+    void shouldRedirectASingleVmThatTheClusterPlacedOnAnotherNodeAndKeepOneThatWasPlacedHere() throws Exception
+    {
+        final String elsewhere = "http://127.0.0.1:18082/v1/vms?placed=127-0-0-1-25521";
+        service.placeNextElsewhere(new dev.hatchery.orchestrator.PlacedElsewhereException("127.0.0.1:25522", elsewhere));
+        final HttpResponse<String> redirected = client.post("/v1/vms", "{\"kernel\":\"flat\"}");
+        assertEquals(307, redirected.statusCode(), redirected.body());
+        assertEquals(elsewhere, redirected.headers().firstValue("Location").orElseThrow());
+        assertEquals("127.0.0.1:25522", ApiClient.json(redirected).get("node").asText());
+
+        service.placeNextElsewhere(new dev.hatchery.orchestrator.PlacedElsewhereException("127.0.0.1:25522", elsewhere));
+        final HttpResponse<String> kept = client.post("/v1/vms?placed=127-0-0-1-25521", "{\"kernel\":\"flat\"}");
+        assertEquals(202, kept.statusCode(), kept.body());
+    }
+
+    @Test
+    void shouldShowTheClusterOrSayThatTheNodeRunsAlone() throws Exception
+    {
+        service.cluster(null);
+        final HttpResponse<String> alone = client.get("/v1/cluster");
+        assertProblem(alone, 404, null);
+        assertTrue(ApiClient.json(alone).get("detail").asText().contains("--cluster"), alone.body());
+
+        service.cluster(new dev.hatchery.orchestrator.ClusterView("127.0.0.1:25520", "127.0.0.1:25520", List.of(
+            new dev.hatchery.orchestrator.ClusterView.MemberView("127.0.0.1:25520", "up", true, true, "http://127.0.0.1:8080",
+                new dev.hatchery.orchestrator.FreeCapacity(250, 16L << 30, 8 << 20, 8)),
+            new dev.hatchery.orchestrator.ClusterView.MemberView("127.0.0.1:25521", "up", false, false, null, null))));
+        final HttpResponse<String> clustered = client.get("/v1/cluster");
+        assertEquals(200, clustered.statusCode(), clustered.body());
+        final JsonNode view = ApiClient.json(clustered);
+        assertEquals("127.0.0.1:25520", view.get("self").asText());
+        assertEquals(250, view.get("members").get(0).get("free").get("vmSlots").asInt());
+        assertFalse(view.get("members").get(1).get("reachable").asBoolean());
+    }
+
+    @Test
     void shouldRunABatchStreamOneEventPerVmThenDoneAndServeTheReport() throws Exception
     {
         final HttpResponse<String> submitted = client.post("/v1/batches", "{\"kernel\":\"flat\",\"count\":5,\"concurrency\":2}");
@@ -523,6 +558,7 @@ class ApiRoutesTest
         }
         assertEquals(new TreeSet<>(ApiRoutes.ENDPOINTS), documented);
 
+        service.cluster(new dev.hatchery.orchestrator.ClusterView("127.0.0.1:25520", null, List.of()));
         final String batch = ApiClient.json(client.post("/v1/batches", "{\"kernel\":\"flat\",\"count\":1}")).get("id").asText();
         final String vm = ApiClient.json(client.post("/v1/vms", "{\"kernel\":\"flat\",\"wait\":true}")).get("id").asText();
         for (final String endpoint : ApiRoutes.ENDPOINTS)
