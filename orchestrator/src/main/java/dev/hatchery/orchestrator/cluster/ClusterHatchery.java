@@ -165,7 +165,7 @@ public final class ClusterHatchery implements VmService, AutoCloseable
             for (final Member member : state.getMembers())
             {
                 final String name = member.address().host().get() + ":" + member.address().port().get();
-                final NodeCapacity capacity = capacities.get(name);
+                final NodeCapacity capacity = capacities.containsKey(name) ? capacities.get(name).capacity() : null;
                 members.add(new ClusterView.MemberView(name, member.status().toString().toLowerCase(java.util.Locale.ROOT),
                     !state.getUnreachable().contains(member), name.equals(node), capacity == null ? null : capacity.http(),
                     capacity == null ? null : capacity.free()));
@@ -176,46 +176,40 @@ public final class ClusterHatchery implements VmService, AutoCloseable
         });
     }
 
-    /** Every registered agent's capacity; a node that does not answer within capacity-timeout is left out. */
-    private CompletionStage<Map<String, NodeCapacity>> capacities()
+    /** A member's agent and what it answered. */
+    private record Reached(ActorRef<ToNode> agent, NodeCapacity capacity)
+    {
+    }
+
+    /** Every registered agent and its capacity, by node; a node that does not answer within capacity-timeout is left out. */
+    private CompletionStage<Map<String, Reached>> capacities()
     {
         final CompletionStage<Receptionist.Listing> listing = AskPattern.ask(system.receptionist(),
             replyTo -> Receptionist.find(NodeAgent.KEY, replyTo), ASK, system.scheduler());
         return listing.thenCompose(found ->
         {
-            final Set<ActorRef<ToNode>> agents = found.getServiceInstances(NodeAgent.KEY);
             final Map<ActorRef<ToNode>, CompletableFuture<NodeCapacity>> asks = new LinkedHashMap<>();
-            for (final ActorRef<ToNode> agent : agents)
+            for (final ActorRef<ToNode> agent : found.getServiceInstances(NodeAgent.KEY))
             {
                 asks.put(agent, AskPattern.<ToNode, NodeCapacity>ask(agent, QueryCapacity::new, settings.capacityTimeout(), system.scheduler())
                     .toCompletableFuture().exceptionally(error -> null));
             }
             return CompletableFuture.allOf(asks.values().toArray(CompletableFuture[]::new)).thenApply(done ->
             {
-                final Map<String, NodeCapacity> answers = new java.util.TreeMap<>();
-                asks.values().forEach(ask ->
-                {
-                    final NodeCapacity capacity = ask.join();
-                    if (capacity != null)
-                    {
-                        answers.put(capacity.node(), capacity);
-                    }
-                });
-                agentsByNode.clear();
+                // By node name, so that every split of the same members is in the same order.
+                final Map<String, Reached> reached = new java.util.TreeMap<>();
                 asks.forEach((agent, ask) ->
                 {
                     final NodeCapacity capacity = ask.join();
                     if (capacity != null)
                     {
-                        agentsByNode.put(capacity.node(), agent);
+                        reached.put(capacity.node(), new Reached(agent, capacity));
                     }
                 });
-                return answers;
+                return reached;
             });
         });
     }
-
-    private final Map<String, ActorRef<ToNode>> agentsByNode = new ConcurrentHashMap<>();
 
     @Override
     public CompletionStage<BatchHandle> submit(final BatchRequest request)
@@ -236,12 +230,17 @@ public final class ClusterHatchery implements VmService, AutoCloseable
         }
         return capacities().thenCompose(capacities ->
         {
+            if (capacities.isEmpty())
+            {
+                throw new RefusedException(Refusal.busy("no cluster member's agent answered within hatchery.cluster.capacity-timeout ("
+                    + settings.capacityTimeout().toSeconds() + " s), this node's included (it registers a moment after joining); retry"));
+            }
             final Map<String, Integer> room = new LinkedHashMap<>();
-            capacities.forEach((name, capacity) -> room.put(name, capacity.free().vmsOf(checked.spec().memBytes())));
+            capacities.forEach((name, reached) -> room.put(name, reached.capacity().free().vmsOf(checked.spec().memBytes())));
             final List<ClusterBatch.Assignment> parts = new ArrayList<>();
             for (final CapacitySplit.Part part : CapacitySplit.split(checked.count(), checked.concurrency(), room))
             {
-                parts.add(new ClusterBatch.Assignment(part.node(), agentsByNode.get(part.node()), part.vms(), part.concurrency()));
+                parts.add(new ClusterBatch.Assignment(part.node(), capacities.get(part.node()).agent(), part.vms(), part.concurrency()));
             }
             // Unique among the members (each node numbers its own), and an id the API accepts: [a-z0-9-].
             final String id = "c" + nextBatch.incrementAndGet() + "-" + node.toLowerCase(java.util.Locale.ROOT).replaceAll("[^a-z0-9]+", "-");
@@ -298,11 +297,12 @@ public final class ClusterHatchery implements VmService, AutoCloseable
         final long memBytes = request.spec().memBytes();
         return capacities().thenCompose(capacities ->
         {
-            final NodeCapacity self = capacities.get(node);
-            final int here = self == null ? -1 : self.free().vmsOf(memBytes);
+            final Reached self = capacities.get(node);
+            final int here = self == null ? -1 : self.capacity().free().vmsOf(memBytes);
             NodeCapacity best = null;
-            for (final NodeCapacity capacity : capacities.values())
+            for (final Reached reached : capacities.values())
             {
+                final NodeCapacity capacity = reached.capacity();
                 if (!capacity.http().isEmpty() && capacity.free().vmsOf(memBytes) > here
                     && (best == null || capacity.free().vmsOf(memBytes) > best.free().vmsOf(memBytes)))
                 {
