@@ -175,12 +175,12 @@ class NetEventLoopTest
                     return true;
                 }
             });
-            final java.util.concurrent.atomic.AtomicLong signalledAt = new java.util.concurrent.atomic.AtomicLong();
+            final java.util.concurrent.atomic.AtomicLong servedAt = new java.util.concurrent.atomic.AtomicLong();
             final java.util.concurrent.Semaphore served = new java.util.concurrent.Semaphore(0);
             loop.register("other", new int[] {other.fd()}, new int[] {Epoll.EPOLLIN}, source ->
             {
                 other.drain();
-                slicesBeforeServed.add(hogSlices.get() - signalledAt.get());
+                servedAt.set(hogSlices.get());
                 served.release();
                 return false;
             });
@@ -188,9 +188,12 @@ class NetEventLoopTest
             waitUntil(() -> hogSlices.get() > 1000);
             for (int i = 0; i < 20; i++)
             {
-                signalledAt.set(hogSlices.get());
                 other.signal();
+                // Counted from after the signal: were this thread preempted in between, the count only shrinks. (Read
+                // before the signal, a preemption there counted the hog's slices while no event was pending yet.)
+                final long signalled = hogSlices.get();
                 assertTrue(served.tryAcquire(10, TimeUnit.SECONDS), "the other VM was served while the hog has work: round " + i);
+                slicesBeforeServed.add(servedAt.get() - signalled);
             }
             // The hog is resumed one slice per round, and every round starts by collecting the others' events: at most
             // the slice under way when the event came and the one before it was collected pass before it is served.
