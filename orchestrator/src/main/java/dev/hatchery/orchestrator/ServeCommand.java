@@ -56,6 +56,8 @@ final class ServeCommand implements Callable<Integer>
     @CommandLine.Option(names = "--for-seconds", description = "stop after this many seconds (default: run until interrupted)")
     private Long forSeconds;
 
+    private boolean leftCluster;
+
     @Override
     public Integer call() throws InterruptedException
     {
@@ -90,6 +92,7 @@ final class ServeCommand implements Callable<Integer>
                 // A node the Split Brain Resolver downs (or that cannot join) stops its actor system: serve no longer.
                 node.hatchery().actorSystem().getWhenTerminated().thenRun(stopped::countDown);
             }
+            final akka.actor.typed.ActorSystem<?> system = node.hatchery().actorSystem();
             out.println("hatchery: serving " + url + " kernels=" + String.join(",", node.hatchery().catalog().names()) + " token="
                 + (settings.token().isPresent() ? "required" : "off") + (node.cluster() == null ? ""
                     : " cluster_node=" + node.cluster().node() + " seeds=" + String.join(",", clustering.seedNodes())));
@@ -102,6 +105,12 @@ final class ServeCommand implements Callable<Integer>
             {
                 stopped.await();
             }
+            if (system.whenTerminated().isCompleted())
+            {
+                // Nobody asked it to stop: the cluster downed this node (or it could not stay a member).
+                out.println("hatchery: this node left the cluster (downed by the Split Brain Resolver, or removed): its VMs stopped");
+                leftCluster = true;
+            }
         }
         finally
         {
@@ -109,7 +118,7 @@ final class ServeCommand implements Callable<Integer>
             out.flush();
             released.countDown();
         }
-        return 0;
+        return leftCluster ? 1 : 0;
     }
 
     /** The cluster settings when --cluster (or hatchery.cluster.enabled) asks for one, else null; refuses cluster flags without it. */
