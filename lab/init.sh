@@ -10,7 +10,8 @@
 #   <project>/.lab/<run>/cmd.sh        bash script run in the chroot (sets env, cd, exec)
 #   <project>/.lab/<run>/shares        host folders shared writable (9p tags share0, share1, ...), one a
 #                                      line, parents first: mounted at their own paths after the tmpfs
-#   <project>/.lab/<run>/signal        written by lab/run on SIGTERM/SIGINT/SIGHUP: the command gets SIGTERM
+#   <project>/.lab/<run>/signal        written by lab/run on SIGTERM/SIGINT/SIGHUP: the command gets SIGTERM;
+#                                      "QUIT" (nested guests stalled): the command gets SIGQUIT (a JVM's thread dump)
 #   heartbeat: "hatchery-lab-hb: ..." on ttyS0 every 5 s while the command runs (lab/run's stall watch)
 #   result: "HATCHERY-LAB-EXIT-<nonce>=<rc>" on ttyS1, and <rc> in <run>/exit_status
 #   failure: a line "HATCHERY-LAB-FAIL: <what>" on ttyS0, then power off (no exit marker).
@@ -179,9 +180,16 @@ heartbeat() {
 	quiet_since=0 quiet_exits="" dumped=0
 	while kill -0 "$CMD" 2>/dev/null; do
 		if [ -f "$RUNDIR/signal" ]; then
+			read -r sig <"$RUNDIR/signal"
 			rm -f "$RUNDIR/signal"
-			log "stop requested: SIGTERM to the command"
-			kill -TERM "$CMD" 2>/dev/null
+			if [ "$sig" = QUIT ]; then
+				# lab/run found the nested guests stalled: a JVM prints its threads on SIGQUIT (and goes on).
+				log "stall: SIGQUIT to the command"
+				kill -QUIT "$CMD" 2>/dev/null
+			else
+				log "stop requested: SIGTERM to the command"
+				kill -TERM "$CMD" 2>/dev/null
+			fi
 		fi
 		if [ $((n % 5)) -eq 0 ]; then
 			read -r up idle </proc/uptime
