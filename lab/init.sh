@@ -186,6 +186,13 @@ heartbeat() {
 				# lab/run found the nested guests stalled: a JVM prints its threads on SIGQUIT (and goes on).
 				log "stall: SIGQUIT to the command"
 				kill -QUIT "$CMD" 2>/dev/null
+				# And where in the lab's kernel its threads are that are not parked in a futex: a stuck ioctl or close.
+				for t in /proc/"$CMD"/task/*; do
+					read -r wchan <"$t/wchan" 2>/dev/null
+					case "$wchan" in futex_* | do_epoll_wait | ep_poll | hrtimer_nanosleep | do_sys_poll | pipe_read) continue ;; esac
+					log "task $(cat "$t/comm" 2>/dev/null) tid=${t##*/} state=$(cut -d' ' -f3 "$t/stat" 2>/dev/null) wchan=$wchan"
+					sed 's/^/hatchery-lab:   /' "$t/stack" 2>/dev/null
+				done
 			else
 				log "stop requested: SIGTERM to the command"
 				kill -TERM "$CMD" 2>/dev/null

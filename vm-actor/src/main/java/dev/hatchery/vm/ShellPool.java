@@ -39,6 +39,7 @@ final class ShellPool<K, S extends AutoCloseable> implements AutoCloseable
     /** Shapes kept at once; asking for one more drops the one least recently asked for, with its shells. */
     private final int maxShapes;
     private final Function<K, S> factory;
+    private final java.util.function.Consumer<S> discard;
     private final Map<K, Ready<S>> shapes = new ConcurrentHashMap<>();
     private final AtomicLong taken = new AtomicLong();
     private final AtomicLong missed = new AtomicLong();
@@ -48,11 +49,22 @@ final class ShellPool<K, S extends AutoCloseable> implements AutoCloseable
 
     ShellPool(final int depth, final int maxShapes, final Function<K, S> factory)
     {
-        this(depth, maxShapes, depth, factory);
+        this(depth, maxShapes, depth, factory, ShellPool::closeQuietly);
     }
 
     ShellPool(final int depth, final int maxShapes, final int refillBelow, final Function<K, S> factory)
     {
+        this(depth, maxShapes, refillBelow, factory, ShellPool::closeQuietly);
+    }
+
+    /**
+     * @param discard closes a shell the pool no longer wants (a dropped shape's, one made beyond the depth); called
+     *                outside the pool's lock, so that destroying a KVM VM (slow in a nested lab: seconds, once
+     *                minutes) never holds up a spawn or a prepare; the host hands them to its teardown threads
+     */
+    ShellPool(final int depth, final int maxShapes, final int refillBelow, final Function<K, S> factory, final java.util.function.Consumer<S> discard)
+    {
+        this.discard = Objects.requireNonNull(discard, "discard");
         if (depth < 0)
         {
             throw new IllegalArgumentException("shell pool depth must be 0 (off) or more: depth=" + depth);
@@ -133,7 +145,10 @@ final class ShellPool<K, S extends AutoCloseable> implements AutoCloseable
             }
             made.incrementAndGet();
             // Added before the place is given back, so that ready + being made never dips below what exists.
-            addOrClose(ready, shell);
+            if (!add(ready, shell))
+            {
+                discard.accept(shell);
+            }
             ready.unreserve();
         }
         // A filler thread may be making this shape's last shells: they count towards the depth, so wait for them.
@@ -176,7 +191,10 @@ final class ShellPool<K, S extends AutoCloseable> implements AutoCloseable
                     continue;
                 }
                 made.incrementAndGet();
-                addOrClose(ready, shell);
+                if (!add(ready, shell))
+                {
+                    discard.accept(shell);
+                }
                 ready.unreserve();
             }
         }
@@ -206,17 +224,17 @@ final class ShellPool<K, S extends AutoCloseable> implements AutoCloseable
     }
 
     /**
-     * Adds a new shell, or closes it when the pool closed while it was being made (close() drains under the same lock),
-     * or when shells given back meanwhile filled the shape: the depth is a bound, not a target.
+     * Adds a new shell; false (the caller discards it) when the pool closed while it was being made (close() drains
+     * under the same lock), or when shells given back meanwhile filled the shape: the depth is a bound, not a target.
      */
-    private synchronized void addOrClose(final Ready<S> ready, final S shell)
+    private synchronized boolean add(final Ready<S> ready, final S shell)
     {
         if (closed || ready.dropped || ready.count() >= depth)
         {
-            closeQuietly(shell);
-            return;
+            return false;
         }
         ready.add(shell);
+        return true;
     }
 
     /** The shape's shells, made known to the pool if new (dropping the least recently asked-for shape beyond the limit). */
@@ -228,19 +246,23 @@ final class ShellPool<K, S extends AutoCloseable> implements AutoCloseable
             known.askedAt = System.nanoTime();
             return known;
         }
+        final java.util.List<S> unwanted = new java.util.ArrayList<>();
+        final Ready<S> ready;
         synchronized (this)
         {
-            final Ready<S> ready = shapes.computeIfAbsent(shape, key -> new Ready<>());
+            ready = shapes.computeIfAbsent(shape, key -> new Ready<>());
             ready.askedAt = System.nanoTime();
             while (shapes.size() > maxShapes)
             {
-                dropLeastRecentlyAsked(shape);
+                dropLeastRecentlyAsked(shape, unwanted);
             }
-            return ready;
         }
+        unwanted.forEach(discard);
+        return ready;
     }
 
-    private void dropLeastRecentlyAsked(final K keep)
+    /** Forgets the shape asked for least recently; its shells go to {@code unwanted}, to be discarded outside the lock. */
+    private void dropLeastRecentlyAsked(final K keep, final java.util.List<S> unwanted)
     {
         Map.Entry<K, Ready<S>> oldest = null;
         for (final Map.Entry<K, Ready<S>> entry : shapes.entrySet())
@@ -257,7 +279,7 @@ final class ShellPool<K, S extends AutoCloseable> implements AutoCloseable
         int closedShells = 0;
         while ((shell = dropped.poll()) != null)
         {
-            closeQuietly(shell);
+            unwanted.add(shell);
             closedShells++;
         }
         LOG.info("shells.shape_dropped shape=\"{}\" shells_closed={} max_shapes={}", oldest.getKey(), closedShells, maxShapes);
@@ -277,21 +299,24 @@ final class ShellPool<K, S extends AutoCloseable> implements AutoCloseable
     @Override
     public void close()
     {
+        final java.util.List<S> ready = new java.util.ArrayList<>();
         synchronized (this)
         {
             closed = true;
-            for (final Ready<S> ready : shapes.values())
+            for (final Ready<S> shells : shapes.values())
             {
                 S shell;
-                while ((shell = ready.poll()) != null)
+                while ((shell = shells.poll()) != null)
                 {
-                    closeQuietly(shell);
+                    ready.add(shell);
                 }
             }
         }
+        // Here, on the closing thread: the host closes the pool last, after its teardown threads.
+        ready.forEach(ShellPool::closeQuietly);
     }
 
-    private static void closeQuietly(final AutoCloseable shell)
+    static void closeQuietly(final AutoCloseable shell)
     {
         try
         {

@@ -72,17 +72,35 @@ public final class VmHost implements AutoCloseable
         timers.setRemoveOnCancelPolicy(true);
         VcpuKick.installHandler();
         this.vcpuThreads = new VcpuThreads(settings.spareVcpuThreads());
-        this.shells = new ShellPool<>(settings.shellDepth(), settings.shellShapes(), settings.shellRefillBelow(), this::makeShell);
+        this.teardown = new ThreadPoolExecutor(settings.teardownThreads(), settings.teardownThreads(), 0, TimeUnit.MILLISECONDS,
+            new LinkedBlockingQueue<>(), namedDaemon("vm-teardown"));
+        this.shells = new ShellPool<>(settings.shellDepth(), settings.shellShapes(), settings.shellRefillBelow(), this::makeShell,
+            this::discardShell);
         this.recycler = new ShellRecycler(settings.recycleShells() && settings.shellDepth() > 0, kvm, bootCpu, shells);
         this.filler = new ThreadPoolExecutor(settings.shellFillThreads(), settings.shellFillThreads(), 0, TimeUnit.MILLISECONDS,
             new LinkedBlockingQueue<>(), namedDaemon("vm-host-filler"));
-        this.teardown = new ThreadPoolExecutor(settings.teardownThreads(), settings.teardownThreads(), 0, TimeUnit.MILLISECONDS,
-            new LinkedBlockingQueue<>(), namedDaemon("vm-teardown"));
         this.cloneTemplates = new CloneTemplates<>(settings.maxCloneTemplates(), CloneImage::capturedBytes);
         // Started now, so that neither the first spawn nor the first teardown starts a thread.
         filler.prestartAllCoreThreads();
         teardown.prestartAllCoreThreads();
         requestFill();
+    }
+
+    /**
+     * A shell the pool no longer wants is destroyed on a teardown thread, like an ended VM: destroying a KVM VM is the
+     * slow part of teardown (in the nested lab once minutes inside close(2)), and the thread that made the shell may be
+     * preparing a batch. Once the host is closing, on the calling thread.
+     */
+    private void discardShell(final VmShell shell)
+    {
+        try
+        {
+            teardown.execute(() -> ShellPool.closeQuietly(shell));
+        }
+        catch (final java.util.concurrent.RejectedExecutionException ex)
+        {
+            ShellPool.closeQuietly(shell);
+        }
     }
 
     /** A fresh shell for the pool; the first one also tells the recycler what fresh looks like. */

@@ -165,6 +165,28 @@ class ShellPoolTest
     }
 
     @Test
+    void shouldDiscardUnwantedShellsOutsideThePoolsLockSoASlowDestroyHoldsUpNoSpawn() throws Exception
+    {
+        final java.util.List<TestShell> discarded = new java.util.ArrayList<>();
+        final java.util.concurrent.atomic.AtomicReference<ShellPool<String, TestShell>> self = new java.util.concurrent.atomic.AtomicReference<>();
+        final ShellPool<String, TestShell> pool = new ShellPool<>(2, 1, 2, factory, shell ->
+        {
+            assertFalse(Thread.holdsLock(self.get()), "a shell is discarded while the pool is locked");
+            discarded.add(shell);
+        });
+        self.set(pool);
+        pool.prepare("a");
+
+        pool.prepare("b");
+
+        assertEquals(List.of(made.get(0), made.get(1)), discarded, "a's shells go to the discard, b's stay");
+        assertFalse(made.get(0).closed, "closing is the discard's job (the host's teardown threads)");
+        assertEquals(2, pool.stats().ready());
+        pool.close();
+        assertTrue(made.get(2).closed && made.get(3).closed, "closing the pool closes what is ready, on the closing thread");
+    }
+
+    @Test
     void shouldTakeAGivenBackShellFirstAndOnlyRefillBelowTheMark()
     {
         final ShellPool<String, TestShell> pool = new ShellPool<>(4, 2, 2, factory);
