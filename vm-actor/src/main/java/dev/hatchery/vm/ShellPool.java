@@ -59,8 +59,8 @@ final class ShellPool<K, S extends AutoCloseable> implements AutoCloseable
 
     /**
      * @param discard closes a shell the pool no longer wants (a dropped shape's, one made beyond the depth); called
-     *                outside the pool's lock, so that destroying a KVM VM (slow in a nested lab: seconds, once
-     *                minutes) never holds up a spawn or a prepare; the host hands them to its teardown threads
+     *                outside the pool's lock, so that destroying a KVM VM (slow in a nested lab: once over
+     *                a minute) never holds up a spawn or a prepare; the host hands them to its teardown threads
      */
     ShellPool(final int depth, final int maxShapes, final int refillBelow, final Function<K, S> factory, final java.util.function.Consumer<S> discard)
     {

@@ -88,7 +88,7 @@ public final class VmHost implements AutoCloseable
 
     /**
      * A shell the pool no longer wants is destroyed on a teardown thread, like an ended VM: destroying a KVM VM is the
-     * slow part of teardown (in the nested lab once minutes inside close(2)), and the thread that made the shell may be
+     * slow part of teardown (in the nested lab once over a minute inside close(2)), and the thread that made the shell may be
      * preparing a batch. Once the host is closing, on the calling thread.
      */
     private void discardShell(final VmShell shell)
