@@ -62,6 +62,8 @@ public final class ApiRoutes extends AllDirectives
     private static final Logger LOG = LoggerFactory.getLogger(ApiRoutes.class);
     private static final Duration HEARTBEAT = Duration.ofSeconds(10);
     private static final Duration WAIT_MARGIN = Duration.ofSeconds(30);
+    /** A waiting request is answered this long before the connection's idle timeout would close it. */
+    private static final Duration IDLE_MARGIN = Duration.ofSeconds(5);
     private static final String ID = "[a-z0-9][a-z0-9-]{0,63}";
 
     /** The local port a request came in on, stamped by {@link HttpServer} per connection: the Host check compares with it. */
@@ -164,12 +166,15 @@ public final class ApiRoutes extends AllDirectives
             {
                 final RequestBodies.VmBody vm = RequestBodies.vm(body, service.catalog());
                 final Duration limit = vm.request().spec().bootTimeout().plus(WAIT_MARGIN);
+                // No byte flows while a request waits: a wait as long as the connection's idle timeout would be cut with no
+                // reply at all. Past this, the VM's view is answered 202 (still starting) and the client polls Location.
+                final long waitMillis = Math.max(1_000, Math.min(limit.toMillis(), settings.guards().idleTimeout().minus(IDLE_MARGIN).toMillis()));
                 // ?placed=NODE: another cluster member already chose this node; it stays here rather than bounce.
                 final CompletionStage<HttpResponse> answer = (placed.isPresent() ? service.submitVmHere(vm.request())
                     : service.submitVm(vm.request()))
-                    .thenCompose(running -> vm.waitForBoot() ? running.bootedOrEnded() : CompletableFuture.completedFuture(running))
-                    .thenApply(running -> json(vm.waitForBoot() ? StatusCodes.CREATED : StatusCodes.ACCEPTED,
-                        Views.vm(running, running.snapshot())).addHeader(Location.create("/v1/vms/" + running.id())));
+                    .thenCompose(running -> waited(running, vm.waitForBoot(), waitMillis)
+                        .thenApply(reached -> json(reached ? StatusCodes.CREATED : StatusCodes.ACCEPTED, Views.vm(running, running.snapshot()))
+                            .addHeader(Location.create("/v1/vms/" + running.id()))));
                 return withRequestTimeout(scala.concurrent.duration.Duration.fromNanos(limit.toNanos()), () -> respond(redirectWhenPlacedElsewhere(answer)));
             })))),
             pathPrefix(PathMatchers.segment(), id -> concat(
@@ -187,6 +192,17 @@ public final class ApiRoutes extends AllDirectives
                     }))),
                 path("console", () -> get(() -> respond(vm(id).inspect().thenApply(snapshot -> HttpResponse.create()
                     .withEntity(ContentTypes.TEXT_PLAIN_UTF8, snapshot.console()))))))));
+    }
+
+    /** Whether the VM booted or ended within the wait (false at once when the request does not wait). */
+    private static CompletableFuture<Boolean> waited(final RunningVm running, final boolean waitForBoot, final long waitMillis)
+    {
+        if (!waitForBoot)
+        {
+            return CompletableFuture.completedFuture(false);
+        }
+        return running.bootedOrEnded().toCompletableFuture().thenApply(reached -> true)
+            .completeOnTimeout(false, waitMillis, java.util.concurrent.TimeUnit.MILLISECONDS);
     }
 
     /** In a cluster, a VM placed on another node is answered 307 to that node's {@code POST /v1/vms} (same method and body). */

@@ -222,6 +222,30 @@ class ApiRoutesTest
     }
 
     @Test
+    void shouldAnswerAWaitThatWouldOutlastTheIdleTimeout202BeforeTheConnectionIsCutWithNoReply() throws Exception
+    {
+        // VMs that take 20 s to boot, a connection idle timeout of 6 s: the wait ends 5 s before it, after 1 s.
+        try (ScriptedVmService slow = new ScriptedVmService(dir.resolve("flat.elf"), 20_000))
+        {
+            final HttpServer server = HttpServer.start(system, slow, new HttpSettings("127.0.0.1", 0, Optional.empty(), 4096, Duration.ofSeconds(3))
+                .withGuards(HttpGuards.DEFAULTS.withConnections(16, Duration.ofSeconds(6), Duration.ofSeconds(10))), 1000, 256);
+            try
+            {
+                final ApiClient waiting = new ApiClient("http://127.0.0.1:" + server.address().getPort(), null, exchange -> { });
+                final HttpResponse<String> response = waiting.post("/v1/vms", "{\"kernel\":\"flat\",\"wait\":true,\"bootTimeoutMs\":60000}");
+
+                assertEquals(202, response.statusCode(), response.body());
+                assertTrue(response.headers().firstValue("Location").orElseThrow().startsWith("/v1/vms/vm-"), response.toString());
+                assertEquals(200, waiting.get(response.headers().firstValue("Location").orElseThrow()).statusCode(), "the view to poll");
+            }
+            finally
+            {
+                server.close();
+            }
+        }
+    }
+
+    @Test
     void shouldShowTheClusterOrSayThatTheNodeRunsAlone() throws Exception
     {
         service.cluster(null);
