@@ -190,7 +190,7 @@ heartbeat() {
 				for t in /proc/"$CMD"/task/*; do
 					read -r wchan <"$t/wchan" 2>/dev/null
 					case "$wchan" in futex_* | do_epoll_wait | ep_poll | hrtimer_nanosleep | do_sys_poll | pipe_read) continue ;; esac
-					log "task $(cat "$t/comm" 2>/dev/null) tid=${t##*/} state=$(cut -d' ' -f3 "$t/stat" 2>/dev/null) wchan=$wchan"
+					log "task $(cat "$t/comm" 2>/dev/null) tid=${t##*/} state=$(sed 's/.*) //; s/ .*//' "$t/stat" 2>/dev/null) wchan=$wchan"
 					sed 's/^/hatchery-lab:   /' "$t/stack" 2>/dev/null
 				done
 			else
