@@ -1,12 +1,12 @@
 package dev.hatchery.orchestrator.cluster;
 
-import java.net.InetAddress;
-import java.net.UnknownHostException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+
+import dev.hatchery.orchestrator.http.HttpSettings;
 
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
@@ -14,7 +14,8 @@ import com.typesafe.config.ConfigFactory;
 /**
  * How this node joins a cluster ({@code hatchery.cluster}): where Artery listens, whom it joins through, TLS, and how
  * quickly a silent member is declared unreachable and downed. {@link #validate()} refuses a node off loopback without
- * TLS, as the HTTP API refuses one without a token: the cluster transport carries work orders for a root service.
+ * TLS, as the HTTP API refuses one without a token (the same loopback test, {@link HttpSettings#isLoopback}): the
+ * cluster transport carries work orders for a root service.
  */
 public record ClusterSettings(boolean enabled, String host, int port, List<String> seedNodes, Tls tls, Duration failureDetectorPause,
     Duration downUnreachableAfter, Duration capacityTimeout)
@@ -84,7 +85,7 @@ public record ClusterSettings(boolean enabled, String host, int port, List<Strin
                 }
             }
         }
-        else if (!isLoopback(host))
+        else if (!HttpSettings.isLoopback(host))
         {
             throw new IllegalArgumentException("cluster host=" + host + " is not loopback, and the cluster transport off loopback needs TLS:"
                 + " set hatchery.cluster.tls.key-store, key-store-password, trust-store and trust-store-password (PKCS12 or JKS), or"
@@ -92,7 +93,7 @@ public record ClusterSettings(boolean enabled, String host, int port, List<Strin
         }
         for (final String seed : seedNodes)
         {
-            if (!tls.configured() && !isLoopback(seed.substring(0, seed.lastIndexOf(':'))))
+            if (!tls.configured() && !HttpSettings.isLoopback(seed.substring(0, seed.lastIndexOf(':'))))
             {
                 throw new IllegalArgumentException("seed node " + seed + " is not on loopback, and the cluster transport off loopback needs"
                     + " TLS: set hatchery.cluster.tls.*");
@@ -170,25 +171,6 @@ public record ClusterSettings(boolean enabled, String host, int port, List<Strin
         if (value.isNegative() || value.isZero())
         {
             throw new IllegalArgumentException("hatchery.cluster." + name + "=" + value + " must be above zero");
-        }
-    }
-
-    private static boolean isLoopback(final String host)
-    {
-        try
-        {
-            for (final InetAddress address : InetAddress.getAllByName(host))
-            {
-                if (!address.isLoopbackAddress())
-                {
-                    return false;
-                }
-            }
-            return true;
-        }
-        catch (final UnknownHostException ex)
-        {
-            throw new IllegalArgumentException("cluster host '" + host + "' does not resolve: " + ex.getMessage(), ex);
         }
     }
 }

@@ -15,7 +15,6 @@ import dev.hatchery.orchestrator.KernelCatalog;
  */
 public record PortableSpec(String kernel, String cmdline, int memMib, int vcpus, long bootDeviceAddress, long bootTimeoutMs, int consoleBytes,
     boolean tripleFaultIsStop, MemoryMode memoryMode, HugePages hugePages, boolean network, SpawnMode spawn, boolean stopAtBootComplete)
-    implements ClusterMessage
 {
     /** The portable form of a request whose kernel is a catalog name. */
     public static PortableSpec of(final BatchRequest request)

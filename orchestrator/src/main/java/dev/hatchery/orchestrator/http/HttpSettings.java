@@ -76,7 +76,8 @@ public record HttpSettings(String host, int port, Optional<String> token, long m
         return this;
     }
 
-    static boolean isLoopback(final String host)
+    /** Whether every address {@code host} names is a loopback address (the cluster transport applies the same rule). */
+    public static boolean isLoopback(final String host)
     {
         try
         {
