@@ -49,9 +49,28 @@ for arg in $(cat /proc/cmdline); do
 done
 [ -n "$RUN" ] || die "no hatchery.run=<run> on the kernel command line"
 
+# KVM takes the TSC frequency it sees when it loads as the frequency every guest asks for, and the lab
+# kernel refines its TSC calibration about a second after boot. Loaded before that (as it was, ~0.2 s too
+# early), KVM kept the early estimate; when the refined frequency came out more than KVM's 250 ppm tolerance
+# above it, every vCPU created afterwards failed to get its TSC rate ("user requested TSC rate below hardware
+# speed": there is no TSC scaling under the lab's emulated SVM) and KVM's view of that guest's TSC went wrong,
+# so the guest's TSC-deadline timers fired up to a minute late: the nested guests' stalls (lab/README "Stalls").
+# So KVM loads only once the refinement is over: the clock source has left "tsc-early" (for "tsc", or for
+# another one if the TSC was found unstable).
+wait_for_tsc_refinement() {
+	cs=/sys/devices/system/clocksource/clocksource0/current_clocksource
+	waited=0
+	while [ "$(cat $cs 2>/dev/null)" = tsc-early ] && [ $waited -lt 300 ]; do
+		sleep 0.1
+		waited=$((waited + 1))
+	done
+	log "clocksource=$(cat $cs 2>/dev/null) waited_for_tsc_refinement_ds=$waited"
+}
+
 # Kernel modules, in dependency order (resolved by lab/run from the modules' own metadata).
 while read -r mod; do
 	[ -n "$mod" ] || continue
+	[ "$mod" = kvm ] && wait_for_tsc_refinement
 	out=$(insmod "/modules/$mod.ko" 2>&1) || die "insmod $mod failed: $out"
 done </modules.list
 log "modules loaded"
