@@ -43,7 +43,7 @@ final class HttpConnections
         sb.append("# HELP hatchery_http_connections_accepted_total HTTP connections accepted since the server started.\n");
         sb.append("# TYPE hatchery_http_connections_accepted_total counter\n");
         sb.append("hatchery_http_connections_accepted_total ").append(accepted.sum()).append('\n');
-        sb.append("# HELP hatchery_http_request_head_timeouts_total Connections closed because no whole request head came in time"
+        sb.append("# HELP hatchery_http_request_head_timeouts_total Connections answered 408 and closed because no whole request head came in time"
             + " (hatchery.http.request-head-timeout).\n");
         sb.append("# TYPE hatchery_http_request_head_timeouts_total counter\n");
         sb.append("hatchery_http_request_head_timeouts_total ").append(headTimeouts.sum()).append('\n');

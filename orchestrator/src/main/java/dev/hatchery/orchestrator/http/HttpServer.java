@@ -2,43 +2,62 @@ package dev.hatchery.orchestrator.http;
 
 import java.net.InetSocketAddress;
 import java.time.Duration;
-import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 
 import akka.Done;
 import akka.NotUsed;
 import akka.actor.typed.ActorSystem;
+import akka.actor.typed.javadsl.Adapter;
 import akka.http.javadsl.Http;
-import akka.http.javadsl.IncomingConnection;
-import akka.http.javadsl.ServerBinding;
 import akka.http.javadsl.model.HttpRequest;
 import akka.http.javadsl.model.HttpResponse;
+import akka.http.javadsl.settings.ServerSettings;
+import akka.stream.KillSwitches;
 import akka.stream.Materializer;
+import akka.stream.SharedKillSwitch;
+import akka.stream.TLSProtocol;
+import akka.stream.javadsl.BidiFlow;
 import akka.stream.javadsl.Flow;
 import akka.stream.javadsl.Sink;
-import akka.stream.javadsl.Source;
+import akka.stream.javadsl.TLSPlacebo;
+import akka.stream.javadsl.Tcp;
 
 import dev.hatchery.orchestrator.VmService;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import scala.concurrent.duration.FiniteDuration;
 
-/** The bound HTTP server; close it to stop accepting and let requests in progress finish (up to 10 s). */
+/**
+ * The bound HTTP server; close it to stop accepting and let requests in progress finish (up to 10 s).
+ * <p>
+ * Connections are TCP connections joined by hand with Akka's HTTP server layer (not {@code Http.newServerAt(...).bind}):
+ * below that layer sit the request-head timeout ({@link RequestHeadGuard}, which must be able to answer when no request
+ * was parsed) and the idle timeout; each connection is counted, stamped with the port it came in on (the Host check needs
+ * it), and at most {@code max-connections} are served at once (accepting waits beyond that).
+ */
 public final class HttpServer implements AutoCloseable
 {
     private static final Logger LOG = LoggerFactory.getLogger(HttpServer.class);
+    private static final Duration DRAIN = Duration.ofSeconds(10);
 
-    private final ServerBinding binding;
+    private final Tcp.ServerBinding binding;
     private final HttpConnections connections;
+    private final SharedKillSwitch killSwitch;
+    private final AtomicInteger inFlight;
 
-    private HttpServer(final ServerBinding binding, final HttpConnections connections)
+    private HttpServer(final Tcp.ServerBinding binding, final HttpConnections connections, final SharedKillSwitch killSwitch,
+        final AtomicInteger inFlight)
     {
         this.binding = binding;
         this.connections = connections;
+        this.killSwitch = killSwitch;
+        this.inFlight = inFlight;
     }
 
     /** Binds the API; fails with the reason when the settings are unsafe or the address is taken. */
@@ -52,24 +71,27 @@ public final class HttpServer implements AutoCloseable
         final HostCheck hostCheck = HostCheck.of(settings.host(), HttpSettings.isLoopback(settings.host()), guards);
         final Flow<HttpRequest, HttpResponse, NotUsed> routes = new ApiRoutes(service, settings, hostCheck, connections, maxBatchCount,
             maxBatchConcurrency).routes().flow(system);
+        final ServerSettings serverSettings = ServerSettings.create(Adapter.toClassic(system))
+            .withParsingErrorHandler(MalformedRequests.class.getName());
+        final SharedKillSwitch killSwitch = KillSwitches.shared("http-server");
+        final AtomicInteger inFlight = new AtomicInteger();
+        final akka.util.ByteString headTimeoutAnswer = akka.util.ByteString.fromArray(Problem.headTimeout("no whole request head came within "
+            + guards.requestHeadTimeout().toMillis() + " ms of connecting (hatchery.http.request-head-timeout); the connection is closed")
+            .toClosingResponseBytes());
         try
         {
-            // Connections are taken one by one (not bindFlow) so that each is counted, stamped with the port it came in on
-            // (the Host check needs it) and held to the request-head timeout; mapAsyncUnordered bounds how many are served at once.
-            final ServerBinding binding = Http.get(system).newServerAt(settings.host(), settings.port())
-                .adaptSettings(server -> server.withParsingErrorHandler(MalformedRequests.class.getName())
-                    .withMaxConnections(guards.maxConnections())
-                    .withTimeouts(server.getTimeouts().withIdleTimeout(FiniteDuration.create(guards.idleTimeout().toMillis(), TimeUnit.MILLISECONDS))))
-                .connectionSource()
-                .mapAsyncUnordered(guards.maxConnections(), connection -> serve(connection, routes, guards, connections, materializer))
+            final Tcp.ServerBinding binding = Tcp.get(system).bind(settings.host(), settings.port(), serverSettings.getBacklog(),
+                    serverSettings.getSocketOptions(), false, Optional.empty())
+                .mapAsyncUnordered(guards.maxConnections(), connection -> serve(system, connection, routes, serverSettings, guards,
+                    connections, killSwitch, inFlight, headTimeoutAnswer, materializer))
                 .to(Sink.ignore())
-                .run(system)
+                .run(materializer)
                 .toCompletableFuture().get(30, TimeUnit.SECONDS);
             LOG.info("http.listening address={}:{} token={} max_body_bytes={} max_connections={} idle_timeout_s={} request_head_timeout_s={}"
                     + " allowed_hosts=\"{}\"", binding.localAddress().getHostString(), binding.localAddress().getPort(),
                 settings.token().isPresent() ? "required" : "off (loopback only)", settings.maxBodyBytes(), guards.maxConnections(),
                 guards.idleTimeout().toSeconds(), guards.requestHeadTimeout().toSeconds(), String.join(",", guards.allowedHosts()));
-            return new HttpServer(binding, connections);
+            return new HttpServer(binding, connections, killSwitch, inFlight);
         }
         catch (final InterruptedException ex)
         {
@@ -84,59 +106,46 @@ public final class HttpServer implements AutoCloseable
         }
     }
 
-    /**
-     * Ends a connection's request stream when no whole request head arrived within {@code timeout} of connecting: a client
-     * that connects and trickles (slowloris) or sends nothing holds a connection slot no longer. It ends the stream rather
-     * than failing it (as {@code initialTimeout} would): a failure reaches Akka's server as a handler error and is answered
-     * 500; an ended request stream closes the connection.
-     */
-    private static Flow<HttpRequest, HttpRequest, NotUsed> requestHeadTimeout(final Duration timeout, final Runnable onTimeout)
-    {
-        final HttpRequest alarm = HttpRequest.create("/request-head-timeout");
-        final Source<HttpRequest, NotUsed> alarmOnce = Source.single(alarm).initialDelay(timeout).concat(Source.never());
-        return Flow.of(HttpRequest.class)
-            .merge(alarmOnce, true)
-            .statefulMapConcat(() ->
-            {
-                final boolean[] headSeen = {false};
-                return request ->
-                {
-                    if (request != alarm)
-                    {
-                        headSeen[0] = true;
-                        return List.of(request);
-                    }
-                    if (headSeen[0])
-                    {
-                        return List.of();
-                    }
-                    onTimeout.run();
-                    return List.of(alarm);
-                };
-            })
-            .takeWhile(request -> request != alarm);
-    }
-
     /** Serves one connection; completes (never fails) when it closes. */
-    private static CompletionStage<Done> serve(final IncomingConnection connection, final Flow<HttpRequest, HttpResponse, NotUsed> routes,
-        final HttpGuards guards, final HttpConnections connections, final Materializer materializer)
+    private static CompletionStage<Done> serve(final ActorSystem<?> system, final Tcp.IncomingConnection connection,
+        final Flow<HttpRequest, HttpResponse, NotUsed> routes, final ServerSettings serverSettings, final HttpGuards guards,
+        final HttpConnections connections, final SharedKillSwitch killSwitch, final AtomicInteger inFlight,
+        final akka.util.ByteString headTimeoutAnswer, final Materializer materializer)
     {
         connections.opened();
         final int port = connection.localAddress().getPort();
-        final Flow<HttpRequest, HttpResponse, CompletionStage<Done>> handler = Flow.of(HttpRequest.class)
-            .via(requestHeadTimeout(guards.requestHeadTimeout(), () ->
+        final AtomicBoolean headSeen = new AtomicBoolean();
+        final Flow<HttpRequest, HttpResponse, NotUsed> handler = Flow.of(HttpRequest.class)
+            .map(request ->
             {
-                connections.headTimedOut();
-                LOG.info("http.connection_closed reason=request_head_timeout remote={} timeout_ms={}", connection.remoteAddress(),
-                    guards.requestHeadTimeout().toMillis());
-            }))
-            .map(request -> request.addAttribute(ApiRoutes.LOCAL_PORT, port))
+                headSeen.set(true);
+                inFlight.incrementAndGet();
+                return request.addAttribute(ApiRoutes.LOCAL_PORT, port);
+            })
             .via(routes)
-            .watchTermination((notUsed, done) -> done);
-        final CompletionStage<Done> closed;
+            .map(response ->
+            {
+                inFlight.decrementAndGet();
+                return response;
+            });
+        final BidiFlow<HttpResponse, akka.util.ByteString, akka.util.ByteString, HttpRequest, NotUsed> stack =
+            Http.get(system).serverLayer(serverSettings, Optional.of(connection.remoteAddress()), system.classicSystem().log())
+                .atop(plainTcp())
+                .atop(BidiFlow.fromGraph(new RequestHeadGuard(guards.requestHeadTimeout(), headSeen::get, headTimeoutAnswer, () ->
+                {
+                    connections.headTimedOut();
+                    LOG.info("http.connection_closed reason=request_head_timeout status=408 remote={} timeout_ms={}", connection.remoteAddress(),
+                        guards.requestHeadTimeout().toMillis());
+                })))
+                .atop(BidiFlow.bidirectionalIdleTimeout(guards.idleTimeout()));
+        final CompletableFuture<Done> closed = new CompletableFuture<>();
         try
         {
-            closed = connection.handleWith(handler, materializer);
+            connection.handleWith(handler.join(stack).via(killSwitch.flow()).watchTermination((notUsed, done) ->
+            {
+                done.whenComplete((ok, error) -> closed.complete(Done.getInstance()));
+                return notUsed;
+            }), materializer);
         }
         catch (final RuntimeException ex)
         {
@@ -162,12 +171,32 @@ public final class HttpServer implements AutoCloseable
         return connections.open();
     }
 
+    /** No TLS: Akka's placebo, typed for the server layer (its inbound SessionBytes are the SslTlsInbound the layer takes). */
+    @SuppressWarnings("unchecked")
+    private static BidiFlow<TLSProtocol.SslTlsOutbound, akka.util.ByteString, akka.util.ByteString, TLSProtocol.SslTlsInbound, NotUsed> plainTcp()
+    {
+        return (BidiFlow<TLSProtocol.SslTlsOutbound, akka.util.ByteString, akka.util.ByteString, TLSProtocol.SslTlsInbound, NotUsed>)
+            (BidiFlow<?, ?, ?, ?, ?>)TLSPlacebo.getInstance();
+    }
+
     @Override
     public void close()
     {
         try
         {
-            binding.terminate(Duration.ofSeconds(10)).toCompletableFuture().get(15, TimeUnit.SECONDS);
+            binding.unbind().toCompletableFuture().get(10, TimeUnit.SECONDS);
+            // Requests in progress get up to DRAIN to be answered; then every connection is cut, idle ones included.
+            final long deadline = System.nanoTime() + DRAIN.toNanos();
+            while (inFlight.get() > 0 && System.nanoTime() < deadline)
+            {
+                Thread.sleep(20);
+            }
+            killSwitch.shutdown();
+            final long closedBy = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+            while (connections.open() > 0 && System.nanoTime() < closedBy)
+            {
+                Thread.sleep(20);
+            }
         }
         catch (final InterruptedException ex)
         {

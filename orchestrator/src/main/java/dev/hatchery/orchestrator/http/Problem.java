@@ -108,6 +108,12 @@ public record Problem(StatusCode status, String slug, String title, String detai
             "Host", List.of());
     }
 
+    /** No whole request head came within hatchery.http.request-head-timeout of connecting (408; the connection then closes). */
+    public static Problem headTimeout(final String detail)
+    {
+        return new Problem(StatusCodes.REQUEST_TIMEOUT, "head-timeout", "The request head did not arrive in time", detail, null, List.of());
+    }
+
     public static Problem requestTimeout(final String detail)
     {
         return new Problem(StatusCodes.REQUEST_TIMEOUT, "body-timeout", "The request body did not arrive in time", detail, null, List.of());
@@ -144,6 +150,28 @@ public record Problem(StatusCode status, String slug, String title, String detai
     /** The response, {@code instance} being the request path the problem occurred at (null: none, the request was not parsed). */
     public HttpResponse toResponse(final String instance)
     {
+        return HttpResponse.create().withStatus(status).withEntity(PROBLEM_JSON, body(instance)).addHeaders(new ArrayList<>(headers));
+    }
+
+    /**
+     * The whole HTTP/1.1 response as bytes, closing the connection: for an answer written below the HTTP layer, where there
+     * is no request to pair it with (no whole request head came).
+     */
+    public byte[] toClosingResponseBytes()
+    {
+        final byte[] body = body(null);
+        final StringBuilder head = new StringBuilder().append("HTTP/1.1 ").append(status.intValue()).append(' ').append(status.reason())
+            .append("\r\nContent-Type: application/problem+json").append("\r\nContent-Length: ").append(body.length)
+            .append("\r\nConnection: close\r\n");
+        headers.forEach(header -> head.append(header.name()).append(": ").append(header.value()).append("\r\n"));
+        final byte[] headBytes = head.append("\r\n").toString().getBytes(java.nio.charset.StandardCharsets.ISO_8859_1);
+        final byte[] all = java.util.Arrays.copyOf(headBytes, headBytes.length + body.length);
+        System.arraycopy(body, 0, all, headBytes.length, body.length);
+        return all;
+    }
+
+    private byte[] body(final String instance)
+    {
         final ObjectNode body = Json.MAPPER.createObjectNode();
         body.put("type", "urn:hatchery:problem:" + slug);
         body.put("title", title);
@@ -161,8 +189,7 @@ public record Problem(StatusCode status, String slug, String title, String detai
         {
             body.setAll(extensions);
         }
-        final List<HttpHeader> all = new ArrayList<>(headers);
-        return HttpResponse.create().withStatus(status).withEntity(PROBLEM_JSON, Json.bytes(body)).addHeaders(all);
+        return Json.bytes(body);
     }
 
     private static HttpHeader retryAfter(final Duration after)

@@ -124,37 +124,73 @@ class HttpGuardsTest
     }
 
     @Test
-    void shouldCloseAConnectionThatSendsNoWholeRequestHeadInTime() throws Exception
+    void shouldAnswer408AndCloseAConnectionThatSendsNoWholeRequestHeadInTime() throws Exception
     {
         try (HttpServer server = server(HttpGuards.DEFAULTS.withConnections(8, Duration.ofSeconds(60), Duration.ofMillis(500)));
              Socket slow = new Socket("127.0.0.1", server.address().getPort()))
         {
             final int port = server.address().getPort();
             slow.setSoTimeout(10_000);
-            final long start = System.nanoTime();
             // A slowloris trickles its head a byte at a time: the bytes keep the connection from idling, the head never ends.
+            // It stops writing once the server has said something (writing on would earn a reset that can eat the answer).
             final byte[] head = ("GET /healthz HTTP/1.1\r\nHost: 127.0.0.1:" + port + "\r\nX-Slow: ").getBytes(StandardCharsets.US_ASCII);
             int sent = 0;
-            boolean closed = false;
-            while (!closed && sent < head.length)
+            while (sent < head.length && slow.getInputStream().available() == 0)
             {
-                try
-                {
-                    slow.getOutputStream().write(head[sent++]);
-                    slow.getOutputStream().flush();
-                    Thread.sleep(100);
-                }
-                catch (final IOException ex)
-                {
-                    closed = true;
-                }
+                slow.getOutputStream().write(head[sent++]);
+                slow.getOutputStream().flush();
+                Thread.sleep(100);
             }
-            final boolean closedByServer = closed || closedByPeer(slow);
-            final long elapsedMs = (System.nanoTime() - start) / 1_000_000;
 
-            assertTrue(closedByServer, "the server closed the connection");
-            assertTrue(sent < head.length, "closed before the head was complete: sent " + sent + " of " + head.length + " bytes in " + elapsedMs + " ms");
+            final String response = readResponse(slow.getInputStream());
+
+            assertTrue(sent < head.length, "answered before the head was complete: sent " + sent + " of " + head.length + " bytes");
+            assertEquals(408, status(response), response);
+            assertTrue(response.contains("Content-Type: application/problem+json") && response.contains("Connection: close"), response);
+            final com.fasterxml.jackson.databind.JsonNode problem = Json.MAPPER.readTree(response.substring(response.indexOf("\r\n\r\n") + 4));
+            assertEquals(408, problem.path("status").asInt(), response);
+            assertEquals("urn:hatchery:problem:head-timeout", problem.path("type").asText(), response);
+            assertTrue(problem.path("detail").asText().contains("hatchery.http.request-head-timeout"), response);
+            assertTrue(closedByPeer(slow), "the server closed the connection after its answer");
             assertEquals(1, metric(HEAD_TIMEOUTS, port));
+        }
+    }
+
+    @Test
+    void shouldAnswer408ToARequestLineThatNeverEndsAndStayHealthy() throws Exception
+    {
+        try (HttpServer server = server(HttpGuards.DEFAULTS.withConnections(8, Duration.ofSeconds(60), Duration.ofMillis(300)));
+             Socket socket = new Socket("127.0.0.1", server.address().getPort()))
+        {
+            final int port = server.address().getPort();
+            socket.setSoTimeout(10_000);
+            // Bytes the parser must wait on (they could still become a request line): only the timeout can end them.
+            socket.getOutputStream().write("GET /healthz-with-no-line-end".getBytes(StandardCharsets.US_ASCII));
+
+            final String response = readResponse(socket.getInputStream());
+
+            assertEquals(408, status(response), response);
+            assertTrue(closedByPeer(socket), "closed after the answer");
+            assertEquals(200, status(get(port, "/healthz", "127.0.0.1:" + port)));
+        }
+    }
+
+    @Test
+    void shouldNotAnswerATimelyRequestWithA408() throws Exception
+    {
+        try (HttpServer server = server(HttpGuards.DEFAULTS.withConnections(8, Duration.ofSeconds(60), Duration.ofMillis(300)));
+             Socket socket = new Socket("127.0.0.1", server.address().getPort()))
+        {
+            final int port = server.address().getPort();
+            socket.setSoTimeout(10_000);
+            socket.getOutputStream().write(("GET /healthz HTTP/1.1\r\nHost: 127.0.0.1:" + port + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+            assertEquals(200, status(readResponse(socket.getInputStream())));
+            Thread.sleep(600);
+
+            // Past the head timeout the keep-alive connection still serves: the timeout is for the first head only.
+            socket.getOutputStream().write(("GET /healthz HTTP/1.1\r\nHost: 127.0.0.1:" + port + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+            assertEquals(200, status(readResponse(socket.getInputStream())));
+            assertEquals(0, metric(HEAD_TIMEOUTS, port));
         }
     }
 
