@@ -10,6 +10,8 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 
+import dev.hatchery.orchestrator.function.DeploymentStatus;
+import dev.hatchery.orchestrator.function.DeploymentTracker;
 import dev.hatchery.orchestrator.function.FunctionDeployment;
 import dev.hatchery.orchestrator.function.FunctionInfo;
 import dev.hatchery.orchestrator.function.FunctionNotFoundException;
@@ -27,8 +29,21 @@ public final class ScriptedFunctions implements FunctionService
     private final Map<String, FunctionInfo> functions = new ConcurrentHashMap<>();
     private final List<String> invoked = new ArrayList<>();
 
+    private final DeploymentTracker deployments = new DeploymentTracker(java.time.Clock.systemUTC());
+
     @Override
     public CompletionStage<FunctionInfo> deploy(final FunctionDeployment deployment)
+    {
+        return deployments.track(deployment.name(), () -> deployNow(deployment));
+    }
+
+    @Override
+    public Optional<DeploymentStatus> deployment(final String name)
+    {
+        return deployments.status(name);
+    }
+
+    private CompletionStage<FunctionInfo> deployNow(final FunctionDeployment deployment)
     {
         if (deployment.name().equals("one-too-many"))
         {
@@ -38,7 +53,23 @@ public final class ScriptedFunctions implements FunctionService
         {
             // Deploying takes a template boot: answered seconds later, on another thread.
             return CompletableFuture.supplyAsync(() -> deployment, CompletableFuture.delayedExecutor(2, java.util.concurrent.TimeUnit.SECONDS))
-                .thenCompose(later -> deploy(new FunctionDeployment("slow-done", later.handler(), later.memMib(), later.timeout(), later.payloadLimit())));
+                .thenCompose(later -> deployNow(new FunctionDeployment("slow-done", later.handler(), later.memMib(), later.timeout(), later.payloadLimit())));
+        }
+        if (deployment.name().equals("very-slow"))
+        {
+            // A template boot that outlasts the connection's idle timeout (tests set it short): 8 s, then deployed.
+            return CompletableFuture.supplyAsync(() -> deployment, CompletableFuture.delayedExecutor(8, java.util.concurrent.TimeUnit.SECONDS))
+                .thenCompose(later -> deployNow(new FunctionDeployment("very-slow-done", later.handler(), later.memMib(), later.timeout(),
+                    later.payloadLimit())))
+                .thenApply(info -> new FunctionInfo("very-slow", info.handlerSha256(), info.handlerBytes(), info.memMib(), info.timeoutMs(),
+                    info.payloadLimit(), info.deployedAt(), true));
+        }
+        if (deployment.name().equals("broken"))
+        {
+            // A template that fails to boot, after a while.
+            return CompletableFuture.supplyAsync(() -> deployment, CompletableFuture.delayedExecutor(8, java.util.concurrent.TimeUnit.SECONDS))
+                .thenCompose(later -> CompletableFuture.failedFuture(new IllegalStateException(
+                    "the function broken could not be made ready: its template VM failed: boot_timeout")));
         }
         final FunctionInfo info = new FunctionInfo(deployment.name(), "ab".repeat(32), deployment.handler().length, deployment.memMib(),
             deployment.timeout().toMillis(), deployment.payloadLimit(), Instant.parse("2026-12-06T00:00:00Z"), true);
@@ -61,6 +92,7 @@ public final class ScriptedFunctions implements FunctionService
     @Override
     public boolean delete(final String name)
     {
+        deployments.forget(name);
         return functions.remove(name) != null;
     }
 

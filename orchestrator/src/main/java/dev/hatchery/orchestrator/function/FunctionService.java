@@ -14,6 +14,13 @@ public interface FunctionService
      */
     CompletionStage<FunctionInfo> deploy(FunctionDeployment deployment);
 
+    /**
+     * The last deploy of {@code name} in this process: in progress, succeeded or failed (with why); empty when there was
+     * none (or the function was deleted since). A deploy boots a template and can take long: a caller that stopped
+     * waiting for {@link #deploy} asks here.
+     */
+    Optional<DeploymentStatus> deployment(String name);
+
     /** Every deployed function. */
     List<FunctionInfo> list();
 

@@ -91,6 +91,7 @@ public final class Functions implements FunctionService, AutoCloseable
     private final AtomicLong refused = new AtomicLong();
     private final Map<Invocation.Status, AtomicLong> ended = new ConcurrentHashMap<>();
     private final Object deploying = new Object();
+    private final DeploymentTracker deployments = new DeploymentTracker(java.time.Clock.systemUTC());
 
     public Functions(final Settings settings, final KernelCatalog catalog, final KernelCache kernels, final VmHost host,
         final Function<SpawnRequest, CompletionStage<RunningVm>> spawner)
@@ -127,7 +128,14 @@ public final class Functions implements FunctionService, AutoCloseable
     @Override
     public CompletionStage<FunctionInfo> deploy(final FunctionDeployment deployment)
     {
-        return CompletableFuture.supplyAsync(() -> deployNow(deployment), preparing);
+        return deployments.track(deployment.name(), () -> CompletableFuture.supplyAsync(() -> deployNow(deployment), preparing));
+    }
+
+    @Override
+    public Optional<DeploymentStatus> deployment(final String name)
+    {
+        FunctionDeployment.checkName(name);
+        return deployments.status(name);
     }
 
     private FunctionInfo deployNow(final FunctionDeployment deployment)
@@ -309,6 +317,7 @@ public final class Functions implements FunctionService, AutoCloseable
         synchronized (deploying)
         {
             releaseWhenDone(live.remove(name));
+            deployments.forget(name);
             final boolean existed = store.delete(name);
             if (existed)
             {

@@ -57,13 +57,13 @@ public final class ApiRoutes extends AllDirectives
         "POST /v1/batches", "GET /v1/batches/{id}", "DELETE /v1/batches/{id}", "GET /v1/batches/{id}/events",
         "POST /v1/vms", "GET /v1/vms/{id}", "DELETE /v1/vms/{id}", "GET /v1/vms/{id}/console",
         "GET /v1/functions", "PUT /v1/functions/{name}", "GET /v1/functions/{name}", "POST /v1/functions/{name}/invocations",
-        "DELETE /v1/functions/{name}");
+        "GET /v1/functions/{name}/deployment", "DELETE /v1/functions/{name}");
 
     private static final Logger LOG = LoggerFactory.getLogger(ApiRoutes.class);
     private static final Duration HEARTBEAT = Duration.ofSeconds(10);
     private static final Duration WAIT_MARGIN = Duration.ofSeconds(30);
     /** A waiting request is answered this long before the connection's idle timeout would close it. */
-    private static final Duration IDLE_MARGIN = Duration.ofSeconds(5);
+    static final Duration IDLE_MARGIN = Duration.ofSeconds(5);
     private static final String ID = "[a-z0-9][a-z0-9-]{0,63}";
 
     /** The local port a request came in on, stamped by {@link HttpServer} per connection: the Host check compares with it. */

@@ -5,6 +5,7 @@ import java.util.Locale;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 
 import akka.http.javadsl.model.ContentTypes;
@@ -22,6 +23,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.hatchery.config.FunctionMailbox;
 import dev.hatchery.orchestrator.Refusal;
 import dev.hatchery.orchestrator.RefusedException;
+import dev.hatchery.orchestrator.function.DeploymentStatus;
 import dev.hatchery.orchestrator.function.FunctionDeployment;
 import dev.hatchery.orchestrator.function.FunctionInfo;
 import dev.hatchery.orchestrator.function.FunctionNotFoundException;
@@ -68,7 +70,14 @@ final class FunctionRoutes extends AllDirectives
                         }
                         return complete(HttpResponse.create().withStatus(StatusCodes.NO_CONTENT));
                     }))),
-                path("invocations", () -> post(() -> invoke(name))))));
+                path("invocations", () -> post(() -> invoke(name))),
+                path("deployment", () -> get(() ->
+                {
+                    checked(name);
+                    return complete(ApiRoutes.json(StatusCodes.OK, deploymentView(functions.deployment(name).orElseThrow(() ->
+                        new ProblemException(Problem.notFound("no deploy of function " + name + " is known to this process (none was made"
+                            + " since it started, or the function was deleted since)"))))));
+                })))));
     }
 
     private Route deploy(final String name)
@@ -82,12 +91,49 @@ final class FunctionRoutes extends AllDirectives
                     number(memMib, "memMib", FunctionDeployment.DEFAULT_MEM_MIB),
                     Duration.ofMillis(number(timeoutMs, "timeoutMs", (int)FunctionDeployment.DEFAULT_TIMEOUT.toMillis())),
                     number(payloadLimit, "payloadLimitBytes", FunctionMailbox.DEFAULT_CAPACITY));
-                final CompletionStage<HttpResponse> answer = functions.deploy(deployment).thenApply(info ->
+                final CompletableFuture<HttpResponse> answer = functions.deploy(deployment).thenApply(info ->
                     ApiRoutes.json(existed ? StatusCodes.OK : StatusCodes.CREATED, view(info))
-                        .addHeader(Location.create("/v1/functions/" + name)));
+                        .addHeader(Location.create("/v1/functions/" + name))).toCompletableFuture();
+                // No byte flows while the template boots: a deploy as long as the connection's idle timeout would be cut with no
+                // reply at all. Past this the deploy goes on and is answered 202, its status to poll at Location.
+                final long waitMillis = Math.max(1_000, Math.min(DEPLOY_WAIT.toMillis(),
+                    settings.guards().idleTimeout().minus(ApiRoutes.IDLE_MARGIN).toMillis()));
+                final CompletableFuture<HttpResponse> inTime = answer.applyToEither(
+                    CompletableFuture.supplyAsync(() -> accepted(name), CompletableFuture.delayedExecutor(waitMillis, TimeUnit.MILLISECONDS)),
+                    response -> response);
                 return withRequestTimeout(scala.concurrent.duration.Duration.fromNanos(DEPLOY_WAIT.plus(MARGIN).toNanos()),
-                    () -> api.respond(answer.exceptionally(this::tooManyOr)));
+                    () -> api.respond(inTime.exceptionally(this::tooManyOr)));
             }))));
+    }
+
+    /** 202: the deploy goes on; its status (and then the function) at Location. */
+    private HttpResponse accepted(final String name)
+    {
+        final Optional<DeploymentStatus> status = functions.deployment(name);
+        final ObjectNode body = status.map(FunctionRoutes::deploymentView).orElseGet(() -> Json.MAPPER.createObjectNode().put("name", name));
+        return ApiRoutes.json(StatusCodes.ACCEPTED, body).addHeader(Location.create("/v1/functions/" + name + "/deployment"));
+    }
+
+    static ObjectNode deploymentView(final DeploymentStatus status)
+    {
+        final ObjectNode view = Json.MAPPER.createObjectNode();
+        view.put("name", status.name());
+        view.put("state", status.state().name().toLowerCase(Locale.ROOT));
+        view.put("startedAt", status.startedAt().toString());
+        if (status.endedAt() != null)
+        {
+            view.put("endedAt", status.endedAt().toString());
+        }
+        if (status.detail() != null)
+        {
+            view.put("detail", status.detail());
+        }
+        if (status.function() != null)
+        {
+            view.set("function", view(status.function()));
+        }
+        view.putObject("links").put("self", "/v1/functions/" + status.name() + "/deployment");
+        return view;
     }
 
     private Route invoke(final String name)

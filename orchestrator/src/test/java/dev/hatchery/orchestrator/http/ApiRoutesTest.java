@@ -246,6 +246,73 @@ class ApiRoutesTest
     }
 
     @Test
+    void shouldAnswerADeployThatWouldOutlastTheIdleTimeout202AndShowHowItWentAtItsDeployment() throws Exception
+    {
+        // Deploys that take 8 s (one succeeds, one fails), a connection idle timeout of 6 s: answered 202 after 1 s.
+        try (ScriptedVmService slow = new ScriptedVmService(dir.resolve("flat.elf"), 20))
+        {
+            final HttpServer server = HttpServer.start(system, slow, new HttpSettings("127.0.0.1", 0, Optional.empty(), 4096, Duration.ofSeconds(3))
+                .withGuards(HttpGuards.DEFAULTS.withConnections(16, Duration.ofSeconds(6), Duration.ofSeconds(10))), 1000, 256);
+            try
+            {
+                final ApiClient deploying = new ApiClient("http://127.0.0.1:" + server.address().getPort(), null, exchange -> { });
+                final HttpResponse<String> accepted = deploying.sendBytes("PUT", "/v1/functions/very-slow", TinyElf.staticExecutable());
+                final HttpResponse<String> failing = deploying.sendBytes("PUT", "/v1/functions/broken", TinyElf.staticExecutable());
+
+                assertEquals(202, accepted.statusCode(), accepted.body());
+                assertEquals("/v1/functions/very-slow/deployment", accepted.headers().firstValue("Location").orElseThrow());
+                assertEquals("in_progress", ApiClient.json(accepted).get("state").asText(), accepted.body());
+                assertEquals(202, failing.statusCode(), failing.body());
+                final com.fasterxml.jackson.databind.JsonNode succeeded = pollDeployment(deploying, "/v1/functions/very-slow/deployment");
+                assertEquals("succeeded", succeeded.get("state").asText(), succeeded.toString());
+                assertEquals("very-slow", succeeded.get("function").get("name").asText(), succeeded.toString());
+                assertTrue(succeeded.get("function").get("ready").asBoolean(), succeeded.toString());
+                assertTrue(succeeded.has("endedAt"), succeeded.toString());
+                final com.fasterxml.jackson.databind.JsonNode failed = pollDeployment(deploying, "/v1/functions/broken/deployment");
+                assertEquals("failed", failed.get("state").asText(), failed.toString());
+                assertTrue(failed.get("detail").asText().contains("its template VM failed"), failed.toString());
+                assertTrue(!failed.has("function"), failed.toString());
+            }
+            finally
+            {
+                server.close();
+            }
+        }
+    }
+
+    @Test
+    void shouldShowAFinishedDeployAndNoneForAFunctionNeverDeployedOrDeleted() throws Exception
+    {
+        client.sendBytes("PUT", "/v1/functions/shown?timeoutMs=2000", TinyElf.staticExecutable());
+
+        final HttpResponse<String> shown = client.get("/v1/functions/shown/deployment");
+        assertEquals(200, shown.statusCode(), shown.body());
+        assertEquals("succeeded", ApiClient.json(shown).get("state").asText(), shown.body());
+        assertEquals(2000, ApiClient.json(shown).get("function").get("timeoutMs").asInt(), shown.body());
+        assertProblem(client.get("/v1/functions/never-deployed/deployment"), 404, null);
+        assertEquals(204, client.delete("/v1/functions/shown").statusCode());
+        assertProblem(client.get("/v1/functions/shown/deployment"), 404, null);
+        assertProblem(client.get("/v1/functions/Not_A_Name/deployment"), 400, "name");
+    }
+
+    /** Polls a deployment until it is no longer in progress (at most 30 s). */
+    private static com.fasterxml.jackson.databind.JsonNode pollDeployment(final ApiClient client, final String path) throws Exception
+    {
+        final long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (true)
+        {
+            final HttpResponse<String> response = client.get(path);
+            assertEquals(200, response.statusCode(), response.body());
+            final com.fasterxml.jackson.databind.JsonNode status = ApiClient.json(response);
+            if (!status.get("state").asText().equals("in_progress") || System.nanoTime() > deadline)
+            {
+                return status;
+            }
+            Thread.sleep(200);
+        }
+    }
+
+    @Test
     void shouldShowTheClusterOrSayThatTheNodeRunsAlone() throws Exception
     {
         service.cluster(null);
