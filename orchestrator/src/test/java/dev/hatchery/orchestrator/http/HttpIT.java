@@ -204,18 +204,38 @@ class HttpIT
         final byte[] echo = java.nio.file.Files.readAllBytes(java.nio.file.Path.of(examples, "echo"));
 
         final HttpResponse<String> deployed = client.sendBytes("PUT", "/v1/functions/echo?timeoutMs=60000", echo);
+        // A template boot in a busy lab can outlast the connection's idle timeout: then 202, and the deploy is polled.
+        final com.fasterxml.jackson.databind.JsonNode function = deployed.statusCode() == 202 ? deployedAfterPolling("echo")
+            : ApiClient.json(deployed);
         final HttpResponse<String> invoked = client.sendBytes("POST", "/v1/functions/echo/invocations",
             "hello over http".getBytes(java.nio.charset.StandardCharsets.UTF_8));
         final HttpResponse<String> listed = client.get("/v1/functions");
 
-        assertEquals(201, deployed.statusCode(), deployed.body());
-        assertTrue(ApiClient.json(deployed).get("ready").asBoolean(), deployed.body());
+        assertTrue(deployed.statusCode() == 201 || deployed.statusCode() == 202, deployed.body());
+        assertTrue(function.get("ready").asBoolean(), function.toString());
         assertEquals(200, invoked.statusCode(), invoked.body());
         assertEquals("hello over http", invoked.body());
         assertTrue(invoked.headers().firstValue("Server-Timing").orElseThrow().contains("clone;dur="), invoked.headers().toString());
         assertTrue(listed.body().contains("\"name\":\"echo\""), listed.body());
         assertTrue(client.get("/metrics").body().contains("hatchery_function_invocations_ended_total{status=\"succeeded\"} 1"));
         assertEquals(204, client.delete("/v1/functions/echo").statusCode());
+    }
+
+    /** Polls a function's deployment until it ended; the function once it succeeded. */
+    private com.fasterxml.jackson.databind.JsonNode deployedAfterPolling(final String name) throws Exception
+    {
+        final long deadline = System.nanoTime() + java.time.Duration.ofMinutes(5).toNanos();
+        while (System.nanoTime() < deadline)
+        {
+            final com.fasterxml.jackson.databind.JsonNode status = ApiClient.json(client.get("/v1/functions/" + name + "/deployment"));
+            if (!status.get("state").asText().equals("in_progress"))
+            {
+                assertEquals("succeeded", status.get("state").asText(), status.toString());
+                return status.get("function");
+            }
+            Thread.sleep(500);
+        }
+        throw new AssertionError("the deploy of " + name + " did not end within 5 minutes");
     }
 
     @Test
