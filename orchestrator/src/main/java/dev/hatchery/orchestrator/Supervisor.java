@@ -262,6 +262,14 @@ public final class Supervisor extends AbstractBehavior<Supervisor.Command>
             finishIfComplete(run);
             return this;
         }
+        if (run.cancelled)
+        {
+            // Cancelled while its kernel was prepared: nothing is launched, every VM counts once as cancelled.
+            releaseShared(prepared.shared());
+            run.endUnlaunched(VmOutcome.of(new VmFailure.Cancelled("cancelled before launch")), metrics);
+            finishIfComplete(run);
+            return this;
+        }
         run.shared = prepared.shared();
         if (run.shared.cloneTemplate() != null)
         {
@@ -600,6 +608,12 @@ public final class Supervisor extends AbstractBehavior<Supervisor.Command>
         {
             run.cancelled = true;
             run.running.values().forEach(vm -> vm.tell(new VmActor.Stop()));
+            if (!run.recorder.isStarted())
+            {
+                // Its kernel is still being prepared: the batch has not started, so its VMs end as cancelled when it has
+                // (onKernelPrepared), not here.
+                return this;
+            }
             run.endUnlaunched(VmOutcome.of(new VmFailure.Cancelled("cancelled before launch")), metrics);
             finishIfComplete(run);
         }

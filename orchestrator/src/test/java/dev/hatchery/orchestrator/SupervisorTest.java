@@ -3,6 +3,7 @@ package dev.hatchery.orchestrator;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -103,6 +104,41 @@ class SupervisorTest
         assertEquals(7, accepted.handle().progress().get().ended());
         assertEquals(7, metrics.failures(dev.hatchery.vm.VmFailure.Stage.PREPARATION));
         assertEquals(0, metrics.spawned());
+    }
+
+    @Test
+    void shouldCountEveryVmOnceWhenABatchIsCancelledBeforeItsKernelIsPrepared() throws Exception
+    {
+        final TestProbe<Supervisor.StartReply> probe = TEST_KIT.createTestProbe();
+        final Path kernel = Files.write(Files.createTempDirectory("cancel-early").resolve("flat.elf"),
+            dev.hatchery.kernel.MinimalElf.of(dev.hatchery.kernel.MinimalElf.LOAD_ADDRESS, dev.hatchery.kernel.MinimalElf.IDLE_FOREVER));
+
+        // Both messages are in the mailbox before the supervisor reads the first: the cancel comes before the kernel is.
+        supervisor.tell(new Supervisor.StartBatch(new BatchRequest("flat", VmSpec.builder().kernel(kernel).conclude(), 7, 3, true), probe.getRef()));
+        supervisor.tell(new Supervisor.CancelBatch("b1"));
+        final BatchHandle handle = ((Supervisor.Accepted)probe.receiveMessage()).handle();
+        final BatchReport report = handle.report().toCompletableFuture().get(10, TimeUnit.SECONDS);
+
+        assertEquals("b1", handle.id());
+        assertEquals(7, report.count());
+        assertEquals(7, report.cancelled(), report::toString);
+        assertEquals(7, handle.events().snapshot().size());
+        assertEquals(0, metrics.spawned());
+    }
+
+    @Test
+    void shouldCountEveryVmOnceWhenABatchIsCancelledBeforeItsKernelFailsToPrepare() throws Exception
+    {
+        final TestProbe<Supervisor.StartReply> probe = TEST_KIT.createTestProbe();
+
+        supervisor.tell(new Supervisor.StartBatch(request(7, 3), probe.getRef()));
+        supervisor.tell(new Supervisor.CancelBatch("b1"));
+        final BatchReport report = ((Supervisor.Accepted)probe.receiveMessage()).handle().report().toCompletableFuture().get(10, TimeUnit.SECONDS);
+
+        // The preparation's failure is what ended them: each VM once, in one group.
+        assertEquals(7, report.count());
+        assertEquals(7, report.failed(), report::toString);
+        assertEquals("kernel_image", report.failures().get(0).code());
     }
 
     @Test

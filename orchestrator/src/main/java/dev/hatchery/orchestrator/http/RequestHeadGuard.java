@@ -20,8 +20,11 @@ import akka.util.ByteString;
  * server has not answered anything, it writes {@code answer} (a 408 problem document) and closes the connection.
  * <p>
  * It sits below Akka's HTTP layer because above it an answer is impossible: the HTTP layer pairs each response with a
- * request it parsed, and here there is none. Whether a head came is told by {@code headSeen} (the HTTP layer parsed a
- * request). Top: the server's bytes out to the client; bottom: the client's bytes in to the server.
+ * request it parsed, and here there is none. A head has come when the client's bytes held the empty line that ends one,
+ * or the HTTP layer parsed a request ({@code headSeen}): a server slow to parse (a first request in a busy, emulated
+ * machine) is not the client's fault. After the answer the client's bytes are read and dropped until the connection
+ * closes, so that unread bytes do not turn the close into a reset that could destroy the answer.
+ * Top: the server's bytes out to the client; bottom: the client's bytes in to the server.
  */
 final class RequestHeadGuard extends GraphStage<BidiShape<ByteString, ByteString, ByteString, ByteString>>
 {
@@ -59,6 +62,14 @@ final class RequestHeadGuard extends GraphStage<BidiShape<ByteString, ByteString
         {
             /** The server wrote to the client: whatever it was (a parse error's answer, say), it was an answer. */
             private boolean serverSpoke;
+            /** The client's bytes held the empty line that ends a request head. */
+            private boolean headArrived;
+            /** Bytes of the current line so far, CRs not counted; whether any byte but CR or LF came yet; spaces in the first line. */
+            private int lineLength;
+            private boolean content;
+            private int firstLineSpaces;
+            private boolean firstLineDone;
+            private boolean timedOut;
 
             {
                 setHandler(fromServer, new AbstractInHandler()
@@ -95,12 +106,27 @@ final class RequestHeadGuard extends GraphStage<BidiShape<ByteString, ByteString
                     @Override
                     public void onPush()
                     {
-                        push(toServer, grab(fromClient));
+                        final ByteString bytes = grab(fromClient);
+                        if (timedOut)
+                        {
+                            pull(fromClient);
+                            return;
+                        }
+                        if (!headArrived)
+                        {
+                            scan(bytes);
+                        }
+                        push(toServer, bytes);
                     }
 
                     @Override
                     public void onUpstreamFinish()
                     {
+                        if (timedOut)
+                        {
+                            completeStage();
+                            return;
+                        }
                         complete(toServer);
                     }
                 });
@@ -126,19 +152,52 @@ final class RequestHeadGuard extends GraphStage<BidiShape<ByteString, ByteString
                 scheduleOnce(TIMER, timeout);
             }
 
+            /**
+             * Looks for the empty line that ends a head (CRLF CRLF, or bare LFs) after a first line shaped like a request line
+             * (method, target and version: two spaces at least). Empty lines before it do not count, and bytes with no such
+             * line are no head at all, whatever follows (Akka's parser may wait on them for more).
+             */
+            private void scan(final ByteString bytes)
+            {
+                for (int i = 0; i < bytes.length() && !headArrived; i++)
+                {
+                    final byte b = bytes.apply(i);
+                    if (b == '\n')
+                    {
+                        headArrived = lineLength == 0 && firstLineDone && firstLineSpaces >= 2;
+                        firstLineDone |= content;
+                        lineLength = 0;
+                    }
+                    else if (b != '\r')
+                    {
+                        lineLength++;
+                        content = true;
+                        if (b == ' ' && !firstLineDone)
+                        {
+                            firstLineSpaces++;
+                        }
+                    }
+                }
+            }
+
             @Override
             public void onTimer(final Object key)
             {
-                if (headSeen.getAsBoolean() || serverSpoke || isClosed(toClient))
+                if (headArrived || headSeen.getAsBoolean() || serverSpoke || isClosed(toClient))
                 {
                     return;
                 }
                 onTimeout.run();
-                // The client is not listened to any more; the answer goes out once the connection can take it, then it closes.
-                cancel(fromClient);
+                timedOut = true;
+                // The server hears no more; the client's bytes are drained (not cancelled: unread bytes make the close a
+                // reset); the answer goes out once the connection can take it, and then the connection closes.
                 complete(toServer);
                 cancel(fromServer);
-                emit(toClient, answer, this::completeStage);
+                if (!isClosed(fromClient) && !hasBeenPulled(fromClient))
+                {
+                    pull(fromClient);
+                }
+                emit(toClient, answer, () -> complete(toClient));
             }
         };
     }

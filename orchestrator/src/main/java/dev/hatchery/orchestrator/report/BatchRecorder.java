@@ -84,6 +84,12 @@ public final class BatchRecorder
         }
     }
 
+    /** Whether {@link #start} was called: a batch's VMs are recorded only once it has started. */
+    public boolean isStarted()
+    {
+        return started;
+    }
+
     /** Marks the batch's start; {@code wallStartNanos} is a System.nanoTime reading, like every Timeline mark. */
     public void start(final long wallStartNanos)
     {
