@@ -211,7 +211,8 @@ class HttpIT
             "hello over http".getBytes(java.nio.charset.StandardCharsets.UTF_8));
         final HttpResponse<String> listed = client.get("/v1/functions");
 
-        assertTrue(deployed.statusCode() == 201 || deployed.statusCode() == 202, deployed.body());
+        // 200 when an earlier run left an echo in the shared functions folder (deployed functions survive restarts).
+        assertTrue(java.util.Set.of(200, 201, 202).contains(deployed.statusCode()), deployed.statusCode() + " " + deployed.body());
         assertTrue(function.get("ready").asBoolean(), function.toString());
         assertEquals(200, invoked.statusCode(), invoked.body());
         assertEquals("hello over http", invoked.body());
