@@ -5,7 +5,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.stream.Stream;
 
-/** Open fds, threads and mappings of this process, read once they stop changing. */
+/**
+ * Open fds, threads and mappings of this process, read once they stop changing. Sockets are not counted: no VM owns one,
+ * and HTTP connections (a test's client pool, the server's side of it) open and close on their own schedule, idle
+ * timeouts included, which made a test's before/after fd counts differ by a connection.
+ */
 public record ProcessSnapshot(long fds, long guestMappings, long vcpuThreads)
 {
     /** Guest RAM is one 128 MiB mapping per VM (the default size); templates are mapped from memfds named hatchery-*. */
@@ -17,7 +21,19 @@ public record ProcessSnapshot(long fds, long guestMappings, long vcpuThreads)
         {
             final long guest = maps.filter(ProcessSnapshot::isGuestMapping).count();
             final long vcpus = Thread.getAllStackTraces().keySet().stream().filter(t -> t.getName().startsWith("vcpu-")).count();
-            return new ProcessSnapshot(fds.count(), guest, vcpus);
+            return new ProcessSnapshot(fds.filter(fd -> !isSocket(fd)).count(), guest, vcpus);
+        }
+    }
+
+    private static boolean isSocket(final Path fd)
+    {
+        try
+        {
+            return Files.readSymbolicLink(fd).toString().startsWith("socket:");
+        }
+        catch (final IOException ex)
+        {
+            return false; // closed meanwhile (the listing's own fd among them): counted as it was listed
         }
     }
 

@@ -62,8 +62,12 @@ public final class ApiRoutes extends AllDirectives
     private static final Logger LOG = LoggerFactory.getLogger(ApiRoutes.class);
     private static final Duration HEARTBEAT = Duration.ofSeconds(10);
     private static final Duration WAIT_MARGIN = Duration.ofSeconds(30);
-    /** A waiting request is answered this long before the connection's idle timeout would close it. */
-    static final Duration IDLE_MARGIN = Duration.ofSeconds(5);
+    /**
+     * A waiting request is answered this long before the connection's idle timeout would close it. The idle clock runs
+     * from the request's last byte, the wait from when the route took it: in a busy or emulated machine the first request
+     * of a fresh JVM reached the route seconds later (a deploy's 202, 5 s before, came too late: the connection was reset).
+     */
+    static final Duration IDLE_MARGIN = Duration.ofSeconds(15);
     private static final String ID = "[a-z0-9][a-z0-9-]{0,63}";
 
     /** The local port a request came in on, stamped by {@link HttpServer} per connection: the Host check compares with it. */

@@ -224,7 +224,7 @@ class ApiRoutesTest
     @Test
     void shouldAnswerAWaitThatWouldOutlastTheIdleTimeout202BeforeTheConnectionIsCutWithNoReply() throws Exception
     {
-        // VMs that take 20 s to boot, a connection idle timeout of 6 s: the wait ends 5 s before it, after 1 s.
+        // VMs that take 20 s to boot, a connection idle timeout of 6 s: the wait (15 s before it, at least 1 s) ends after 1 s.
         try (ScriptedVmService slow = new ScriptedVmService(dir.resolve("flat.elf"), 20_000))
         {
             final HttpServer server = HttpServer.start(system, slow, new HttpSettings("127.0.0.1", 0, Optional.empty(), 4096, Duration.ofSeconds(3))
