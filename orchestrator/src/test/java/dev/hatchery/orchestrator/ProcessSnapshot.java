@@ -49,13 +49,14 @@ public record ProcessSnapshot(long fds, long guestMappings, long vcpuThreads)
     }
 
     /**
-     * Waits for the counts to reach {@code target}, up to 60 s (ended VMs are destroyed on teardown threads, and destroying a
-     * KVM VM took tens of seconds in the nested lab), or, when null, up to 10 s for them to stop changing.
+     * Waits for the counts to reach {@code target}, up to 40 s (ended VMs are destroyed on teardown threads, and destroying a
+     * KVM VM took tens of seconds in the nested lab; under the lab's 60 s stall watch, which a test idle that long with VMs
+     * alive would trip), or, when null, up to 10 s for them to stop changing.
      */
     public static ProcessSnapshot settledAt(final ProcessSnapshot target) throws Exception
     {
         ProcessSnapshot previous = now();
-        for (int i = 0; i < (target == null ? 100 : 600); i++)
+        for (int i = 0; i < (target == null ? 100 : 400); i++)
         {
             Thread.sleep(100);
             final ProcessSnapshot current = now();

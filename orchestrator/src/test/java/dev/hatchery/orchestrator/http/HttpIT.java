@@ -22,12 +22,16 @@ import com.fasterxml.jackson.databind.JsonNode;
 
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
 
 /**
  * End to end on real KVM (natively or in the lab): the HTTP server over the real service, driven by a
  * plain HTTP client as a user would, with a bearer token.
  */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class HttpIT
 {
     private static final String TOKEN = "it-" + Long.toHexString(System.nanoTime()) + "-0123456789abcdef";
@@ -197,6 +201,8 @@ class HttpIT
     }
 
     @Test
+    @Order(Integer.MAX_VALUE) // last: the function's template VM is destroyed after its delete, in the background (in the
+    // nested lab that takes seconds), which must not overlap another test's before/after snapshot of the process
     void shouldDeployAFunctionAndInvokeItOverHttp() throws Exception
     {
         final String examples = System.getenv("HATCHERY_EXAMPLE_FUNCTIONS");
