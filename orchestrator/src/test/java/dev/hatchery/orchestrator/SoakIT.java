@@ -6,10 +6,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import org.junit.jupiter.api.Test;
 
 /**
- * The fault soak at suite size on real KVM (./hatchery soak runs it at 1000): good flat and Linux guests beside silent,
- * spinning, early-triple-fault, serial-flood and hostile-virtqueue ones, all at once. (Linux and spinning guests were
- * left out here while the lab loaded KVM before its TSC calibration was refined, which made nested guests' timers fire
- * late: lab/README.md, "Stalls".)
+ * The fault soak at suite size on real KVM (./hatchery soak runs it at 1000, with every guest): good guests beside
+ * silent, early-triple-fault, serial-flood and hostile-virtqueue ones, all at once. Two guests are left out here
+ * because the emulated lab, not the service, cannot take them reliably (lab/README.md, "Stalls"): a Linux guest
+ * booting while the soak makes dozens of VMs stalled on the lab's timer emulation twice in a row (BatchIT, HttpIT and
+ * NetIT boot Linux), and a spinning guest's vCPU once did not leave KVM_RUN when its boot timeout kicked it (the lab's
+ * emulated SVM does not always turn a host interrupt into an exit from a spinning nested guest). Tried again on 2026-12-06
+ * with the lab's TSC fix and QEMU 10: with both guests in, SoakIT stalled twice in a row (nested guests made no KVM exit
+ * for 60 s, the lab CPU busy), so they stay out.
  */
 class SoakIT
 {
@@ -20,7 +24,7 @@ class SoakIT
     {
         final com.typesafe.config.Config config = com.typesafe.config.ConfigFactory.load();
         final Soak.Result result = Soak.run(() -> Hatchery.start(config, KernelCatalog.fromEnvironment(System.getenv())),
-            config.getString("hatchery.taps.prefix"), COUNT, java.util.EnumSet.noneOf(SoakGuest.class));
+            config.getString("hatchery.taps.prefix"), COUNT, java.util.EnumSet.of(SoakGuest.GOOD_LINUX, SoakGuest.SPINNING));
 
         for (final Soak.Row row : result.rows())
         {
