@@ -75,6 +75,10 @@ public final class HttpServer implements AutoCloseable
             .withParsingErrorHandler(MalformedRequests.class.getName());
         final SharedKillSwitch killSwitch = KillSwitches.shared("http-server");
         final AtomicInteger inFlight = new AtomicInteger();
+        // Made once, not per connection: building Akka's server layer loads its classes, and a first connection that took
+        // seconds to be handled was reset (akka.io.tcp.register-timeout).
+        final BidiFlow<HttpResponse, akka.util.ByteString, akka.util.ByteString, HttpRequest, NotUsed> httpLayer = Http.get(system)
+            .serverLayer(serverSettings, Optional.empty(), system.classicSystem().log()).atop(plainTcp());
         final akka.util.ByteString headTimeoutAnswer = akka.util.ByteString.fromArray(Problem.headTimeout("no whole request head came within "
             + guards.requestHeadTimeout().toMillis() + " ms of connecting (hatchery.http.request-head-timeout); the connection is closed")
             .toClosingResponseBytes());
@@ -82,8 +86,8 @@ public final class HttpServer implements AutoCloseable
         {
             final Tcp.ServerBinding binding = Tcp.get(system).bind(settings.host(), settings.port(), serverSettings.getBacklog(),
                     serverSettings.getSocketOptions(), false, Optional.empty())
-                .mapAsyncUnordered(guards.maxConnections(), connection -> serve(system, connection, routes, serverSettings, guards,
-                    connections, killSwitch, inFlight, headTimeoutAnswer, materializer))
+                .mapAsyncUnordered(guards.maxConnections(), connection -> serve(connection, routes, httpLayer, guards, connections,
+                    killSwitch, inFlight, headTimeoutAnswer, materializer))
                 .to(Sink.ignore())
                 .run(materializer)
                 .toCompletableFuture().get(30, TimeUnit.SECONDS);
@@ -107,8 +111,8 @@ public final class HttpServer implements AutoCloseable
     }
 
     /** Serves one connection; completes (never fails) when it closes. */
-    private static CompletionStage<Done> serve(final ActorSystem<?> system, final Tcp.IncomingConnection connection,
-        final Flow<HttpRequest, HttpResponse, NotUsed> routes, final ServerSettings serverSettings, final HttpGuards guards,
+    private static CompletionStage<Done> serve(final Tcp.IncomingConnection connection, final Flow<HttpRequest, HttpResponse, NotUsed> routes,
+        final BidiFlow<HttpResponse, akka.util.ByteString, akka.util.ByteString, HttpRequest, NotUsed> httpLayer, final HttpGuards guards,
         final HttpConnections connections, final SharedKillSwitch killSwitch, final AtomicInteger inFlight,
         final akka.util.ByteString headTimeoutAnswer, final Materializer materializer)
     {
@@ -128,9 +132,7 @@ public final class HttpServer implements AutoCloseable
                 inFlight.decrementAndGet();
                 return response;
             });
-        final BidiFlow<HttpResponse, akka.util.ByteString, akka.util.ByteString, HttpRequest, NotUsed> stack =
-            Http.get(system).serverLayer(serverSettings, Optional.of(connection.remoteAddress()), system.classicSystem().log())
-                .atop(plainTcp())
+        final BidiFlow<HttpResponse, akka.util.ByteString, akka.util.ByteString, HttpRequest, NotUsed> stack = httpLayer
                 .atop(BidiFlow.fromGraph(new RequestHeadGuard(guards.requestHeadTimeout(), headSeen::get, headTimeoutAnswer, () ->
                 {
                     connections.headTimedOut();
