@@ -266,8 +266,7 @@ public final class Supervisor extends AbstractBehavior<Supervisor.Command>
         {
             // Cancelled while its kernel was prepared: nothing is launched, every VM counts once as cancelled.
             releaseShared(prepared.shared());
-            run.endUnlaunched(VmOutcome.of(new VmFailure.Cancelled("cancelled before launch")), metrics);
-            finishIfComplete(run);
+            endUnlaunchedAsCancelled(run);
             return this;
         }
         run.shared = prepared.shared();
@@ -614,10 +613,15 @@ public final class Supervisor extends AbstractBehavior<Supervisor.Command>
                 // (onKernelPrepared), not here.
                 return this;
             }
-            run.endUnlaunched(VmOutcome.of(new VmFailure.Cancelled("cancelled before launch")), metrics);
-            finishIfComplete(run);
+            endUnlaunchedAsCancelled(run);
         }
         return this;
+    }
+
+    private void endUnlaunchedAsCancelled(final BatchRun run)
+    {
+        run.endUnlaunched(VmOutcome.of(new VmFailure.Cancelled("cancelled before launch")), metrics);
+        finishIfComplete(run);
     }
 
     private void finishIfComplete(final BatchRun run)

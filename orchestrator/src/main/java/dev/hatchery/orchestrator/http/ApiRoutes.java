@@ -67,7 +67,7 @@ public final class ApiRoutes extends AllDirectives
      * from the request's last byte, the wait from when the route took it: in a busy or emulated machine the first request
      * of a fresh JVM reached the route seconds later (a deploy's 202, 5 s before, came too late: the connection was reset).
      */
-    static final Duration IDLE_MARGIN = Duration.ofSeconds(15);
+    private static final Duration IDLE_MARGIN = Duration.ofSeconds(15);
     private static final String ID = "[a-z0-9][a-z0-9-]{0,63}";
 
     /** The local port a request came in on, stamped by {@link HttpServer} per connection: the Host check compares with it. */
@@ -172,7 +172,7 @@ public final class ApiRoutes extends AllDirectives
                 final Duration limit = vm.request().spec().bootTimeout().plus(WAIT_MARGIN);
                 // No byte flows while a request waits: a wait as long as the connection's idle timeout would be cut with no
                 // reply at all. Past this, the VM's view is answered 202 (still starting) and the client polls Location.
-                final long waitMillis = Math.max(1_000, Math.min(limit.toMillis(), settings.guards().idleTimeout().minus(IDLE_MARGIN).toMillis()));
+                final long waitMillis = waitMillisBeforeIdleTimeout(limit);
                 // ?placed=NODE: another cluster member already chose this node; it stays here rather than bounce.
                 final CompletionStage<HttpResponse> answer = (placed.isPresent() ? service.submitVmHere(vm.request())
                     : service.submitVm(vm.request()))
@@ -196,6 +196,15 @@ public final class ApiRoutes extends AllDirectives
                     }))),
                 path("console", () -> get(() -> respond(vm(id).inspect().thenApply(snapshot -> HttpResponse.create()
                     .withEntity(ContentTypes.TEXT_PLAIN_UTF8, snapshot.console()))))))));
+    }
+
+    /**
+     * How long a request may wait for its answer, {@code limit} at most: it ends {@link #IDLE_MARGIN} before the connection's
+     * idle timeout would cut it with no reply at all (no byte flows while it waits), and lasts at least a second.
+     */
+    long waitMillisBeforeIdleTimeout(final Duration limit)
+    {
+        return Math.max(1_000, Math.min(limit.toMillis(), settings.guards().idleTimeout().minus(IDLE_MARGIN).toMillis()));
     }
 
     /** Whether the VM booted or ended within the wait (false at once when the request does not wait). */

@@ -91,18 +91,15 @@ final class FunctionRoutes extends AllDirectives
                     number(memMib, "memMib", FunctionDeployment.DEFAULT_MEM_MIB),
                     Duration.ofMillis(number(timeoutMs, "timeoutMs", (int)FunctionDeployment.DEFAULT_TIMEOUT.toMillis())),
                     number(payloadLimit, "payloadLimitBytes", FunctionMailbox.DEFAULT_CAPACITY));
-                final CompletableFuture<HttpResponse> answer = functions.deploy(deployment).thenApply(info ->
-                    ApiRoutes.json(existed ? StatusCodes.OK : StatusCodes.CREATED, view(info))
-                        .addHeader(Location.create("/v1/functions/" + name))).toCompletableFuture();
-                // No byte flows while the template boots: a deploy as long as the connection's idle timeout would be cut with no
-                // reply at all. Past this the deploy goes on and is answered 202, its status to poll at Location.
-                final long waitMillis = Math.max(1_000, Math.min(DEPLOY_WAIT.toMillis(),
-                    settings.guards().idleTimeout().minus(ApiRoutes.IDLE_MARGIN).toMillis()));
-                final CompletableFuture<HttpResponse> inTime = answer.applyToEither(
-                    CompletableFuture.supplyAsync(() -> accepted(name), CompletableFuture.delayedExecutor(waitMillis, TimeUnit.MILLISECONDS)),
-                    response -> response);
+                // A template boot can outlast the connection's idle timeout: past the wait the deploy goes on and is answered 202,
+                // its status to poll at Location.
+                final CompletionStage<HttpResponse> answer = functions.deploy(deployment).thenApply(info ->
+                    Optional.of(ApiRoutes.json(existed ? StatusCodes.OK : StatusCodes.CREATED, view(info))
+                        .addHeader(Location.create("/v1/functions/" + name)))).toCompletableFuture()
+                    .completeOnTimeout(Optional.empty(), api.waitMillisBeforeIdleTimeout(DEPLOY_WAIT), TimeUnit.MILLISECONDS)
+                    .thenApply(done -> done.orElseGet(() -> accepted(name)));
                 return withRequestTimeout(scala.concurrent.duration.Duration.fromNanos(DEPLOY_WAIT.plus(MARGIN).toNanos()),
-                    () -> api.respond(inTime.exceptionally(this::tooManyOr)));
+                    () -> api.respond(answer.exceptionally(this::tooManyOr)));
             }))));
     }
 

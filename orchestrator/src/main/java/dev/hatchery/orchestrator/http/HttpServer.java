@@ -140,14 +140,10 @@ public final class HttpServer implements AutoCloseable
                         guards.requestHeadTimeout().toMillis());
                 })))
                 .atop(BidiFlow.bidirectionalIdleTimeout(guards.idleTimeout()));
-        final CompletableFuture<Done> closed = new CompletableFuture<>();
+        final CompletionStage<Done> closed;
         try
         {
-            connection.handleWith(handler.join(stack).via(killSwitch.flow()).watchTermination((notUsed, done) ->
-            {
-                done.whenComplete((ok, error) -> closed.complete(Done.getInstance()));
-                return notUsed;
-            }), materializer);
+            closed = connection.handleWith(handler.join(stack).via(killSwitch.flow()).watchTermination((notUsed, done) -> done), materializer);
         }
         catch (final RuntimeException ex)
         {
