@@ -130,7 +130,7 @@ public final class Hatchery implements VmService, AutoCloseable
             budget.source());
         final VmHost host = VmHost.open(dev.hatchery.kvm.Kvm.DEFAULT_PATH, new dev.hatchery.vm.HostSettings(
             config.getInt(SHELLS_DEPTH), config.getInt("hatchery.shells.shapes"), config.getInt("hatchery.shells.fill-threads"), config.getInt("hatchery.vm.spare-vcpu-threads"),
-            config.getInt("hatchery.vm.teardown-threads"), config.getBoolean(SHELLS_RECYCLE)));
+            config.getInt("hatchery.vm.teardown-threads"), config.getBoolean(SHELLS_RECYCLE), config.getDuration("hatchery.shells.shape-idle")));
         final KernelCache kernels = new KernelCache(kernelBounds);
         try
         {

@@ -4,19 +4,35 @@ package dev.hatchery.vm;
  * How a {@link VmHost} keeps work off the spawn path.
  *
  * @param shellDepth        shells kept ready per shape (RAM size, backing, kernel); 0 turns shells off
- * @param shellShapes       shapes kept at once; a new one drops the least recently asked for, with its shells
+ * @param shellShapes       shapes kept at once; a new one drops the least recently asked for, with its shells, once
+ *                          that one has gone unasked for {@code shellShapeIdle}
  * @param shellFillThreads  threads that make shells in the background (making one mostly waits for KVM)
  * @param spareVcpuThreads  parked vCPU threads kept ready, so that a spawn never starts a thread
  * @param teardownThreads   threads that release ended VMs (destroying a VM is the slow part), so that many ending
  *                          VMs queue there instead of taking CPU from spawns
  * @param recycleShells     reset the shell of a VM that ended cleanly and give it back to the pool instead of destroying
  *                          it (then new shells are made only when a shape falls below half the depth); shells on only
+ * @param shellShapeIdle    how long a kept shape must have gone unasked for before a new shape takes its place (until
+ *                          then the new shape's VMs are built directly, without shells)
  */
 public record HostSettings(int shellDepth, int shellShapes, int shellFillThreads, int spareVcpuThreads, int teardownThreads,
-                           boolean recycleShells)
+                           boolean recycleShells, java.time.Duration shellShapeIdle)
 {
+    /** What application.conf ships with for {@code hatchery.shells.shape-idle}. */
+    public static final java.time.Duration DEFAULT_SHAPE_IDLE = java.time.Duration.ofSeconds(10);
+
+    public HostSettings(final int shellDepth, final int shellShapes, final int shellFillThreads, final int spareVcpuThreads,
+        final int teardownThreads, final boolean recycleShells)
+    {
+        this(shellDepth, shellShapes, shellFillThreads, spareVcpuThreads, teardownThreads, recycleShells, DEFAULT_SHAPE_IDLE);
+    }
+
     public HostSettings
     {
+        if (shellShapeIdle == null || shellShapeIdle.isNegative())
+        {
+            throw new IllegalArgumentException("hatchery.shells.shape-idle must be 0 or more: shape-idle=" + shellShapeIdle);
+        }
         if (shellDepth < 0)
         {
             throw new IllegalArgumentException("hatchery.shells.depth must be 0 (off) or more: depth=" + shellDepth);

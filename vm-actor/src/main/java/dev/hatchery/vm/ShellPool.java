@@ -16,7 +16,10 @@ import org.slf4j.LoggerFactory;
  * Shells made ahead, per shape ({@code K}: what a shell is made for), up to {@code depth} each. A spawn
  * {@link #take}s one without waiting (null when none is ready: the spawn then builds its VM directly);
  * {@link #fill()} makes the missing ones off the spawn path, for the shapes asked for most recently (at most
- * {@code maxShapes}, so that VMs of ever new sizes do not pile up shells). Depth 0 turns the pool off. Shells reset after
+ * {@code maxShapes}, so that VMs of ever new sizes do not pile up shells). A new shape takes the place of the one asked
+ * for least recently only once that one has gone unasked for {@code shapeIdleNanos}: while every kept shape is in use,
+ * the new one's VMs are built directly, instead of each shape in use dropping another's shells and making its own over
+ * and over (more shapes at once than {@code maxShapes} did exactly that, until no VM got to run). Depth 0 turns the pool off. Shells reset after
  * their VM ended come back through {@link #giveBack}, up to the depth; when they do, the pool is only refilled with new
  * shells once a shape falls below {@code refillBelow} (half the depth, say), so that a steady stream of spawns runs on
  * returned shells and new ones are made only for bursts. Generic over shape and shell so its bookkeeping can be tested
@@ -38,6 +41,9 @@ final class ShellPool<K, S extends AutoCloseable> implements AutoCloseable
     private final int refillBelow;
     /** Shapes kept at once; asking for one more drops the one least recently asked for, with its shells. */
     private final int maxShapes;
+    /** How long a kept shape must have gone unasked for before a new shape may take its place. */
+    private final long shapeIdleNanos;
+    private final java.util.function.LongSupplier nanoClock;
     private final Function<K, S> factory;
     private final java.util.function.Consumer<S> discard;
     private final Map<K, Ready<S>> shapes = new ConcurrentHashMap<>();
@@ -64,6 +70,23 @@ final class ShellPool<K, S extends AutoCloseable> implements AutoCloseable
      */
     ShellPool(final int depth, final int maxShapes, final int refillBelow, final Function<K, S> factory, final java.util.function.Consumer<S> discard)
     {
+        this(depth, maxShapes, refillBelow, 0, System::nanoTime, factory, discard);
+    }
+
+    /**
+     * @param shapeIdleNanos how long the least recently asked-for shape must have gone unasked for before a new shape
+     *                       replaces it (0: at once)
+     * @param nanoClock      the clock those times are read from ({@link System#nanoTime} but in tests)
+     */
+    ShellPool(final int depth, final int maxShapes, final int refillBelow, final long shapeIdleNanos, final java.util.function.LongSupplier nanoClock,
+        final Function<K, S> factory, final java.util.function.Consumer<S> discard)
+    {
+        if (shapeIdleNanos < 0)
+        {
+            throw new IllegalArgumentException("shell pool shape idle time must be 0 or more: shapeIdleNanos=" + shapeIdleNanos);
+        }
+        this.shapeIdleNanos = shapeIdleNanos;
+        this.nanoClock = Objects.requireNonNull(nanoClock, "nanoClock");
         this.discard = Objects.requireNonNull(discard, "discard");
         if (depth < 0)
         {
@@ -95,7 +118,8 @@ final class ShellPool<K, S extends AutoCloseable> implements AutoCloseable
         {
             return null;
         }
-        final S shell = ready(shape).poll();
+        final Ready<S> ready = ready(shape);
+        final S shell = ready == null ? null : ready.poll();
         if (shell == null)
         {
             missed.incrementAndGet();
@@ -130,6 +154,10 @@ final class ShellPool<K, S extends AutoCloseable> implements AutoCloseable
             return;
         }
         final Ready<S> ready = ready(shape);
+        if (ready == null)
+        {
+            return;
+        }
         ready.failing = false;
         while (!closed && ready.reserve(depth))
         {
@@ -237,41 +265,65 @@ final class ShellPool<K, S extends AutoCloseable> implements AutoCloseable
         return true;
     }
 
-    /** The shape's shells, made known to the pool if new (dropping the least recently asked-for shape beyond the limit). */
+    /**
+     * The shape's shells, made known to the pool if new (dropping the least recently asked-for shape beyond the limit,
+     * if that one has gone unasked for long enough); null when the pool keeps as many shapes as it may and all of
+     * them are in use: this shape's VMs are then built directly.
+     */
     private Ready<S> ready(final K shape)
     {
+        final long now = nanoClock.getAsLong();
         final Ready<S> known = shapes.get(shape);
         if (known != null)
         {
-            known.askedAt = System.nanoTime();
+            known.askedAt = now;
             return known;
         }
         final java.util.List<S> unwanted = new java.util.ArrayList<>();
         final Ready<S> ready;
         synchronized (this)
         {
-            ready = shapes.computeIfAbsent(shape, key -> new Ready<>());
-            ready.askedAt = System.nanoTime();
-            while (shapes.size() > maxShapes)
+            final Ready<S> raced = shapes.get(shape);
+            if (raced != null)
             {
-                dropLeastRecentlyAsked(shape, unwanted);
+                raced.askedAt = now;
+                return raced;
             }
+            if (shapes.size() >= maxShapes)
+            {
+                final Map.Entry<K, Ready<S>> oldest = leastRecentlyAsked();
+                if (now - oldest.getValue().askedAt < shapeIdleNanos)
+                {
+                    LOG.debug("shells.shape_not_kept shape=\"{}\" max_shapes={} least_recent_idle_ms={}", shape, maxShapes,
+                        (now - oldest.getValue().askedAt) / 1_000_000);
+                    return null;
+                }
+                drop(oldest, unwanted);
+            }
+            ready = new Ready<>();
+            ready.askedAt = now;
+            shapes.put(shape, ready);
         }
         unwanted.forEach(discard);
         return ready;
     }
 
-    /** Forgets the shape asked for least recently; its shells go to {@code unwanted}, to be discarded outside the lock. */
-    private void dropLeastRecentlyAsked(final K keep, final java.util.List<S> unwanted)
+    private Map.Entry<K, Ready<S>> leastRecentlyAsked()
     {
         Map.Entry<K, Ready<S>> oldest = null;
         for (final Map.Entry<K, Ready<S>> entry : shapes.entrySet())
         {
-            if (!entry.getKey().equals(keep) && (oldest == null || entry.getValue().askedAt < oldest.getValue().askedAt))
+            if (oldest == null || entry.getValue().askedAt - oldest.getValue().askedAt < 0)
             {
                 oldest = entry;
             }
         }
+        return oldest;
+    }
+
+    /** Forgets a shape; its shells go to {@code unwanted}, to be discarded outside the lock. */
+    private void drop(final Map.Entry<K, Ready<S>> oldest, final java.util.List<S> unwanted)
+    {
         shapes.remove(oldest.getKey());
         final Ready<S> dropped = oldest.getValue();
         dropped.dropped = true;

@@ -74,8 +74,8 @@ public final class VmHost implements AutoCloseable
         this.vcpuThreads = new VcpuThreads(settings.spareVcpuThreads());
         this.teardown = new ThreadPoolExecutor(settings.teardownThreads(), settings.teardownThreads(), 0, TimeUnit.MILLISECONDS,
             new LinkedBlockingQueue<>(), namedDaemon("vm-teardown"));
-        this.shells = new ShellPool<>(settings.shellDepth(), settings.shellShapes(), settings.shellRefillBelow(), this::makeShell,
-            this::discardShell);
+        this.shells = new ShellPool<>(settings.shellDepth(), settings.shellShapes(), settings.shellRefillBelow(),
+            settings.shellShapeIdle().toNanos(), System::nanoTime, this::makeShell, this::discardShell);
         this.recycler = new ShellRecycler(settings.recycleShells() && settings.shellDepth() > 0, kvm, bootCpu, shells);
         this.filler = new ThreadPoolExecutor(settings.shellFillThreads(), settings.shellFillThreads(), 0, TimeUnit.MILLISECONDS,
             new LinkedBlockingQueue<>(), namedDaemon("vm-host-filler"));

@@ -165,6 +165,44 @@ class ShellPoolTest
     }
 
     @Test
+    void shouldBuildANewShapeDirectlyWhileEveryKeptShapeIsInUseInsteadOfDroppingOne()
+    {
+        final long[] now = {0};
+        final List<TestShell> discarded = new ArrayList<>();
+        final long idle = java.util.concurrent.TimeUnit.SECONDS.toNanos(10);
+        final ShellPool<String, TestShell> pool = new ShellPool<>(2, 2, 2, idle, () -> now[0], factory, discarded::add);
+        pool.prepare("a");
+        now[0] += 1_000_000_000L;
+        pool.prepare("b");
+        now[0] += 8_000_000_000L;
+        assertNotNull(pool.take("a"), "a is in use");
+
+        // Both kept shapes were asked for within the idle time: c's VMs are built directly, nobody's shells are dropped.
+        pool.prepare("c");
+        assertNull(pool.take("c"), "c is not kept");
+        assertTrue(discarded.isEmpty(), "no shape dropped while in use");
+        assertEquals(4, made.size(), "no shell made for c");
+        pool.fill();
+        assertEquals(5, made.size(), "the fill tops up only the kept shapes (a's one taken)");
+
+        // b has now gone unasked for 10 s: c takes its place.
+        now[0] += 2_000_000_000L;
+        pool.prepare("c");
+        assertEquals(List.of(made.get(2), made.get(3)), discarded, "b's shells are dropped for c");
+        assertNotNull(pool.take("c"), "c is kept now");
+        assertNotNull(pool.take("a"), "a stays");
+        assertNull(pool.take("b"), "b is gone");
+    }
+
+    @Test
+    void shouldRejectANegativeShapeIdleTime()
+    {
+        final IllegalArgumentException ex = assertThrows(IllegalArgumentException.class,
+            () -> new ShellPool<>(2, 2, 2, -1, System::nanoTime, factory, ShellPool::closeQuietly));
+        assertTrue(ex.getMessage().contains("shapeIdleNanos=-1"), ex.getMessage());
+    }
+
+    @Test
     void shouldDiscardUnwantedShellsOutsideThePoolsLockSoASlowDestroyHoldsUpNoSpawn() throws Exception
     {
         final java.util.List<TestShell> discarded = new java.util.ArrayList<>();
