@@ -29,15 +29,17 @@ import org.junit.jupiter.api.Test;
 /**
  * The measurement behind README "Fair shared loops": three Linux guests on ONE shared loop; guest C's UDP echo round
  * trip is timed with no flood, then while guest A floods its TX queue (hatchery.probe=flood) and the host floods guest
- * B's tap. Printed (net.fairness), not asserted: what is asserted is that C keeps being served and that the floods
- * really went through the loop.
+ * B's tap, then with no flood again (A closed): the flood's p99 is compared with the p99 of both quiet rounds together,
+ * so that a quiet round that happened to be calm or busy does not decide the ratio alone. 1000 echoes a round: a p99
+ * of 200 was their second-slowest, and swung the ratio between 1.6 and 4 from run to run. Printed (net.fairness), not
+ * asserted: what is asserted is that C keeps being served and that the floods really went through the loop.
  */
 class NetFairnessIT
 {
     private static final String PREFIX = "hfl";
     /** 1: all three guests on one loop (the suite's case); 3 (HATCHERY_FAIRNESS_LOOPS=3): one each, to tell loop sharing from CPU contention. */
     private static final int LOOPS = Integer.parseInt(System.getenv().getOrDefault("HATCHERY_FAIRNESS_LOOPS", "1"));
-    private static final int PINGS = 200;
+    private static final int PINGS = 1000;
     private static final int FLOOD_SECONDS = 300;
     private static final String CONSOLE_CMDLINE = "console=ttyS0 8250.nr_uarts=1 reboot=k panic=1 nomodule i8042.noaux i8042.nomux"
         + " i8042.dumbkbd swiotlb=noforce pci=off";
@@ -66,7 +68,7 @@ class NetFairnessIT
                 final byte[] hello = "fair".getBytes(StandardCharsets.US_ASCII);
                 assertArrayEquals(hello, NetIT.echo(toC, c.tapLease(), hello, 60, 2000), "guest C echoes");
                 assertArrayEquals(hello, NetIT.echo(toB, b.tapLease(), hello, 60, 2000), "guest B echoes");
-                final Rtts quiet = ping(toC, c.tapLease());
+                final Rtts quietBefore = ping(toC, c.tapLease());
 
                 final String aHost = "172.26.0.9";
                 final VmSpec flooder = VmSpec.builder().kernel(GuestFiles.vmlinux()).initrd(GuestFiles.initramfs())
@@ -102,13 +104,16 @@ class NetFairnessIT
                 final long bRx = b.network().device().rxFrames() - bRxBefore;
                 flooding.set(false);
                 rxFlood.join(10_000);
+                a.close();
+                a = null;
+                final Rtts quiet = quietBefore.with(ping(toC, c.tapLease()));
 
-                System.out.printf(Locale.ROOT, "net.fairness loops=%d pings=%d no_flood_p50_ms=%.3f no_flood_p99_ms=%.3f no_flood_lost=%d"
+                System.out.printf(Locale.ROOT, "net.fairness loops=%d pings=%d no_flood_pings=%d no_flood_p50_ms=%.3f no_flood_p99_ms=%.3f no_flood_lost=%d"
                     + " flood_p50_ms=%.3f flood_p99_ms=%.3f flood_lost=%d p99_ratio=%.2f a_tx_frames_during=%d b_rx_frames_during=%d"
-                    + " host_flood_datagrams=%d env=\"%s\"%n", LOOPS, PINGS, quiet.percentile(50), quiet.percentile(99), quiet.lost,
+                    + " host_flood_datagrams=%d env=\"%s\"%n", LOOPS, PINGS, quiet.sorted().size() + quiet.lost(), quiet.percentile(50), quiet.percentile(99), quiet.lost,
                     flood.percentile(50), flood.percentile(99), flood.lost, flood.percentile(99) / quiet.percentile(99), aTx, bRx,
                     floodSent.get(), NetIsolation.describe());
-                assertTrue(aTx > 1000, "guest A's flood went through the loop: " + aTx + " frames; " + a.network().device());
+                assertTrue(aTx > 1000, "guest A's flood went through the loop: " + aTx + " frames; " + flooderVm.network().device());
                 assertTrue(bRx > 100, "the host's flood reached guest B: " + bRx + " frames; " + b.network().device());
                 assertTrue(flood.lost <= PINGS / 10, "guest C kept being served under the floods: lost " + flood.lost + " of " + PINGS);
             }
@@ -167,6 +172,15 @@ class NetFairnessIT
 
     private record Rtts(List<Double> sorted, int lost)
     {
+        /** Both rounds as one. */
+        Rtts with(final Rtts other)
+        {
+            final List<Double> all = new ArrayList<>(sorted);
+            all.addAll(other.sorted);
+            all.sort(null);
+            return new Rtts(all, lost + other.lost);
+        }
+
         double percentile(final int p)
         {
             if (sorted.isEmpty())
