@@ -593,10 +593,6 @@ final class Vm implements VmControl, AutoCloseable
             vcpuAlive = false;
             vcpuPthread = 0;
         }
-        if (thread != null)
-        {
-            thread.announceReturn();
-        }
         finish(outcome);
     }
 
