@@ -82,6 +82,7 @@ class FailurePathIT
         // at any time (two appeared during one suite run of 2026-12-05).
         final long vmMappings = ProcessResources.vmMappings(spec.memBytes());
         final long hostThreads = ProcessResources.hostThreads();
+        final List<String> threadsBefore = ProcessResources.threadNames();
         final List<String> seen = new ArrayList<>();
         for (final BuildStep step : BuildStep.values())
         {
@@ -98,8 +99,8 @@ class FailurePathIT
                 final String what = step + " " + failure.getClass().getSimpleName() + " (shell)";
                 assertEquals(baseline.fds(), after.fds(), "fds after a failure at " + what);
                 assertEquals(hostThreads, ProcessResources.hostThreads(), "VM host threads after a failure at " + what);
-                assertTrue(after.threads() <= baseline.threads(), "threads after a failure at " + what + ": " + after.threads() + " > "
-                    + baseline.threads());
+                assertTrue(after.threads() <= baseline.threads(), () -> "threads after a failure at " + what + ": " + after.threads() + " > "
+                    + baseline.threads() + "; before " + threadsBefore + "\nafter " + ProcessResources.threadNames());
                 assertEquals(vmMappings, ProcessResources.vmMappings(spec.memBytes()), "VM mappings after a failure at " + what);
                 seen.add(what);
             }

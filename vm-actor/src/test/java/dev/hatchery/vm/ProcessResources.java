@@ -46,6 +46,29 @@ record ProcessResources(long fds, long threads, long mappings)
             .filter(name -> name.startsWith("vcpu-") || name.startsWith("vm-") || name.startsWith("net-")).count();
     }
 
+    /** Every thread's name as the kernel knows it (/proc/self/task/N/comm), sorted: names the thread a failed count found. */
+    static java.util.List<String> threadNames()
+    {
+        try (Stream<Path> tasks = Files.list(Path.of("/proc/self/task")))
+        {
+            return tasks.map(task ->
+            {
+                try
+                {
+                    return Files.readString(task.resolve("comm")).trim();
+                }
+                catch (final IOException ex)
+                {
+                    return "(ended)";
+                }
+            }).sorted().toList();
+        }
+        catch (final IOException ex)
+        {
+            throw new UncheckedIOException(ex);
+        }
+    }
+
     /** What each open file descriptor points at ("fd -> target"), sorted: names the descriptor a failed count comparison found. */
     static java.util.List<String> fdTargets()
     {
