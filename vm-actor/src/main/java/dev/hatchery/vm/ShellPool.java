@@ -19,8 +19,8 @@ import org.slf4j.LoggerFactory;
  * {@code maxShapes}, so that VMs of ever new sizes do not pile up shells). A new shape takes the place of the one asked
  * for least recently only once that one has gone unasked for {@code shapeIdleNanos}: while every kept shape is in use,
  * the new one's VMs are built directly, instead of each shape in use dropping another's shells and making its own over
- * and over (more shapes at once than {@code maxShapes} did exactly that, until no VM got to run). Depth 0 turns the pool off. Shells reset after
- * their VM ended come back through {@link #giveBack}, up to the depth; when they do, the pool is only refilled with new
+ * and over (more shapes at once than {@code maxShapes} did exactly that, until no VM got to run). Depth 0 turns the
+ * pool off. Shells reset after their VM ended come back through {@link #giveBack}, up to the depth; when they do, the pool is only refilled with new
  * shells once a shape falls below {@code refillBelow} (half the depth, say), so that a steady stream of spawns runs on
  * returned shells and new ones are made only for bursts. Generic over shape and shell so its bookkeeping can be tested
  * without KVM.
@@ -39,7 +39,7 @@ final class ShellPool<K, S extends AutoCloseable> implements AutoCloseable
     private final int depth;
     /** A shape is topped up to the depth once it has fewer than this many ready or being made. */
     private final int refillBelow;
-    /** Shapes kept at once; asking for one more drops the one least recently asked for, with its shells. */
+    /** Shapes kept at once; a new one takes the place (and drops the shells) of the least recently asked for, once idle. */
     private final int maxShapes;
     /** How long a kept shape must have gone unasked for before a new shape may take its place. */
     private final long shapeIdleNanos;
