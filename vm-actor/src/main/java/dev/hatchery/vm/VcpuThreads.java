@@ -28,8 +28,17 @@ final class VcpuThreads implements AutoCloseable
     }
 
     /** The facts about the running thread a VM needs: whom to kick, and the mask for its KVM_RUN. */
-    record VcpuThread(long pthread, RunSignalMask runMask)
+    record VcpuThread(long pthread, RunSignalMask runMask, Runnable returning)
     {
+        /**
+         * Called by the task just before it reports its VM's end: this thread parks again right after, so a top-up
+         * meanwhile (the report may trigger the next spawn, which takes a spare) does not start one more thread for
+         * it. Without it, each such race kept one thread more than the spares for good.
+         */
+        void announceReturn()
+        {
+            returning.run();
+        }
     }
 
     private static final Logger LOG = LoggerFactory.getLogger(VcpuThreads.class);
@@ -38,6 +47,8 @@ final class VcpuThreads implements AutoCloseable
     /** Most recently parked first: a thread that ran just now has the warmest caches. */
     private final Deque<Worker> idle = new ConcurrentLinkedDeque<>();
     private final AtomicInteger idleCount = new AtomicInteger();
+    /** Threads whose task announced its return ({@link VcpuThread#announceReturn}) and that have not parked yet. */
+    private final AtomicInteger returning = new AtomicInteger();
     private final AtomicInteger started = new AtomicInteger();
     private final AtomicLong startedOnSpawn = new AtomicLong();
     private volatile boolean closed;
@@ -76,7 +87,7 @@ final class VcpuThreads implements AutoCloseable
     /** Whether fewer than the wanted spares are parked (the host's filler then calls {@link #topUp()}). */
     boolean wantsTopUp()
     {
-        return !closed && idleCount.get() < spares;
+        return !closed && idleCount.get() + returning.get() < spares;
     }
 
     /** Starts threads until the wanted number of spares is parked. Off the spawn path. */
@@ -139,6 +150,8 @@ final class VcpuThreads implements AutoCloseable
         private volatile Task task;
         /** Set once, the first time the thread parks: {@link #topUp()} waits for it so it counts each spare once. */
         private volatile boolean parkedOnce;
+        /** Only this worker's thread reads and writes it. */
+        private boolean announcedReturn;
         private Thread thread;
 
         Worker(final Task first)
@@ -150,6 +163,25 @@ final class VcpuThreads implements AutoCloseable
         {
             task = next;
             LockSupport.unpark(thread);
+        }
+
+        /** On this worker's own thread, from its task: see {@link VcpuThread#announceReturn}. */
+        private void announceReturn()
+        {
+            if (!announcedReturn)
+            {
+                announcedReturn = true;
+                returning.incrementAndGet();
+            }
+        }
+
+        private void endReturn()
+        {
+            if (announcedReturn)
+            {
+                announcedReturn = false;
+                returning.decrementAndGet();
+            }
         }
 
         /** Waits until the new thread has parked; false if it ended instead. */
@@ -169,7 +201,7 @@ final class VcpuThreads implements AutoCloseable
             final VcpuThread self;
             try
             {
-                self = new VcpuThread(VcpuKick.currentThread(), VcpuKick.blockOnCurrentThread());
+                self = new VcpuThread(VcpuKick.currentThread(), VcpuKick.blockOnCurrentThread(), this::announceReturn);
             }
             catch (final RuntimeException | Error ex)
             {
@@ -188,10 +220,13 @@ final class VcpuThreads implements AutoCloseable
                 {
                     if (closed)
                     {
+                        endReturn();
                         return;
                     }
                     idle.addFirst(this);
                     idleCount.incrementAndGet();
+                    // Counted as parked before it stops counting as returning: the two never dip together.
+                    endReturn();
                     parkedOnce = true;
                     while ((next = task) == null && !closed)
                     {

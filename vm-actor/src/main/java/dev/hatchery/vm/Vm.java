@@ -593,6 +593,10 @@ final class Vm implements VmControl, AutoCloseable
             vcpuAlive = false;
             vcpuPthread = 0;
         }
+        if (thread != null)
+        {
+            thread.announceReturn();
+        }
         finish(outcome);
     }
 

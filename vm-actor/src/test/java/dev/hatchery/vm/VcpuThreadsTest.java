@@ -87,6 +87,38 @@ class VcpuThreadsTest
     }
 
     /**
+     * A VM's end is reported from its vCPU thread just before the thread parks again; the report may start the next
+     * VM, which takes a spare. Once the thread has announced its return, the pool does not start one more for it.
+     */
+    @Test
+    void shouldStartNoSpareForAThreadThatAnnouncedItsReturn() throws Exception
+    {
+        threads = new VcpuThreads(1);
+        threads.topUp();
+        final CountDownLatch announced = new CountDownLatch(1);
+        final CountDownLatch release = new CountDownLatch(1);
+        final CompletableFuture<Boolean> wantedWhileRunning = new CompletableFuture<>();
+
+        threads.execute(thread ->
+        {
+            wantedWhileRunning.complete(threads.wantsTopUp());
+            thread.announceReturn();
+            thread.announceReturn();
+            announced.countDown();
+            await(release);
+        });
+
+        assertTrue(wantedWhileRunning.get(5, TimeUnit.SECONDS), "the one spare is running a VM: one is wanted");
+        assertTrue(announced.await(5, TimeUnit.SECONDS));
+        assertFalse(threads.wantsTopUp(), "the running thread is about to park: none is wanted for it");
+        threads.topUp();
+        release.countDown();
+        awaitIdle(1);
+        assertEquals(1, threads.started(), "no thread was started beside it");
+        assertFalse(threads.wantsTopUp(), "parked, it counts once (announcing twice counts once)");
+    }
+
+    /**
      * A kick to a vCPU thread stays pending on it (the thread blocks the signal outside KVM_RUN): no handler runs, so
      * no thread starts for it, and the pool takes it off the thread before its next task.
      */
