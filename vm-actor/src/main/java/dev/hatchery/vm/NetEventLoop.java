@@ -21,8 +21,9 @@ import org.slf4j.LoggerFactory;
  * {@link Registration#close()} returns the handler is never called again and the owner may close the fds.
  * <p>
  * Fair sharing: a handler does a bounded amount of work per call and says whether it has more; the loop then
- * {@link Handler#resume() resumes} it once per round, after collecting (without waiting) the events of every other
- * registration, so a VM that always has work gets one slice per round like everyone else and cannot hold the thread.
+ * {@link Handler#resume() resumes} the registrations with work left in turn, one slice at a time, and collects
+ * (without waiting) the events of every registration before each slice: a VM that always has work cannot hold the
+ * thread, and a VM with a new event waits for at most the one slice under way, however many VMs have work left.
  * <p>
  * Failures: a handler that throws (an exception or an {@code Error} other than a {@link VirtualMachineError}) loses
  * its registration and is told so ({@link Handler#onLost}); the loop goes on serving the others. A
@@ -198,14 +199,15 @@ final class NetEventLoop implements AutoCloseable
                         registration.queue(pending);
                     }
                 }
-                // One slice for each registration that had work left before this round; new leftovers wait a round.
-                for (int round = pending.size(); round > 0 && !closing; round--)
+                // One slice of the registration whose turn it is, then the events again: a VM whose descriptor became
+                // ready meanwhile waits for that one slice, however many VMs on this loop have work left.
+                final Registration next = closing ? null : pending.poll();
+                if (next != null)
                 {
-                    final Registration registration = pending.poll();
-                    registration.pending = false;
-                    if (registration.resumeWork())
+                    next.pending = false;
+                    if (next.resumeWork())
                     {
-                        registration.queue(pending);
+                        next.queue(pending);
                     }
                 }
             }

@@ -32,7 +32,9 @@ import org.junit.jupiter.api.Test;
  * B's tap, then with no flood again (A closed): the flood's p99 is compared with the p99 of both quiet rounds together,
  * so that a quiet round that happened to be calm or busy does not decide the ratio alone. 1000 echoes a round: a p99
  * of 200 was their second-slowest, and swung the ratio between 1.3 and 4.1 from run to run. Printed (net.fairness), not
- * asserted: what is asserted is that C keeps being served and that the floods really went through the loop.
+ * asserted: what is asserted is that C keeps being served and that the floods really went through the loop. Each round
+ * also prints where the process's CPU went (net.fairness.threads: per thread, time on a CPU and time waiting for one),
+ * which tells a loop that was slow to serve C from a loop that waited for a lab CPU shared with the floods.
  */
 class NetFairnessIT
 {
@@ -40,6 +42,11 @@ class NetFairnessIT
     /** 1: all three guests on one loop (the suite's case); 3 (HATCHERY_FAIRNESS_LOOPS=3): one each, to tell loop sharing from CPU contention. */
     private static final int LOOPS = Integer.parseInt(System.getenv().getOrDefault("HATCHERY_FAIRNESS_LOOPS", "1"));
     private static final int PINGS = 1000;
+    /**
+     * HATCHERY_FAIRNESS_PIN=1 (with HATCHERY_LAB_CPUS=2 or more): the loop thread gets the last CPU to itself and every
+     * other thread of this process shares the rest, as on a host that sets a core aside for its network loops.
+     */
+    private static final boolean PIN_LOOP = "1".equals(System.getenv("HATCHERY_FAIRNESS_PIN"));
     private static final int FLOOD_SECONDS = 300;
     private static final String CONSOLE_CMDLINE = "console=ttyS0 8250.nr_uarts=1 reboot=k panic=1 nomodule i8042.noaux i8042.nomux"
         + " i8042.dumbkbd swiotlb=noforce pci=off";
@@ -65,10 +72,14 @@ class NetFairnessIT
             try (DatagramSocket toC = new DatagramSocket(new InetSocketAddress(c.tapLease().hostAddress(), 0));
                  DatagramSocket toB = new DatagramSocket(new InetSocketAddress(b.tapLease().hostAddress(), 0)))
             {
+                if (PIN_LOOP)
+                {
+                    pinLoopAlone();
+                }
                 final byte[] hello = "fair".getBytes(StandardCharsets.US_ASCII);
                 assertArrayEquals(hello, NetIT.echo(toC, c.tapLease(), hello, 60, 2000), "guest C echoes");
                 assertArrayEquals(hello, NetIT.echo(toB, b.tapLease(), hello, 60, 2000), "guest B echoes");
-                final Rtts quietBefore = ping(toC, c.tapLease());
+                final Rtts quietBefore = timed("quiet-before", () -> ping(toC, c.tapLease()));
 
                 final String aHost = "172.26.0.9";
                 final VmSpec flooder = VmSpec.builder().kernel(GuestFiles.vmlinux()).initrd(GuestFiles.initramfs())
@@ -99,14 +110,14 @@ class NetFairnessIT
                 final long aTxBefore = a.network().device().txFrames() + a.network().device().txDropped();
                 final long bRxBefore = b.network().device().rxFrames();
                 Thread.sleep(1000);
-                final Rtts flood = ping(toC, c.tapLease());
+                final Rtts flood = timed("flood", () -> ping(toC, c.tapLease()));
                 final long aTx = a.network().device().txFrames() + a.network().device().txDropped() - aTxBefore;
                 final long bRx = b.network().device().rxFrames() - bRxBefore;
                 flooding.set(false);
                 rxFlood.join(10_000);
                 a.close();
                 a = null;
-                final Rtts quiet = quietBefore.with(ping(toC, c.tapLease()));
+                final Rtts quiet = quietBefore.with(timed("quiet-after", () -> ping(toC, c.tapLease())));
 
                 System.out.printf(Locale.ROOT, "net.fairness loops=%d pings=%d no_flood_pings=%d no_flood_p50_ms=%.3f no_flood_p99_ms=%.3f no_flood_lost=%d"
                     + " flood_p50_ms=%.3f flood_p99_ms=%.3f flood_lost=%d p99_ratio=%.2f a_tx_frames_during=%d b_rx_frames_during=%d"
@@ -129,6 +140,69 @@ class NetFairnessIT
             }
         }
         assertEquals(List.of(), NetDevice.list(PREFIX));
+    }
+
+    private static void pinLoopAlone() throws IOException, InterruptedException
+    {
+        final int cpus = Runtime.getRuntime().availableProcessors();
+        assertTrue(cpus >= 2, "HATCHERY_FAIRNESS_PIN needs two CPUs or more: " + cpus);
+        taskset("-a", "-p", "-c", "0-" + (cpus - 2), Long.toString(ProcessHandle.current().pid()));
+        int pinned = 0;
+        for (final java.nio.file.Path task : java.nio.file.Files.list(java.nio.file.Path.of("/proc/self/task")).toList())
+        {
+            if (java.nio.file.Files.readString(task.resolve("comm")).startsWith("net-loop-"))
+            {
+                taskset("-p", "-c", Integer.toString(cpus - 1), task.getFileName().toString());
+                pinned++;
+            }
+        }
+        assertEquals(1, pinned, "one shared loop thread pinned");
+        System.out.println("NetFairnessIT: the loop thread alone on CPU " + (cpus - 1) + ", the process's other threads on 0-" + (cpus - 2));
+    }
+
+    private static void taskset(final String... args) throws IOException, InterruptedException
+    {
+        final List<String> command = new ArrayList<>(List.of("taskset"));
+        command.addAll(List.of(args));
+        final Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
+        final String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertEquals(0, process.waitFor(), "taskset " + command + ": " + output);
+    }
+
+    private interface Round
+    {
+        Rtts run() throws IOException;
+    }
+
+    /** Runs a round and prints where the process's CPU went meanwhile, per thread (net.fairness.threads). */
+    private static Rtts timed(final String name, final Round round) throws IOException
+    {
+        final long[] statBefore = procStat();
+        final ThreadTimes before = ThreadTimes.now();
+        final Rtts rtts = round.run();
+        final ThreadTimes after = ThreadTimes.now();
+        final long[] statAfter = procStat();
+        final StringBuilder system = new StringBuilder();
+        final String[] fields = {"user", "nice", "system", "idle", "iowait", "irq", "softirq"};
+        for (int i = 0; i < fields.length; i++)
+        {
+            system.append(' ').append(fields[i]).append("_ticks=").append(statAfter[i] - statBefore[i]);
+        }
+        System.out.printf(Locale.ROOT, "net.fairness.threads round=%s wall_ms=%.0f%s threads=%s%n", name, after.millisSince(before), system,
+            after.since(before, 20));
+        return rtts;
+    }
+
+    /** The first seven counters of /proc/stat's "cpu" line (all CPUs). */
+    private static long[] procStat() throws IOException
+    {
+        final String[] parts = java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/stat")).get(0).trim().split("\\s+");
+        final long[] values = new long[7];
+        for (int i = 0; i < values.length; i++)
+        {
+            values[i] = Long.parseLong(parts[i + 1]);
+        }
+        return values;
     }
 
     /** Round trips of PINGS sequential echoes, each with its sequence number (late replies of an earlier one are skipped). */

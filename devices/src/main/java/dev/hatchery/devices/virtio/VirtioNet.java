@@ -26,7 +26,8 @@ import dev.hatchery.kvm.Tap;
  * <p>
  * Each call moves at most {@link #WORK_BUDGET} frames per direction, so a guest that keeps its TX queue full, or a
  * flood into its tap, cannot hold a shared event loop: what is left is {@link #hasPendingWork() pending}, and the
- * loop {@link #resume()}s it after the other VMs on it had their turn. Transmitted frames pass {@link VnetHeader}
+ * loop {@link #resume()}s it after the other VMs on it had their turn; until then further notifies and tap wakeups of
+ * that direction add no work (the resume covers them). Transmitted frames pass {@link VnetHeader}
  * (offload fields the driver did not accept are refused) and, when given, a {@link SourceFilter}.
  */
 public final class VirtioNet implements VirtioDevice
@@ -239,23 +240,34 @@ public final class VirtioNet implements VirtioDevice
         port.configureOffloads(tunOffloads(context.ackedFeatures()));
     }
 
+    /**
+     * A direction that has work {@link #hasPendingWork() pending} ignores a notify: the {@link #resume()} that was promised
+     * moves those frames too, so a guest that kicks its TX queue for every frame gets one budget per loop round, not one
+     * per kick.
+     */
     @Override
     public synchronized void queueNotified(final int index)
     {
-        if (index == TX_QUEUE)
+        if (index == TX_QUEUE && !txPending)
         {
             transmit();
         }
-        else if (index == RX_QUEUE)
+        else if (index == RX_QUEUE && !rxPending)
         {
             receive();
         }
     }
 
-    /** The event loop saw the tap readable: move frames into the guest's RX buffers while it has any. */
+    /**
+     * The event loop saw the tap readable: move frames into the guest's RX buffers while it has any. Ignored while receive
+     * work is pending, as a notify is: the resume reads the tap until it is empty or the budget is used.
+     */
     public synchronized void onPacketsReadable()
     {
-        receive();
+        if (!rxPending)
+        {
+            receive();
+        }
     }
 
     /** Whether the last call left frames to move because it reached {@link #WORK_BUDGET}; then call {@link #resume()}. */

@@ -106,6 +106,74 @@ class VirtioNetFairnessTest
     }
 
     @Test
+    void shouldMoveNothingMoreOnANotifyOrATapWakeupWhileThatDirectionWaitsForItsResume()
+    {
+        driver.start(QUEUE);
+        fillTx(QUEUE);
+        driver.transport.notifyQueue(TX_QUEUE);
+        assertEquals(WORK_BUDGET, driver.port.sent.size());
+
+        // A flooding guest kicks for every frame it adds: each kick before the loop's next round must not be a new budget.
+        driver.transport.notifyQueue(TX_QUEUE);
+        driver.transport.notifyQueue(TX_QUEUE);
+
+        assertEquals(WORK_BUDGET, driver.port.sent.size());
+        assertTrue(driver.net.hasPendingWork());
+        driver.net.resume();
+        assertEquals(2 * WORK_BUDGET, driver.port.sent.size(), "the resume moves the next budget");
+    }
+
+    @Test
+    void shouldReadNothingMoreOnATapWakeupOrAnRxNotifyWhileReceiveWaitsForItsResume()
+    {
+        driver.start(QUEUE);
+        for (int i = 0; i < QUEUE; i++)
+        {
+            driver.descriptor(RX_QUEUE, i, DATA + 0x800 * i, 0x800, WRITE, 0);
+            driver.offer(RX_QUEUE, i);
+        }
+        for (int i = 0; i < 1000; i++)
+        {
+            driver.port.inbound.add(frame(100, i));
+        }
+        driver.net.onPacketsReadable();
+        assertEquals(WORK_BUDGET, driver.usedIdx(RX_QUEUE));
+
+        driver.net.onPacketsReadable();
+        driver.transport.notifyQueue(RX_QUEUE);
+
+        assertEquals(WORK_BUDGET, driver.usedIdx(RX_QUEUE));
+        assertEquals(1000 - WORK_BUDGET, driver.port.inbound.size());
+        driver.net.resume();
+        assertEquals(2 * WORK_BUDGET, driver.usedIdx(RX_QUEUE));
+    }
+
+    @Test
+    void shouldStillSendOnANotifyWhileOnlyReceiveIsPending()
+    {
+        driver.start(QUEUE);
+        for (int i = 0; i < QUEUE / 2; i++)
+        {
+            driver.descriptor(RX_QUEUE, i, DATA + 0x800 * i, 0x800, WRITE, 0);
+            driver.offer(RX_QUEUE, i);
+        }
+        for (int i = 0; i < 1000; i++)
+        {
+            driver.port.inbound.add(frame(100, i));
+        }
+        driver.net.onPacketsReadable();
+        assertTrue(driver.net.hasPendingWork());
+
+        final long tx = DATA + 0x800 * QUEUE;
+        driver.ram.putBytes((int)tx, frame(60, 7));
+        driver.descriptor(TX_QUEUE, 0, tx, 60, 0, 0);
+        driver.offer(TX_QUEUE, 0);
+        driver.transport.notifyQueue(TX_QUEUE);
+
+        assertEquals(1, driver.port.sent.size(), "a pending receive does not hold back the other direction");
+    }
+
+    @Test
     void shouldCountFramesDroppedForSizeAgainstTheBudget()
     {
         driver.start(8);
