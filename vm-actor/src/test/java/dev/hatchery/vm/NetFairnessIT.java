@@ -44,9 +44,12 @@ class NetFairnessIT
     private static final int PINGS = 1000;
     /**
      * HATCHERY_FAIRNESS_PIN=1 (with HATCHERY_LAB_CPUS=2 or more): the loop thread gets the last CPU to itself and every
-     * other thread of this process shares the rest, as on a host that sets a core aside for its network loops.
+     * other thread of this process shares the rest, as on a host that sets a core aside for its network loops; see
+     * {@link #pinThreads} for three CPUs or more.
      */
     private static final boolean PIN_LOOP = "1".equals(System.getenv("HATCHERY_FAIRNESS_PIN"));
+    /** Read before pinning: afterwards the JVM counts only the CPUs its threads may use. */
+    private static final int CPUS = Runtime.getRuntime().availableProcessors();
     private static final int FLOOD_SECONDS = 300;
     private static final String CONSOLE_CMDLINE = "console=ttyS0 8250.nr_uarts=1 reboot=k panic=1 nomodule i8042.noaux i8042.nomux"
         + " i8042.dumbkbd swiotlb=noforce pci=off";
@@ -72,13 +75,13 @@ class NetFairnessIT
             try (DatagramSocket toC = new DatagramSocket(new InetSocketAddress(c.tapLease().hostAddress(), 0));
                  DatagramSocket toB = new DatagramSocket(new InetSocketAddress(b.tapLease().hostAddress(), 0)))
             {
-                if (PIN_LOOP)
-                {
-                    pinLoopAlone();
-                }
                 final byte[] hello = "fair".getBytes(StandardCharsets.US_ASCII);
                 assertArrayEquals(hello, NetIT.echo(toC, c.tapLease(), hello, 60, 2000), "guest C echoes");
                 assertArrayEquals(hello, NetIT.echo(toB, b.tapLease(), hello, 60, 2000), "guest B echoes");
+                if (PIN_LOOP)
+                {
+                    pinThreads(toC, c.tapLease());
+                }
                 final Rtts quietBefore = timed("quiet-before", () -> ping(toC, c.tapLease()));
 
                 final String aHost = "172.26.0.9";
@@ -107,6 +110,15 @@ class NetFairnessIT
                     }
                 }, "fairness-rx-flood");
                 rxFlood.start();
+                if (PIN_LOOP && CPUS >= 3)
+                {
+                    // It was started by this thread, which is on C's CPU: it joins the floods' (a thread names itself
+                    // once it runs, hence the wait).
+                    Thread.sleep(100);
+                    final List<Long> sender = ThreadTimes.now().tidsNamed("fairness-rx-flo");
+                    assertEquals(1, sender.size(), "the host's flood sender thread: " + sender);
+                    pin(sender, noisyCpus());
+                }
                 final long aTxBefore = a.network().device().txFrames() + a.network().device().txDropped();
                 final long bRxBefore = b.network().device().rxFrames();
                 Thread.sleep(1000);
@@ -119,9 +131,9 @@ class NetFairnessIT
                 a = null;
                 final Rtts quiet = quietBefore.with(timed("quiet-after", () -> ping(toC, c.tapLease())));
 
-                System.out.printf(Locale.ROOT, "net.fairness loops=%d pings=%d no_flood_pings=%d no_flood_p50_ms=%.3f no_flood_p99_ms=%.3f no_flood_lost=%d"
+                System.out.printf(Locale.ROOT, "net.fairness loops=%d cpus=%d pinned=%s pings=%d no_flood_pings=%d no_flood_p50_ms=%.3f no_flood_p99_ms=%.3f no_flood_lost=%d"
                     + " flood_p50_ms=%.3f flood_p99_ms=%.3f flood_lost=%d p99_ratio=%.2f a_tx_frames_during=%d b_rx_frames_during=%d"
-                    + " host_flood_datagrams=%d env=\"%s\"%n", LOOPS, PINGS, quiet.sorted().size() + quiet.lost(), quiet.percentile(50), quiet.percentile(99), quiet.lost,
+                    + " host_flood_datagrams=%d env=\"%s\"%n", LOOPS, CPUS, PIN_LOOP, PINGS, quiet.sorted().size() + quiet.lost(), quiet.percentile(50), quiet.percentile(99), quiet.lost,
                     flood.percentile(50), flood.percentile(99), flood.lost, flood.percentile(99) / quiet.percentile(99), aTx, bRx,
                     floodSent.get(), NetIsolation.describe());
                 assertTrue(aTx > 1000, "guest A's flood went through the loop: " + aTx + " frames; " + flooderVm.network().device());
@@ -142,22 +154,52 @@ class NetFairnessIT
         assertEquals(List.of(), NetDevice.list(PREFIX));
     }
 
-    private static void pinLoopAlone() throws IOException, InterruptedException
+    /**
+     * Two CPUs: the loop thread alone on CPU 1, every other thread of this process on CPU 0 (guest C's vCPU among the
+     * floods'). Three or more: the loop alone on the last CPU, guest C's vCPU and this thread (which times C's echoes)
+     * on CPU 0, and everything else (guests A's and B's vCPUs, the host's flood sender, the JVM's threads) on the CPUs
+     * between, so that the loop is the only thing C shares with the floods. C's vCPU is the vCPU thread that ran most
+     * during 100 echoes to C, before A exists.
+     */
+    private static void pinThreads(final DatagramSocket toC, final TapLease c) throws IOException, InterruptedException
     {
-        final int cpus = Runtime.getRuntime().availableProcessors();
-        assertTrue(cpus >= 2, "HATCHERY_FAIRNESS_PIN needs two CPUs or more: " + cpus);
-        taskset("-a", "-p", "-c", "0-" + (cpus - 2), Long.toString(ProcessHandle.current().pid()));
-        int pinned = 0;
-        for (final java.nio.file.Path task : java.nio.file.Files.list(java.nio.file.Path.of("/proc/self/task")).toList())
+        assertTrue(CPUS >= 2, "HATCHERY_FAIRNESS_PIN needs two CPUs or more: " + CPUS);
+        final long pid = ProcessHandle.current().pid();
+        final List<Long> loops = ThreadTimes.now().tidsNamed("net-loop-");
+        assertEquals(1, loops.size(), "one shared loop thread: " + loops);
+        if (CPUS == 2)
         {
-            if (java.nio.file.Files.readString(task.resolve("comm")).startsWith("net-loop-"))
-            {
-                taskset("-p", "-c", Integer.toString(cpus - 1), task.getFileName().toString());
-                pinned++;
-            }
+            taskset("-a", "-p", "-c", "0", Long.toString(pid));
+            pin(loops, Integer.toString(CPUS - 1));
+            System.out.println("NetFairnessIT: the loop thread alone on CPU 1, the process's other threads on CPU 0");
+            return;
         }
-        assertEquals(1, pinned, "one shared loop thread pinned");
-        System.out.println("NetFairnessIT: the loop thread alone on CPU " + (cpus - 1) + ", the process's other threads on 0-" + (cpus - 2));
+        taskset("-a", "-p", "-c", noisyCpus(), Long.toString(pid));
+        pin(loops, Integer.toString(CPUS - 1));
+        final ThreadTimes before = ThreadTimes.now();
+        for (int i = 0; i < 100; i++)
+        {
+            NetIT.echo(toC, c, ByteBuffer.allocate(8).putLong(i).array(), 10, 2000);
+        }
+        final ThreadTimes.Delta cVcpu = ThreadTimes.now().since(before, 0).stream().filter(delta -> delta.name().startsWith("vcpu-"))
+            .findFirst().orElseThrow();
+        final String self = java.nio.file.Files.readSymbolicLink(java.nio.file.Path.of("/proc/thread-self")).getFileName().toString();
+        pin(List.of(cVcpu.tid(), Long.parseLong(self)), "0");
+        System.out.println("NetFairnessIT: the loop thread alone on CPU " + (CPUS - 1) + ", guest C's vCPU (" + cVcpu
+            + ") and the echo timer on CPU 0, every other thread on " + noisyCpus());
+    }
+
+    private static String noisyCpus()
+    {
+        return CPUS == 3 ? "1" : "1-" + (CPUS - 2);
+    }
+
+    private static void pin(final List<Long> tids, final String cpus) throws IOException, InterruptedException
+    {
+        for (final long tid : tids)
+        {
+            taskset("-p", "-c", cpus, Long.toString(tid));
+        }
     }
 
     private static void taskset(final String... args) throws IOException, InterruptedException

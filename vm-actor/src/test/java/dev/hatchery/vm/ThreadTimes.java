@@ -22,7 +22,7 @@ record ThreadTimes(Map<Long, Sample> threads, long takenNanos)
     }
 
     /** One thread's share of an interval. */
-    record Delta(String name, double cpuMs, double waitMs, long slices)
+    record Delta(long tid, String name, double cpuMs, double waitMs, long slices)
     {
         @Override
         public String toString()
@@ -64,7 +64,7 @@ record ThreadTimes(Map<Long, Sample> threads, long takenNanos)
         threads.forEach((tid, now) ->
         {
             final Sample then = before.threads.getOrDefault(tid, new Sample(now.name(), 0, 0, 0));
-            final Delta delta = new Delta(now.name(), (now.cpuNanos() - then.cpuNanos()) / 1e6, (now.waitNanos() - then.waitNanos()) / 1e6,
+            final Delta delta = new Delta(tid, now.name(), (now.cpuNanos() - then.cpuNanos()) / 1e6, (now.waitNanos() - then.waitNanos()) / 1e6,
                 now.slices() - then.slices());
             if (delta.cpuMs() >= minMs || delta.waitMs() >= minMs)
             {
@@ -73,6 +73,12 @@ record ThreadTimes(Map<Long, Sample> threads, long takenNanos)
         });
         deltas.sort((x, y) -> Double.compare(y.cpuMs(), x.cpuMs()));
         return deltas;
+    }
+
+    /** The threads whose name starts with {@code prefix}. */
+    List<Long> tidsNamed(final String prefix)
+    {
+        return threads.entrySet().stream().filter(thread -> thread.getValue().name().startsWith(prefix)).map(Map.Entry::getKey).toList();
     }
 
     double millisSince(final ThreadTimes before)
