@@ -42,6 +42,25 @@ class VirtioNetFairnessTest
         }
     }
 
+    /** Posts {@code count} 2 KiB receive buffers, as the driver does at start. */
+    private void offerRxBuffers(final int count)
+    {
+        for (int i = 0; i < count; i++)
+        {
+            driver.descriptor(RX_QUEUE, i, DATA + 0x800 * i, 0x800, WRITE, 0);
+            driver.offer(RX_QUEUE, i);
+        }
+    }
+
+    /** Queues {@code frames} frames in the tap, as a flood into it leaves them. */
+    private void floodTap(final int frames)
+    {
+        for (int i = 0; i < frames; i++)
+        {
+            driver.port.inbound.add(frame(100, i));
+        }
+    }
+
     @Test
     void shouldSendAtMostTheBudgetPerNotifyAndTheRestOnResume()
     {
@@ -77,15 +96,8 @@ class VirtioNetFairnessTest
     void shouldReadAtMostTheBudgetFromAFloodedTapPerWakeupAndTheRestOnResume()
     {
         driver.start(QUEUE);
-        for (int i = 0; i < QUEUE; i++)
-        {
-            driver.descriptor(RX_QUEUE, i, DATA + 0x800 * i, 0x800, WRITE, 0);
-            driver.offer(RX_QUEUE, i);
-        }
-        for (int i = 0; i < 1000; i++)
-        {
-            driver.port.inbound.add(frame(100, i));
-        }
+        offerRxBuffers(QUEUE);
+        floodTap(1000);
 
         driver.net.onPacketsReadable();
 
@@ -127,15 +139,8 @@ class VirtioNetFairnessTest
     void shouldReadNothingMoreOnATapWakeupOrAnRxNotifyWhileReceiveWaitsForItsResume()
     {
         driver.start(QUEUE);
-        for (int i = 0; i < QUEUE; i++)
-        {
-            driver.descriptor(RX_QUEUE, i, DATA + 0x800 * i, 0x800, WRITE, 0);
-            driver.offer(RX_QUEUE, i);
-        }
-        for (int i = 0; i < 1000; i++)
-        {
-            driver.port.inbound.add(frame(100, i));
-        }
+        offerRxBuffers(QUEUE);
+        floodTap(1000);
         driver.net.onPacketsReadable();
         assertEquals(WORK_BUDGET, driver.usedIdx(RX_QUEUE));
 
@@ -152,15 +157,8 @@ class VirtioNetFairnessTest
     void shouldStillSendOnANotifyWhileOnlyReceiveIsPending()
     {
         driver.start(QUEUE);
-        for (int i = 0; i < QUEUE / 2; i++)
-        {
-            driver.descriptor(RX_QUEUE, i, DATA + 0x800 * i, 0x800, WRITE, 0);
-            driver.offer(RX_QUEUE, i);
-        }
-        for (int i = 0; i < 1000; i++)
-        {
-            driver.port.inbound.add(frame(100, i));
-        }
+        offerRxBuffers(QUEUE / 2);
+        floodTap(1000);
         driver.net.onPacketsReadable();
         assertTrue(driver.net.hasPendingWork());
 
